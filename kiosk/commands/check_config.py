@@ -1,0 +1,72 @@
+"""``adm-kiosk check-config PATH [--show]`` and ``adm-kiosk hash-pin``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+
+import yaml
+
+ORDER = 10
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check-config",
+        help="validate config.yaml: every error at once, exit 2 if any",
+        description="Validate a config file. Prints every problem, one per line, with its key path; exit 2 "
+        "when there is any. Files the config names but that are not there yet are warnings.",
+    )
+    parser.add_argument("path", help="the config file, e.g. /etc/adm-kiosk/config.yaml")
+    parser.add_argument("--show", action="store_true", help="print the effective config, secrets masked")
+    parser.set_defaults(handler=run)
+
+    pin = sub.add_parser(
+        "hash-pin",
+        help="make a technician pin_hash for config.yaml",
+        description="Reads a technician PIN (4 to 12 digits) from the terminal, or one line of standard "
+        "input, and prints the hash to put under technician.technicians[].pin_hash.",
+    )
+    pin.set_defaults(handler=run_hash_pin)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError, load_config, masked_dump, missing_files
+
+    try:
+        config = load_config(args.path)
+    except ConfigError as exc:
+        if len(exc.problems) == 1 and not exc.problems[0].path:  # the file itself: one line is enough
+            print(f"error: {exc.problems[0]}", file=sys.stderr)
+            return 2
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{args.path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return 2
+    for problem in missing_files(config):
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.show:
+        print(yaml.safe_dump(masked_dump(config), sort_keys=False, allow_unicode=True), end="")
+    print(f"{args.path}: OK", file=sys.stderr)
+    return 0
+
+
+def run_hash_pin(args: argparse.Namespace) -> int:
+    from kiosk.pinhash import hash_pin
+
+    if sys.stdin.isatty():
+        pin = getpass.getpass("PIN teknisi / technician PIN: ")
+        again = getpass.getpass("Ulangi / repeat: ")
+        if pin != again:
+            print("error: the two PINs differ", file=sys.stderr)
+            return 2
+    else:
+        pin = sys.stdin.readline().strip()
+    if not re.fullmatch(r"\d{4,12}", pin):
+        print("error: a technician PIN is 4 to 12 digits", file=sys.stderr)
+        return 2
+    print(hash_pin(pin))
+    return 0

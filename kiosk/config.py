@@ -1,0 +1,596 @@
+"""The typed schema of ``config.yaml`` and its loader.
+
+One pydantic model describes every key; every field carries a description, which ``check-config``
+and the README draw on. Loading never raises anything but :class:`ConfigError`, which carries every
+problem at once, each naming its key path (``devices.card_printer.driver``), so that an administrator
+fixes a file in one pass instead of one error per restart.
+
+Relative paths in the file are resolved against the directory that holds the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+#: The reasons a simulated device may start in (IPP printer-state-reasons words where they exist).
+FaultName = Literal[
+    "offline",
+    "media-empty",
+    "media-jam",
+    "media-low",
+    "cover-open",
+    "toner-low",
+    "ribbon-empty",
+    "ribbon-low",
+    "blanko-empty",
+    "blanko-low",
+    "slow",
+]
+
+_USB_ID = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}$")
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _usb_id(value: str | int) -> int:
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _USB_ID.match(value):
+        number = int(value, 16)
+    else:
+        raise ValueError("must be a USB id in hex, such as 0x04b8")
+    if not 0 <= number <= 0xFFFF:
+        raise ValueError("must be between 0x0000 and 0xffff")
+    return number
+
+
+UsbId = Annotated[int, Field(description="USB id, hex string such as '0x04b8' or an integer")]
+
+
+# --------------------------------------------------------------------------- kiosk
+class DisplaySection(_Section):
+    fullscreen: bool = Field(True, description="Borderless window covering the whole screen (production).")
+    width: int = Field(1920, ge=640, le=7680, description="Window width in pixels when not fullscreen.")
+    height: int = Field(1080, ge=480, le=4320, description="Window height in pixels when not fullscreen.")
+
+
+class KioskSection(_Section):
+    id: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="Identifier of this kiosk at the central service, e.g. 'ADM-3273-KEC-COBLONG-01'.",
+    )
+    location: str = Field(
+        ..., min_length=1, max_length=120, description="Place shown to residents, e.g. 'Kantor Kecamatan Coblong'."
+    )
+    help_location: str = Field(
+        "petugas di loket pelayanan",
+        max_length=200,
+        description="Where the nearest help is; shown when the kiosk is out of service.",
+    )
+    default_language: Literal["id", "en"] = Field(
+        "id", description="Language of the attract screen and of every new session: 'id' or 'en'."
+    )
+    idle_warning_s: float = Field(
+        60, gt=0, le=600, description="Seconds without a touch before the 'are you still there?' warning."
+    )
+    idle_logout_s: float = Field(
+        20, gt=0, le=300, description="Countdown in seconds on the idle warning before the session is wiped."
+    )
+    done_logout_s: float = Field(
+        15, gt=0, le=300, description="Seconds the done screen stays before the session is wiped."
+    )
+    display: DisplaySection = Field(default_factory=DisplaySection, description="Window geometry.")
+
+
+# --------------------------------------------------------------------------- central
+class SigningKey(_Section):
+    key_id: str = Field(..., min_length=1, max_length=64, description="Key id the central service names in signatures.")
+    public_key: Path = Field(..., description="PEM file with the Ed25519 public key that signs documents.")
+
+
+class CentralSection(_Section):
+    url: str = Field(..., description="Base URL of the central service; must be https://.")
+    ca_file: Path = Field(..., description="PEM file of the operator's CA: the only CA the kiosk trusts.")
+    client_cert: Path = Field(..., description="PEM file with this kiosk's client certificate (mutual TLS).")
+    client_key: Path = Field(..., description="PEM file with the private key of the client certificate.")
+    signing_keys: list[SigningKey] = Field(
+        ...,
+        min_length=1,
+        description="Trusted document-signing public keys; a document signed by any other is refused.",
+    )
+    connect_timeout_s: float = Field(5, gt=0, le=120, description="Seconds to wait for a TCP+TLS connection.")
+    read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
+    retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
+    heartbeat_interval_s: float = Field(60, ge=5, le=3600, description="Seconds between heartbeats.")
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.match(r"^https://[^\s/]+(/[^\s]*)?$", value):
+            raise ValueError("must be an https:// URL, e.g. https://central.example.go.id")
+        return value.rstrip("/")
+
+
+# --------------------------------------------------------------------------- devices
+class _SimulatedPrinterBase(_Section):
+    driver: Literal["simulated"]
+    output_dir: Path | None = Field(
+        None, description="Where 'printed' output is kept as files; default: <state_dir>/printed/<device>."
+    )
+    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
+    jam_after: int | None = Field(None, ge=0, description="Jam after this many pages/cards (media-jam).")
+    fail_after: int | None = Field(None, ge=0, description="Go offline after this many pages/cards.")
+
+
+class SimulatedDocumentPrinter(_SimulatedPrinterBase):
+    seconds_per_page: float = Field(0.5, ge=0, le=120, description="Mechanical time per A4 page.")
+    paper: int = Field(500, ge=0, description="Sheets in the tray at start.")
+
+
+class CupsDocumentPrinter(_Section):
+    driver: Literal["cups"]
+    queue: str = Field(..., min_length=1, description="CUPS queue name of the A4 document printer.")
+    server: str | None = Field(None, description="CUPS server host or socket; default: the system's.")
+    port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
+    job_timeout_s: float = Field(180, gt=0, le=3600, description="Seconds a job may take before it is cancelled.")
+
+
+class UsbProbe(_Section):
+    vendor_id: UsbId = Field(..., description="USB vendor id of the card printer, e.g. '0x0c16'.")
+    product_id: UsbId = Field(..., description="USB product id of the card printer.")
+    serial: str | None = Field(None, description="USB serial number, when several identical printers are attached.")
+
+    _check = field_validator("vendor_id", "product_id", mode="before")(classmethod(lambda cls, v: _usb_id(v)))
+
+
+class SimulatedCardPrinter(_SimulatedPrinterBase):
+    seconds_per_card: float = Field(1.0, ge=0, le=600, description="Mechanical time per card (a real KTP-el: ~90 s).")
+    blanko: int = Field(100, ge=0, description="Blank cards (blanko) in the hopper at start.")
+    ribbon: int = Field(250, ge=0, description="Prints left on the ribbon at start.")
+
+
+class CupsCardPrinter(_Section):
+    driver: Literal["cups"]
+    queue: str = Field(..., min_length=1, description="CUPS queue of the card printer (CR80 media, duplex).")
+    server: str | None = Field(None, description="CUPS server host or socket; default: the system's.")
+    port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
+    usb: UsbProbe | None = Field(None, description="USB printer-class probe for IEEE 1284 id and port status.")
+    job_timeout_s: float = Field(300, gt=0, le=3600, description="Seconds a card may take before it is cancelled.")
+
+
+ReceiptProfile = Field("TM-T88V", description="python-escpos printer profile (QR and cut support).")
+
+
+class UsbReceiptPrinter(_Section):
+    driver: Literal["usb"]
+    vendor_id: UsbId = Field(..., description="USB vendor id, e.g. '0x04b8'.")
+    product_id: UsbId = Field(..., description="USB product id, e.g. '0x0202'.")
+    profile: str = ReceiptProfile
+
+    _check = field_validator("vendor_id", "product_id", mode="before")(classmethod(lambda cls, v: _usb_id(v)))
+
+
+class SerialReceiptPrinter(_Section):
+    driver: Literal["serial"]
+    port: str = Field(..., description="Serial device, e.g. /dev/ttyS0 or /dev/serial/by-id/...")
+    baudrate: int = Field(9600, description="Baud rate.")
+    profile: str = ReceiptProfile
+
+
+class NetworkReceiptPrinter(_Section):
+    driver: Literal["network"]
+    host: str = Field(..., min_length=1, description="Printer address.")
+    port: int = Field(9100, ge=1, le=65535, description="Raw printing port.")
+    profile: str = ReceiptProfile
+
+
+class SimulatedReceiptPrinter(_Section):
+    driver: Literal["simulated"]
+    output_dir: Path | None = Field(None, description="Where receipts are kept as text and ESC/POS bytes.")
+    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
+    paper: int = Field(1000, ge=0, description="Receipts left on the roll at start.")
+
+
+class _ReaderBase(_Section):
+    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="Short name, e.g. 'front'.")
+    max_length: int = Field(512, ge=16, le=4096, description="Longest scan accepted; longer ones are dropped.")
+
+
+class SerialBarcodeReader(_ReaderBase):
+    driver: Literal["serial"]
+    port: str = Field(..., description="Serial or USB CDC device, e.g. /dev/ttyACM0.")
+    baudrate: int = Field(9600, description="Baud rate.")
+    terminator: Literal["CR", "LF", "CRLF", "TAB"] = Field("CR", description="What ends one scan.")
+    partial_timeout_s: float = Field(0.5, gt=0, le=10, description="A line not finished in this time is dropped.")
+
+
+class EvdevBarcodeReader(_ReaderBase):
+    driver: Literal["evdev"]
+    device: str = Field(..., description="Input device, e.g. /dev/input/by-id/usb-...-event-kbd.")
+
+
+class SimulatedBarcodeReader(_ReaderBase):
+    driver: Literal["simulated"]
+
+
+DocumentPrinterConfig = Annotated[
+    Union[CupsDocumentPrinter, SimulatedDocumentPrinter], Field(discriminator="driver")  # noqa: UP007
+]
+CardPrinterConfig = Annotated[Union[CupsCardPrinter, SimulatedCardPrinter], Field(discriminator="driver")]  # noqa: UP007
+ReceiptPrinterConfig = Annotated[
+    Union[UsbReceiptPrinter, SerialReceiptPrinter, NetworkReceiptPrinter, SimulatedReceiptPrinter],  # noqa: UP007
+    Field(discriminator="driver"),
+]
+BarcodeReaderConfig = Annotated[
+    Union[SerialBarcodeReader, EvdevBarcodeReader, SimulatedBarcodeReader], Field(discriminator="driver")  # noqa: UP007
+]
+
+
+class DevicesSection(_Section):
+    document_printer: DocumentPrinterConfig | None = Field(
+        None, description="A4 printer for KK and akta; null when this kiosk has none."
+    )
+    card_printer: CardPrinterConfig | None = Field(
+        None, description="Card printer for KTP-el and KIA; null when this kiosk has none."
+    )
+    receipt_printer: ReceiptPrinterConfig | None = Field(
+        None, description="Receipt printer for queue tickets and printed-documents slips; null when none."
+    )
+    barcode_readers: list[BarcodeReaderConfig] = Field(
+        default_factory=list, description="Barcode readers (WhatsApp QR, bookings, document QR)."
+    )
+
+    @field_validator("barcode_readers")
+    @classmethod
+    def _unique_reader_names(cls, readers: list) -> list:
+        names = [r.name for r in readers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"reader names must be unique; repeated: {', '.join(duplicates)}")
+        return readers
+
+
+# --------------------------------------------------------------------------- the rest
+class ConsumablesSection(_Section):
+    blanko_low: int = Field(20, ge=0, description="Blank cards left at which the card printer warns.")
+    ribbon_low: int = Field(25, ge=0, description="Ribbon prints left at which the card printer warns.")
+    paper_low: int = Field(50, ge=0, description="A4 sheets left at which the document printer warns.")
+    receipt_low: int = Field(50, ge=0, description="Receipts left at which the receipt printer warns.")
+
+
+class StorageSection(_Section):
+    state_dir: Path = Field(..., description="Directory for the journal, outbox, audit log and keys.")
+
+
+_PIN_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$")
+
+
+class Technician(_Section):
+    id: str = Field(..., pattern=r"^[A-Za-z0-9._-]{1,32}$", description="Technician id written to the audit log.")
+    pin_hash: str = Field(
+        ..., description="scrypt hash of the technician PIN, made by 'adm-kiosk hash-pin'. Never the PIN itself."
+    )
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _hash_format(cls, value: str) -> str:
+        if not _PIN_HASH.match(value):
+            raise ValueError("must be a hash made by 'adm-kiosk hash-pin' (scrypt$N$r$p$salt$hash), not a PIN")
+        return value
+
+
+class TechnicianSection(_Section):
+    technicians: list[Technician] = Field(default_factory=list, description="Who may open the diagnostics area.")
+    max_attempts: int = Field(5, ge=1, le=20, description="Wrong PINs before the entry locks.")
+    lockout_s: float = Field(
+        300, gt=0, le=86400, description="Seconds the entry stays locked after too many wrong PINs."
+    )
+    idle_exit_s: float = Field(120, gt=0, le=3600, description="Seconds without a touch before diagnostics closes.")
+    export_dir: Path = Field(
+        Path("/media/adm-kiosk-usb"), description="Mount path of the technician's USB stick for exports."
+    )
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level written.")
+    format: Literal["json", "text"] = Field("json", description="One JSON object per line (journald) or text.")
+
+
+class MetricsSection(_Section):
+    enabled: bool = Field(True, description="Serve Prometheus metrics.")
+    host: str = Field("127.0.0.1", description="Address to listen on; loopback only.")
+    port: int = Field(9464, ge=1024, le=65535, description="Port of the metrics endpoint.")
+
+    @field_validator("host")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        try:
+            loopback = ipaddress.ip_address(value).is_loopback
+        except ValueError:
+            loopback = value == "localhost"
+        if not loopback:
+            raise ValueError("must be a loopback address such as 127.0.0.1; metrics never leave the machine")
+        return value
+
+
+class Config(_Section):
+    """The whole of ``config.yaml``."""
+
+    kiosk: KioskSection = Field(..., description="This kiosk: identity, place, language, timeouts.")
+    central: CentralSection = Field(..., description="The central Disdukcapil service.")
+    devices: DevicesSection = Field(..., description="Printers and barcode readers.")
+    consumables: ConsumablesSection = Field(
+        default_factory=ConsumablesSection, description="Warning thresholds for consumables."
+    )
+    storage: StorageSection = Field(..., description="Where the kiosk keeps its state.")
+    technician: TechnicianSection = Field(default_factory=TechnicianSection, description="Diagnostics access.")
+    logging: LoggingSection = Field(default_factory=LoggingSection, description="Log output.")
+    metrics: MetricsSection = Field(default_factory=MetricsSection, description="Prometheus metrics endpoint.")
+
+    def files_to_check(self) -> list[tuple[str, Path]]:
+        """The key paths and files the kiosk will open at start."""
+        files = [
+            ("central.ca_file", self.central.ca_file),
+            ("central.client_cert", self.central.client_cert),
+            ("central.client_key", self.central.client_key),
+        ]
+        for i, key in enumerate(self.central.signing_keys):
+            files.append((f"central.signing_keys.{i}.public_key", key.public_key))
+        return files
+
+
+#: Keys whose values are never printed (``check-config --show`` masks them).
+SECRET_KEYS = frozenset({"pin_hash"})
+
+
+# --------------------------------------------------------------------------- loading
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config file, at a key path ('' for the file itself)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(Exception):
+    """The file could not be turned into a :class:`Config`; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML would keep the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (first on line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> dict:
+    """Read a YAML mapping from ``path``; any failure becomes a one-line :class:`ConfigError`."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(name, [Problem("", f"{name}: no such file")]) from None
+    except IsADirectoryError:
+        raise ConfigError(name, [Problem("", f"{name}: is a directory, not a config file")]) from None
+    except PermissionError:
+        raise ConfigError(name, [Problem("", f"{name}: permission denied")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(name, [Problem("", f"{name}: not UTF-8 text")]) from None
+    if not text.strip():
+        raise ConfigError(name, [Problem("", f"{name}: the file is empty")])
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(name, [Problem("", f"{name}: not valid YAML{where}: {problem}")]) from None
+    if data is None:
+        raise ConfigError(name, [Problem("", f"{name}: the file holds only comments")])
+    if not isinstance(data, dict):
+        raise ConfigError(name, [Problem("", f"{name}: must be a mapping of sections (kiosk:, central:, ...)")])
+    return data
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate ``config.yaml``; relative paths resolve against its directory."""
+    path = Path(path)
+    data = read_yaml(path)
+    return parse_config(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def parse_config(data: dict, base_dir: Path, source: str = "config") -> Config:
+    """Validate a mapping already read from YAML."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, describe_errors(exc)) from None
+    return _resolve_paths(config, base_dir)
+
+
+def _resolve_paths(model: BaseModel, base_dir: Path) -> Any:
+    updates: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            updates[name] = (base_dir / value).resolve()
+        elif isinstance(value, BaseModel):
+            updates[name] = _resolve_paths(value, base_dir)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            updates[name] = [_resolve_paths(item, base_dir) for item in value]
+    return model.model_copy(update=updates) if updates else model
+
+
+# --------------------------------------------------------------------------- error text
+def describe_errors(exc: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into one :class:`Problem` per wrong key, with 'did you mean'."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in exc.errors(include_url=False):
+        path, model = _display_path(error["loc"])
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = f"{path}.driver" if path else "driver"
+        message = _message(error, model)
+        if (path, message) not in seen:
+            seen.add((path, message))
+            problems.append(Problem(path or "(top level)", message))
+    return problems
+
+
+def _message(error: dict, parent: type[BaseModel] | None) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = list(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})" if known else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return f"{ctx.get('tag')!r} is not one of: {_tags(ctx.get('expected_tags', ''))}"
+    if kind == "union_tag_not_found":
+        return "required key is missing (which driver: cups, usb, serial, network, evdev or simulated?)"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{_short(error.get('input'))} is not one of: {_tags(expected)}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    elif message.startswith("Input "):
+        message = message[len("Input ") :]
+    return f"{message} (got {_short(error.get('input'))})" if "input" in error and kind != "model_type" else message
+
+
+def _tags(expected: str) -> str:
+    return ", ".join(t.strip().strip("'") for t in re.split(r",| or ", expected) if t.strip())
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _display_path(loc: Iterable[Any]) -> tuple[str, type[BaseModel] | None]:
+    """Walk the schema along ``loc``; drop union tags; return the dotted path and the innermost model."""
+    parts: list[str] = []
+    current: Any = Config
+    parent_model: type[BaseModel] | None = None
+    items = list(loc)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            parent_model = current
+            field = current.model_fields.get(str(item))
+            parts.append(str(item))
+            if field is None:  # an unknown key: the rest of the path is meaningless
+                break
+            current = field.annotation
+        elif typing.get_origin(current) is list:
+            parts.append(str(item))
+            current = typing.get_args(current)[0]
+        elif typing.get_origin(current) in (Union, types.UnionType):
+            members = [m for m in typing.get_args(_unwrap(current)) if m is not type(None)]
+            by_tag = {_driver_tag(m): m for m in members if _driver_tag(m)}
+            if str(item) in by_tag:
+                current = by_tag[str(item)]
+            elif len(members) == 1:
+                current = members[0]
+                continue
+            # else: a pydantic union-internal label; skip it
+        else:
+            parts.append(str(item))
+        i += 1
+    return ".".join(parts), parent_model
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated[...] and Optional[...] down to what validates."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        members = [m for m in typing.get_args(annotation) if m is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])
+        flat = []
+        for member in members:
+            member = _unwrap(member)
+            if typing.get_origin(member) in (Union, types.UnionType):
+                flat.extend(typing.get_args(member))
+            else:
+                flat.append(member)
+        return Union[tuple(flat)]  # noqa: UP007
+    return annotation
+
+
+def _driver_tag(model: Any) -> str | None:
+    if isinstance(model, type) and issubclass(model, BaseModel) and "driver" in model.model_fields:
+        args = typing.get_args(model.model_fields["driver"].annotation)
+        return str(args[0]) if args else None
+    return None
+
+
+# --------------------------------------------------------------------------- showing
+def masked_dump(config: Config) -> dict:
+    """The effective config as plain data, secrets replaced by '***'."""
+    return _mask(config.model_dump(mode="json"))
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("***" if k in SECRET_KEYS and v else _mask(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
+def missing_files(config: Config) -> list[Problem]:
+    """Files the config names that are not there (yet)."""
+    return [Problem(key, f"file not found: {path}") for key, path in config.files_to_check() if not path.is_file()]

@@ -1,0 +1,99 @@
+"""Structured logging: one event per line, never a NIK, PIN, token or name.
+
+Call sites log events with fields (``log.info("print.done", extra={"fields": {...}})``) and never
+personal data. As a second line of defence every record passes through :class:`Redactor`, which masks
+anything that looks like a NIK (16 digits), a PIN (6 digits standing alone) or a bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+_PATTERNS = [
+    (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<nik>"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1<token>"),
+    (re.compile(r"(?i)((?:token|pin|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s,\"'}]+"), r"\1<redacted>"),
+    (re.compile(r"(?<![\d.:-])\d{6}(?![\d.:-])"), "<6digits>"),
+]
+
+
+def redact(text: str) -> str:
+    """Mask NIK-like, PIN-like and token-like substrings."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redactor(logging.Filter):
+    """Rewrites each record's message and fields through :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = redact(message)
+        record.args = None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks may quote arguments; keep the type, redact the text.
+            exc = record.exc_info[1]
+            record.exc_text = f"{type(exc).__name__}: {redact(str(exc))}"
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, event, and the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({k: v for k, v in fields.items() if k not in entry})
+        if record.exc_text:
+            entry["error"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """``LEVEL logger event key=value ...`` for people reading a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None) or {}
+        tail = " ".join(f"{k}={v}" for k, v in fields.items())
+        line = f"{record.levelname:<7} {record.name} {record.getMessage()}"
+        if tail:
+            line += " " + tail
+        if record.exc_text:
+            line += f" error={record.exc_text}"
+        return line
+
+
+def setup_logging(level: str = "INFO", fmt: str = "json", stream: Any = None) -> logging.Handler:
+    """Install one redacting handler on the root logger; returns it (tests add their own streams)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(Redactor())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_adm_kiosk", False):
+            root.removeHandler(old)
+    handler._adm_kiosk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log one structured event: ``event(log, "print.done", job=job_id, pages=2)``."""
+    logger.log(level, name, extra={"fields": fields})

@@ -1,0 +1,122 @@
+"""``adm-kiosk`` as an administrator runs it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def adm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_help_lists_the_subcommands():
+    result = adm("--help")
+    assert result.returncode == 0
+    for name in ("check-config", "hash-pin", "version"):
+        assert name in result.stdout
+
+
+def test_version():
+    result = adm("version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("adm-kiosk ")
+
+
+def test_no_subcommand_prints_help_and_exits_2():
+    result = adm()
+    assert result.returncode == 2
+    assert "check-config" in result.stdout
+
+
+def test_unknown_subcommand_exits_2_without_traceback():
+    result = adm("frobnicate")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_shipped_config_checks_ok():
+    result = adm("check-config", str(ROOT / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stderr
+
+
+def test_unknown_key_wrong_type_and_missing_field_are_all_named(tmp_path: Path):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["kiosk"]["idle_warnig_s"] = 10
+    data["central"]["read_timeout_s"] = "slow"
+    del data["storage"]["state_dir"]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = adm("check-config", str(path))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3, result.stderr
+    text = "\n".join(errors)
+    assert "kiosk.idle_warnig_s: unknown key (did you mean 'idle_warning_s'?)" in text
+    assert "central.read_timeout_s:" in text
+    assert "storage.state_dir: required key is missing" in text
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content,words",
+    [(None, "no such file"), ("", "empty"), ("kiosk: [\n", "not valid YAML"), ("just text", "mapping")],
+)
+def test_unreadable_config_gives_one_line_and_exit_2(tmp_path: Path, content: str | None, words: str):
+    path = tmp_path / "config.yaml"
+    if content is not None:
+        path.write_text(content)
+    result = adm("check-config", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_show_masks_the_technician_hash():
+    result = adm("check-config", "--show", str(ROOT / "config.yaml"))
+    assert result.returncode == 0
+    shown = yaml.safe_load(result.stdout)
+    assert shown["technician"]["technicians"][0]["pin_hash"] == "***"
+    assert "scrypt$" not in result.stdout
+    assert shown["devices"]["card_printer"]["driver"] == "simulated"
+
+
+def test_missing_certificate_files_are_warnings_not_errors(tmp_path: Path):
+    (tmp_path / "config.yaml").write_text((ROOT / "config.yaml").read_text())
+    result = adm("check-config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0
+    assert "warning: central.ca_file: file not found" in result.stderr
+
+
+def test_hash_pin_makes_a_hash_that_verifies_and_the_config_accepts():
+    from kiosk.pinhash import verify_pin
+
+    result = adm("hash-pin", stdin="135790\n")
+    assert result.returncode == 0
+    digest = result.stdout.strip()
+    assert verify_pin("135790", digest)
+    assert not verify_pin("135791", digest)
+    assert "135790" not in digest
+
+
+@pytest.mark.parametrize("pin", ["98", "abcd", "9876543210987"])
+def test_hash_pin_refuses_a_bad_pin(pin: str):
+    result = adm("hash-pin", stdin=pin + "\n")
+    assert result.returncode == 2
+    assert pin not in result.stderr

@@ -1,0 +1,160 @@
+"""The config.yaml schema: the shipped file is valid; every kind of mistake is named by its key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from kiosk.config import Config, ConfigError, load_config, masked_dump, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def shipped() -> dict:
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def problems_of(data: dict) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, base_dir=Path("/etc/adm-kiosk"))
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_config_is_valid_and_uses_simulated_devices():
+    config = load_config(ROOT / "config.yaml")
+    assert config.kiosk.default_language == "id"
+    assert config.devices.document_printer.driver == "simulated"
+    assert config.devices.card_printer.driver == "simulated"
+    assert config.central.url.startswith("https://127.0.0.1")
+
+
+def test_relative_paths_resolve_against_the_config_directory(shipped_config_dir: Path):
+    config = load_config(shipped_config_dir / "config.yaml")
+    assert config.storage.state_dir == (shipped_config_dir / "state").resolve()
+    assert config.central.ca_file == (shipped_config_dir / "demo-data" / "ca.pem").resolve()
+    assert config.central.signing_keys[0].public_key.parent == (shipped_config_dir / "demo-data").resolve()
+
+
+def test_every_field_has_a_description():
+    def walk(model: type, prefix: str) -> list[str]:
+        undocumented = []
+        for name, field in model.model_fields.items():
+            if not field.description:
+                undocumented.append(prefix + name)
+        return undocumented
+
+    import kiosk.config as schema
+
+    models = [v for v in vars(schema).values() if isinstance(v, type) and issubclass(v, schema._Section)]
+    assert len(models) > 15
+    missing = [m for model in models for m in walk(model, model.__name__ + ".") if not m.endswith(".driver")]
+    assert missing == []
+
+
+# Each case: (what to change, the key path that must be named, words the message must contain)
+def _set(path: str, value):
+    def apply(data: dict) -> None:
+        *parents, last = path.split(".")
+        node = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key = int(last) if isinstance(node, list) else last
+        if value is _DELETE:
+            del node[key]
+        else:
+            node[key] = value
+
+    return apply
+
+
+_DELETE = object()
+
+INVALID = [
+    ("unknown key", _set("kiosk.idel_warning_s", 30), "kiosk.idel_warning_s", "did you mean 'idle_warning_s'"),
+    ("wrong type", _set("kiosk.idle_warning_s", "sixty"), "kiosk.idle_warning_s", "valid number"),
+    ("missing required", _set("kiosk.id", _DELETE), "kiosk.id", "required"),
+    ("bad driver", _set("devices.card_printer", {"driver": "cupz"}), "devices.card_printer.driver", "'cupz'"),
+    ("missing driver", _set("devices.document_printer", {"queue": "A4"}), "devices.document_printer.driver",
+     "required"),
+    ("cups without queue", _set("devices.document_printer", {"driver": "cups"}), "devices.document_printer.queue",
+     "required"),
+    ("not https", _set("central.url", "http://central.example"), "central.url", "https://"),
+    ("bad language", _set("kiosk.default_language", "jv"), "kiosk.default_language", "id, en"),
+    ("negative timeout", _set("kiosk.idle_logout_s", -5), "kiosk.idle_logout_s", "greater than 0"),
+    ("metrics not loopback", _set("metrics.host", "0.0.0.0"), "metrics.host", "loopback"),
+    ("pin in clear", _set("technician.technicians.0.pin_hash", "246810"), "technician.technicians.0.pin_hash",
+     "hash-pin"),
+    ("bad usb id", _set("devices.receipt_printer", {"driver": "usb", "vendor_id": "xyz", "product_id": 1}),
+     "devices.receipt_printer.vendor_id", "USB id"),
+    ("bad terminator", _set("devices.barcode_readers.0", {"name": "a", "driver": "serial", "port": "/dev/ttyACM0",
+                                                          "terminator": "NL"}),
+     "devices.barcode_readers.0.terminator", "CR, LF, CRLF, TAB"),
+    ("duplicate reader names", _set("devices.barcode_readers", [{"name": "a", "driver": "simulated"}] * 2),
+     "devices.barcode_readers", "unique"),
+    ("no signing keys", _set("central.signing_keys", []), "central.signing_keys", "at least 1"),
+    ("section not a mapping", _set("storage", "state"), "storage", "valid dictionary"),
+    ("unknown section", _set("printer", {}), "printer", "unknown key"),
+    ("misspelt nested key", _set("devices.document_printer.seconds_per_pgae", 1),
+     "devices.document_printer.seconds_per_pgae", "did you mean 'seconds_per_page'"),
+]
+
+
+@pytest.mark.parametrize("change,path,words", [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_each_kind_of_mistake_names_its_key(shipped: dict, change, path: str, words: str):
+    data = copy.deepcopy(shipped)
+    change(data)
+    problems = problems_of(data)
+    matching = [p for p in problems if p.startswith(path + ":")]
+    assert matching, problems
+    assert any(words in p for p in matching), matching
+
+
+def test_all_errors_are_reported_at_once(shipped: dict):
+    data = copy.deepcopy(shipped)
+    data["kiosk"]["idel_warning_s"] = 30
+    data["central"]["retries"] = "many"
+    del data["storage"]["state_dir"]
+    data["devices"]["card_printer"]["driver"] = "laser"
+    problems = problems_of(data)
+    paths = {p.split(":")[0] for p in problems}
+    assert {"kiosk.idel_warning_s", "central.retries", "storage.state_dir", "devices.card_printer.driver"} <= paths
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("", "empty"),
+        ("# only a comment\n", "only comments"),
+        ("kiosk: [unclosed\n", "not valid YAML at line"),
+        ("- a\n- b\n", "mapping of sections"),
+        ("kiosk: {}\nkiosk: {}\n", "appears twice"),
+        ("\xff\xfe garbage", "not UTF-8"),
+    ],
+)
+def test_unreadable_files_get_one_clear_line(tmp_path: Path, text: str, words: str):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text.encode("latin-1") if "\xff" in text else text.encode())
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert len(info.value.problems) == 1
+    assert words in str(info.value.problems[0])
+
+
+def test_masked_dump_hides_secrets_and_keeps_the_rest():
+    config = load_config(ROOT / "config.yaml")
+    dumped = masked_dump(config)
+    assert dumped["technician"]["technicians"][0]["pin_hash"] == "***"
+    assert "scrypt$" not in yaml.safe_dump(dumped)
+    assert dumped["kiosk"]["id"] == config.kiosk.id
+
+
+def test_config_is_immutable():
+    config = load_config(ROOT / "config.yaml")
+    with pytest.raises(ValidationError):
+        config.kiosk.id = "other"  # type: ignore[misc]
+    assert isinstance(config, Config)
