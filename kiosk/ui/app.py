@@ -1,0 +1,145 @@
+"""The Kivy application: builds the screens, locks the window down, pumps events to the controller.
+
+Kivy owns the main thread. Everything blocking happens in ``perform`` (off this thread); results
+come back through :meth:`KioskApp.post`, which is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.controller import Controller
+from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, Tick, Touched
+from kiosk.ui.attract import AttractScreen
+from kiosk.ui.base import KioskScreen
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.documents import DocumentsScreen
+from kiosk.ui.done import DoneScreen
+from kiosk.ui.navigator import Navigator
+from kiosk.ui.nik_entry import NikEntryScreen
+from kiosk.ui.out_of_service import OutOfServiceScreen
+from kiosk.ui.pin_entry import PinEntryScreen
+from kiosk.ui.printing import PrintingScreen
+from kiosk.ui.widgets.common import IdleOverlay
+
+UI_DIR = Path(__file__).resolve().parent
+SCREENS: dict[Screen, type[KioskScreen]] = {
+    Screen.ATTRACT: AttractScreen,
+    Screen.NIK_ENTRY: NikEntryScreen,
+    Screen.PIN_ENTRY: PinEntryScreen,
+    Screen.DOCUMENTS: DocumentsScreen,
+    Screen.CONFIRM: ConfirmScreen,
+    Screen.PRINTING: PrintingScreen,
+    Screen.DONE: DoneScreen,
+    Screen.OUT_OF_SERVICE: OutOfServiceScreen,
+}
+#: Keys a resident's keyboard could use to leave or reconfigure the app: Escape, F1, F4 (Alt+F4).
+BLOCKED_KEYS = {27, 282, 285}
+TICK_S = 0.25
+
+
+def load_kv() -> None:
+    """Load the shared widget rules, then one .kv per screen."""
+    Builder.load_file(str(UI_DIR / "widgets" / "common.kv"))
+    for kind in SCREENS.values():
+        Builder.load_file(str(UI_DIR / f"{kind.__module__.rsplit('.', 1)[-1]}.kv"))
+
+
+class KioskRoot(FloatLayout):
+    """Screens underneath, the idle overlay on top; any touch counts as activity."""
+
+    def __init__(self, on_touch: Callable[[], None], **kwargs):
+        super().__init__(**kwargs)
+        self._on_touch = on_touch
+
+    def on_touch_down(self, touch):
+        self._on_touch()
+        return super().on_touch_down(touch)
+
+
+class KioskApp(App):
+    """``controller`` holds the flow; ``location`` and ``help_location`` come from config."""
+
+    title = "Anjungan Dukcapil Mandiri"
+    #: Scale: every size in the .kv files is in pixels at 1080 lines.
+    u = NumericProperty(1.0)
+
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        location: str,
+        help_location: str,
+        on_first_frame: Callable[[], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.controller = controller
+        self.location = location
+        self.help_location = help_location
+        self._on_first_frame = on_first_frame
+        self._on_tick = on_tick
+        self.navigator: Navigator | None = None
+        self.screens: dict[Screen, KioskScreen] = {}
+
+    # ----- building
+    def build(self):
+        self.u = Window.height / 1080.0
+        load_kv()
+        manager = ScreenManager(transition=NoTransition())
+        for state_screen, kind in SCREENS.items():
+            screen = kind(name=state_screen.value)
+            screen.emit_callback = self.controller.dispatch
+            manager.add_widget(screen)
+            self.screens[state_screen] = screen
+        overlay = IdleOverlay(on_more=lambda: self._emit(ExtendTime), on_end=lambda: self._emit(CancelPressed))
+        root = KioskRoot(on_touch=lambda: self._emit(Touched))
+        root.add_widget(manager)
+        root.add_widget(overlay)
+        self.navigator = Navigator(
+            manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location
+        )
+        self.controller.subscribe(self.navigator.show)
+        self.navigator.show(None, self.controller.state)
+        Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
+        Clock.schedule_interval(self._tick, TICK_S)
+        if self._on_first_frame:
+            Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
+        return root
+
+    def open_settings(self, *args) -> bool:  # F1 and the settings panel stay shut
+        return False
+
+    def on_request_close(self, *args, **kwargs) -> bool:  # the window close button does nothing
+        return True
+
+    @staticmethod
+    def _on_keyboard(_window, key, *_args) -> bool:
+        return key in BLOCKED_KEYS  # True = handled: Kivy takes no further action
+
+    # ----- events
+    def _emit(self, event_type: Callable[..., Event]) -> None:
+        self.controller.dispatch(event_type(now=time.monotonic()))
+
+    def post(self, event: Event) -> None:
+        """Deliver an event from any thread on the main thread."""
+        Clock.schedule_once(lambda _dt: self.controller.dispatch(event), 0)
+
+    def _tick(self, _dt: float) -> None:
+        self.controller.dispatch(Tick(now=time.monotonic()))
+        state = self.controller.state
+        if self.navigator and (state.idle_warning_since is not None or state.screen is Screen.DONE):
+            self.navigator.show(None, state)  # countdowns move without a state change
+        if self._on_tick:
+            self._on_tick()

@@ -1,0 +1,39 @@
+"""Attract screen: what the kiosk prints today, and the way in."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from kiosk.flow import FlowState, PrinterKind, StartPressed
+from kiosk.ui.base import KioskScreen, ViewContext
+
+
+def availability_text(state: FlowState, kind: PrinterKind, ctx: ViewContext) -> str:
+    if state.printer_ok(kind):
+        return ctx.tr("attract.available")
+    reason = state.printer_reason(kind) or "unknown"
+    reason_text = ctx.tr(f"reason.{reason}") if ctx.tr.has(f"reason.{reason}") else ctx.tr("reason.unknown")
+    return ctx.tr("attract.unavailable", reason=reason_text)
+
+
+class AttractScreen(KioskScreen):
+    KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint")
+    location = StringProperty("")
+    a4_text = StringProperty("")
+    a4_status = StringProperty("")
+    card_text = StringProperty("")
+    card_status = StringProperty("")
+    a4_ok = StringProperty("yes")
+    card_ok = StringProperty("yes")
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        self.location = ctx.location
+        self.a4_text = ctx.tr("attract.a4")
+        self.card_text = ctx.tr("attract.cards")
+        self.a4_status = availability_text(state, PrinterKind.DOCUMENT, ctx)
+        self.card_status = availability_text(state, PrinterKind.CARD, ctx)
+        self.a4_ok = "yes" if state.printer_ok(PrinterKind.DOCUMENT) else "no"
+        self.card_ok = "yes" if state.printer_ok(PrinterKind.CARD) else "no"
+
+    def start(self) -> None:
+        self.emit(StartPressed)

@@ -1,0 +1,57 @@
+"""What every screen shares: the render contract and the context the app hands it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kivy.properties import DictProperty, ObjectProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.flow import Event, FlowSettings, FlowState, LanguageToggled
+from kiosk.i18n import Translator
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """Everything a screen may use to render: text, time, and the kiosk's own facts."""
+
+    tr: Translator
+    now: float
+    settings: FlowSettings
+    location: str
+    help_location: str
+
+
+class KioskScreen(Screen):
+    """A screen renders state and emits events; it never switches screens or reaches for services."""
+
+    emit_callback = ObjectProperty(None, allownone=True)
+    #: Translated texts of the catalog keys in KEYS (and the header's), bound in the .kv as root.t['key'].
+    t = DictProperty({})
+    #: The catalog keys this screen's .kv shows as they are.
+    KEYS: tuple[str, ...] = ()
+    _COMMON_KEYS = ("app.title", "lang.switch", "common.back", "common.next", "common.cancel", "common.finish")
+
+    def translate(self, ctx: ViewContext) -> None:
+        """Refresh ``t`` when the language changed (or on first show)."""
+        if self.t.get("_lang") != ctx.tr.language:
+            texts = {key: ctx.tr(key) for key in self._COMMON_KEYS + self.KEYS}
+            texts["_lang"] = ctx.tr.language
+            self.t = texts
+
+    def emit(self, event_type: Callable[..., Event], **fields: Any) -> None:
+        """Send one flow event, stamped with the monotonic time."""
+        if self.emit_callback is not None:
+            self.emit_callback(event_type(now=time.monotonic(), **fields))
+
+    def toggle_language(self) -> None:
+        self.emit(LanguageToggled)
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:  # pragma: no cover - each screen overrides
+        raise NotImplementedError
+
+    def wipe(self) -> None:
+        """Forget whatever the resident typed or saw; called at every logout."""

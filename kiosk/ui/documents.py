@@ -1,0 +1,76 @@
+"""Documents: what is ready for this resident, on which printer, and what cannot be printed now."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from kiosk.flow import CancelPressed, DocStatus, DocumentItem, DocumentToggled, FlowState, PrintPressed
+from kiosk.i18n import Translator
+from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.widgets.common import DocumentRow
+
+
+def doc_title(doc: DocumentItem, tr: Translator) -> str:
+    key = f"doctype.{doc.type}"
+    return tr(key) if tr.has(key) else tr("doctype.OTHER")
+
+
+def reason_text(reason: str | None, tr: Translator) -> str:
+    key = f"reason.{reason or 'unknown'}"
+    return tr(key) if tr.has(key) else tr("reason.unknown")
+
+
+class DocumentsScreen(KioskScreen):
+    KEYS = ("documents.title",)
+
+    hello = StringProperty("")
+    print_text = StringProperty("")
+    message = StringProperty("")
+    severity = StringProperty("error")
+    _shown: tuple = ()
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        tr = ctx.tr
+        self.hello = tr("documents.hello", name=state.masked_name) if state.masked_name else ""
+        self.print_text = tr("documents.print", count=len(state.selected))
+        self.message = tr(state.message.key, **state.message.params) if state.message else ""
+        self.severity = state.message.severity if state.message else "error"
+        key = (state.documents, state.selected, tr.language)
+        if key == self._shown:
+            return
+        self._shown = key
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for doc in state.documents:
+            printer = tr("printer.card" if doc.printer.value == "card" else "printer.document")
+            if doc.status is DocStatus.READY:
+                status = tr("documents.ready")
+            elif doc.status is DocStatus.PRINTED:
+                status = tr("documents.printed")
+            else:
+                status = tr("documents.unavailable", reason=reason_text(doc.reason, tr))
+            rows.add_widget(
+                DocumentRow(
+                    document_id=doc.id,
+                    title=doc_title(doc, tr),
+                    detail=f"{tr('documents.issued', date=doc.issued)}  ·  {printer}",
+                    status_text=status,
+                    selectable=doc.status is DocStatus.READY,
+                    selected=doc.id in state.selected,
+                    on_toggle=self.toggle,
+                )
+            )
+
+    def toggle(self, document_id: str) -> None:
+        self.emit(DocumentToggled, document_id=document_id)
+
+    def print_selected(self) -> None:
+        self.emit(PrintPressed)
+
+    def cancel(self) -> None:
+        self.emit(CancelPressed)
+
+    def wipe(self) -> None:
+        self.ids.rows.clear_widgets()
+        self._shown = ()
+        self.hello = ""

@@ -1,0 +1,41 @@
+"""Done: take your documents; what failed and whom to ask; logs out by itself."""
+
+from __future__ import annotations
+
+import math
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.flow import CancelPressed, FlowState, Phase
+from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.documents import doc_title
+from kiosk.ui.printing import phase_text
+
+
+class DoneScreen(KioskScreen):
+    KEYS = ("done.title", "done.take")
+
+    summary = StringProperty("")
+    failed_text = StringProperty("")
+    countdown = StringProperty("")
+    any_failed = BooleanProperty(False)
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        docs = {d.id: d for d in state.documents}
+        lines = []
+        for progress in state.progress:
+            title = doc_title(docs[progress.id], ctx.tr) if progress.id in docs else ""
+            lines.append(f"{title}: {phase_text(progress.phase, progress.error, ctx.tr)}")
+        self.summary = "\n".join(lines)
+        self.any_failed = any(p.phase is Phase.FAILED for p in state.progress)
+        self.failed_text = ctx.tr("done.some_failed", help=ctx.help_location) if self.any_failed else ""
+        if state.done_since is not None:
+            left = max(0, math.ceil(ctx.settings.done_logout_s - (ctx.now - state.done_since)))
+            self.countdown = ctx.tr("done.logout", seconds=left)
+
+    def finish(self) -> None:
+        self.emit(CancelPressed)
+
+    def wipe(self) -> None:
+        self.summary = ""
+        self.failed_text = ""

@@ -1,0 +1,65 @@
+"""The one place that decides which screen shows: it follows FlowState.screen."""
+
+from __future__ import annotations
+
+import time
+
+from kivy.uix.screenmanager import ScreenManager
+
+from kiosk.flow import FlowSettings, FlowState, Screen
+from kiosk.i18n import Translator
+from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.widgets.common import IdleOverlay
+
+
+class Navigator:
+    """Renders a state: the right screen, in the right language, with the idle overlay when due."""
+
+    def __init__(
+        self,
+        manager: ScreenManager,
+        screens: dict[Screen, KioskScreen],
+        overlay: IdleOverlay,
+        settings: FlowSettings,
+        location: str,
+        help_location: str,
+    ):
+        self.manager = manager
+        self.screens = screens
+        self.overlay = overlay
+        self.settings = settings
+        self.location = location
+        self.help_location = help_location
+        self._translators = {lang: Translator(lang) for lang in ("id", "en")}
+
+    def context(self, state: FlowState) -> ViewContext:
+        return ViewContext(
+            tr=self._translators.get(state.language, self._translators["id"]),
+            now=time.monotonic(),
+            settings=self.settings,
+            location=self.location,
+            help_location=self.help_location,
+        )
+
+    def show(self, old: FlowState | None, state: FlowState) -> None:
+        if old is not None and old.in_session and not state.in_session:
+            for screen in self.screens.values():
+                screen.wipe()
+        ctx = self.context(state)
+        screen = self.screens.get(state.screen)
+        if screen is not None:
+            screen.translate(ctx)
+            screen.render(state, ctx)
+            if self.manager.current != screen.name:
+                self.manager.current = screen.name
+        self._overlay(state, ctx)
+
+    def _overlay(self, state: FlowState, ctx: ViewContext) -> None:
+        since = state.idle_warning_since
+        self.overlay.active = since is not None
+        if since is not None:
+            left = max(0, int(round(self.settings.idle_logout_s - (ctx.now - since))))
+            self.overlay.title = ctx.tr("idle.title")
+            self.overlay.body = ctx.tr("idle.body", seconds=left)
+            self.overlay.more_text = ctx.tr("idle.more")
+            self.overlay.end_text = ctx.tr("idle.end")

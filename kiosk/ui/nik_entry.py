@@ -1,0 +1,60 @@
+"""NIK entry: the kiosk's own numeric keypad (never a system keyboard), or a scan of the WhatsApp QR."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.flow import BackPressed, FlowState, NikSubmitted
+from kiosk.ui.base import KioskScreen, ViewContext
+
+NIK_LENGTH = 16
+
+
+def group_digits(digits: str) -> str:
+    """'3273015503850002' -> '3273 0155 0385 0002', with placeholders for what is still to come."""
+    padded = digits + "_" * (NIK_LENGTH - len(digits))
+    return "  ".join(padded[i : i + 4] for i in range(0, NIK_LENGTH, 4))
+
+
+class NikEntryScreen(KioskScreen):
+    KEYS = ("nik.title", "nik.hint", "keypad.delete", "keypad.clear", "attract.scan_hint", "common.busy")
+
+    digits = StringProperty("")
+    shown = StringProperty(group_digits(""))
+    count_text = StringProperty("")
+    message = StringProperty("")
+    severity = StringProperty("error")
+    busy = BooleanProperty(False)
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        self.busy = state.busy
+        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
+        self.severity = state.message.severity if state.message else "error"
+        self._tr = ctx.tr
+        self._refresh()
+
+    def on_key(self, key: str) -> None:
+        if key == "delete":
+            self.digits = self.digits[:-1]
+        elif key == "clear":
+            self.digits = ""
+        elif key.isdigit() and len(self.digits) < NIK_LENGTH:
+            self.digits += key
+        self.message = ""
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.shown = group_digits(self.digits)
+        tr = getattr(self, "_tr", None)
+        self.count_text = tr("nik.count", count=len(self.digits)) if tr else ""
+
+    def submit(self) -> None:
+        self.emit(NikSubmitted, text=self.digits)
+
+    def back(self) -> None:
+        self.emit(BackPressed)
+
+    def wipe(self) -> None:
+        self.digits = ""
+        self.message = ""
+        self._refresh()

@@ -1,0 +1,26 @@
+"""Out of service: nothing can print; say why and where help is. Never a blank or a stack trace."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from kiosk.flow import FlowState, PrinterKind
+from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.documents import reason_text
+
+
+class OutOfServiceScreen(KioskScreen):
+    KEYS = ("oos.title",)
+
+    help_text = StringProperty("")
+    why = StringProperty("")
+    location = StringProperty("")
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        self.location = ctx.location
+        self.help_text = ctx.tr("oos.help", help=ctx.help_location)
+        reasons = []
+        for kind, key in ((PrinterKind.DOCUMENT, "printer.document"), (PrinterKind.CARD, "printer.card")):
+            if not state.printer_ok(kind):
+                reasons.append(f"{ctx.tr(key)}: {reason_text(state.printer_reason(kind), ctx.tr)}")
+        self.why = ctx.tr("oos.why", reasons="; ".join(reasons)) if reasons else ""

@@ -1,0 +1,50 @@
+"""PIN entry: six masked digits from the resident's WhatsApp message; attempts left on a wrong PIN."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.flow import BackPressed, FlowState, PinSubmitted
+from kiosk.ui.base import KioskScreen, ViewContext
+
+PIN_LENGTH = 6
+
+
+class PinEntryScreen(KioskScreen):
+    KEYS = ("pin.title", "pin.hint", "keypad.delete", "keypad.clear", "common.busy")
+
+    # The digits live only here and in the Login effect; never in a Label's text.
+    pin = StringProperty("")
+    for_nik = StringProperty("")
+    message = StringProperty("")
+    severity = StringProperty("error")
+    busy = BooleanProperty(False)
+
+    def render(self, state: FlowState, ctx: ViewContext) -> None:
+        was_busy, self.busy = self.busy, state.busy
+        if was_busy and not state.busy:
+            self.pin = ""  # an answer came back: a new attempt starts empty
+        self.for_nik = ctx.tr("pin.for_nik", nik=state.nik.masked()) if state.nik else ""
+        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
+        self.severity = state.message.severity if state.message else "error"
+
+    def on_key(self, key: str) -> None:
+        if key == "delete":
+            self.pin = self.pin[:-1]
+        elif key == "clear":
+            self.pin = ""
+        elif key.isdigit() and len(self.pin) < PIN_LENGTH:
+            self.pin += key
+        self.message = ""
+
+    def submit(self) -> None:
+        pin, self.pin = self.pin, ""
+        self.emit(PinSubmitted, pin=pin)
+
+    def back(self) -> None:
+        self.emit(BackPressed)
+
+    def wipe(self) -> None:
+        self.pin = ""
+        self.for_nik = ""
+        self.message = ""

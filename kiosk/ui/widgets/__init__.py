@@ -1,0 +1,1 @@
+"""Widgets shared by the screens; their rules live in the .kv files beside them."""

@@ -1,0 +1,105 @@
+"""Shared widgets: the keypad, the PIN dots and the idle overlay."""
+
+from __future__ import annotations
+
+from kivy.graphics import Color, Ellipse, Line
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
+
+
+class Keypad(GridLayout):
+    """A 3x4 numeric keypad of large keys. It never opens a system keyboard and holds no text itself:
+    ``on_key`` reports digits, 'delete' and 'clear' to whoever owns the value."""
+
+    delete_text = StringProperty("Hapus")
+    clear_text = StringProperty("Hapus semua")
+    enabled = BooleanProperty(True)
+
+    __events__ = ("on_key",)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+    def press(self, key: str) -> None:
+        if self.enabled:
+            self.dispatch("on_key", key)
+
+
+class PinDots(Widget):
+    """``length`` circles, the first ``filled`` of them solid: how many PIN digits were typed, never which."""
+
+    length = NumericProperty(6)
+    filled = NumericProperty(0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, filled=self._draw, length=self._draw)
+
+    def _draw(self, *_args) -> None:
+        self.canvas.clear()
+        count = int(self.length)
+        if count <= 0 or self.width <= 0:
+            return
+        diameter = min(self.height, self.width / (count * 1.6))
+        gap = (self.width - count * diameter) / (count + 1)
+        y = self.y + (self.height - diameter) / 2
+        with self.canvas:
+            for i in range(count):
+                x = self.x + gap + i * (diameter + gap)
+                Color(0.043, 0.31, 0.54, 1)
+                if i < self.filled:
+                    Ellipse(pos=(x, y), size=(diameter, diameter))
+                else:
+                    Line(ellipse=(x, y, diameter, diameter), width=max(1.5, diameter / 14))
+
+
+class IdleOverlay(FloatLayout):
+    """The 'Masih di sana?' warning laid over any screen, with its countdown."""
+
+    active = BooleanProperty(False)
+    title = StringProperty("")
+    body = StringProperty("")
+    more_text = StringProperty("")
+    end_text = StringProperty("")
+    on_more = ObjectProperty(None, allownone=True)
+    on_end = ObjectProperty(None, allownone=True)
+
+    def on_touch_down(self, touch):  # while shown, nothing underneath takes touches
+        if not self.active:
+            return False
+        super().on_touch_down(touch)
+        return True
+
+    def on_touch_move(self, touch):
+        return self.active and super().on_touch_move(touch) or self.active
+
+    def on_touch_up(self, touch):
+        if not self.active:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+
+class DocumentRow(BoxLayout):
+    """One document in a list: a check box, its type, its date and its state."""
+
+    document_id = StringProperty("")
+    title = StringProperty("")
+    detail = StringProperty("")
+    status_text = StringProperty("")
+    selectable = BooleanProperty(True)
+    selected = BooleanProperty(False)
+    on_toggle = ObjectProperty(None, allownone=True)
+
+
+class ProgressRow(BoxLayout):
+    """One document while printing: its type, its phase in words and a bar."""
+
+    title = StringProperty("")
+    phase_text = StringProperty("")
+    fraction = NumericProperty(0.0)
+    failed = BooleanProperty(False)
+    done = BooleanProperty(False)
