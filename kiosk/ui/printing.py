@@ -36,10 +36,8 @@ class PrintingScreen(KioskScreen):
             row.failed = progress.phase is Phase.FAILED
             row.done = progress.phase is Phase.DONE
         kinds = {docs[p.id].printer for p in state.progress if p.id in docs}
-        self.ids.where.text = "\n".join(
-            ctx.tr(k) for kind, k in ((PrinterKind.DOCUMENT, "confirm.take_a4"), (PrinterKind.CARD, "confirm.take_card"))
-            if kind in kinds
-        )
+        slots = ((PrinterKind.DOCUMENT, "confirm.take_a4"), (PrinterKind.CARD, "confirm.take_card"))
+        self.ids.where.text = "\n".join(ctx.tr(key) for kind, key in slots if kind in kinds)
 
     def wipe(self) -> None:
         self.ids.rows.clear_widgets()
