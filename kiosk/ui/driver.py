@@ -1,0 +1,93 @@
+"""Drive the real app as a resident would: find what is on screen, tap it, look at it.
+
+Used by the headless demo and the UI tests. Taps go through the window like a finger's
+(``UnitTestTouch``), so a button that is hidden, disabled or covered cannot be pressed by a script either.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from kivy.base import EventLoop
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+
+def walk(widget: Widget) -> Iterator[Widget]:
+    yield widget
+    for child in widget.children:
+        yield from walk(child)
+
+
+def visible(widget: Widget) -> bool:
+    node = widget
+    while node is not None:
+        if getattr(node, "opacity", 1) == 0:
+            return False
+        node = node.parent if node.parent is not node else None
+    return widget.width > 0 and widget.height > 0
+
+
+def find_button(root: Widget, text: str) -> Button:
+    """The enabled, visible button showing exactly ``text``."""
+    matches = [w for w in walk(root) if isinstance(w, Button) and w.text == text and visible(w) and not w.disabled]
+    if not matches:
+        shown = sorted({w.text for w in walk(root) if isinstance(w, Button) and w.text})
+        raise LookupError(f"no enabled button {text!r}; buttons: {shown}")
+    return matches[0]
+
+
+def tap(widget: Widget) -> None:
+    """Press and release at the widget's centre, through the window."""
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    frames(2)
+
+
+def frames(count: int = 1) -> None:
+    for _ in range(count):
+        EventLoop.idle()
+
+
+def screenshot(path: Path) -> Path:
+    """Write the current frame to ``path`` (Kivy numbers its file names; we keep ours)."""
+    frames(2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = Window.screenshot(name=str(path.with_name(path.stem + "_.png")))
+    shutil.move(written, path)
+    return path
+
+
+def overflowing(root: Widget, slack: float = 2.0) -> list[str]:
+    """Texts that do not fit their widget (texture larger than the box), as 'text' descriptions."""
+    problems = []
+    for widget in walk(root):
+        if not isinstance(widget, Label) or not widget.text or not visible(widget):
+            continue
+        widget.texture_update()
+        tw, th = widget.texture_size
+        if widget.shorten:
+            continue  # shortened on purpose (the header's title)
+        if tw > widget.width + slack or th > widget.height + slack:
+            box = f"{widget.width:.0f}x{widget.height:.0f}"
+            problems.append(f"{widget.text[:40]!r}: text {tw:.0f}x{th:.0f} > box {box}")
+    return problems
+
+
+def wait_until(condition, timeout: float = 10.0, what: str = "condition") -> None:
+    """Run frames until ``condition()`` holds; raise TimeoutError naming ``what`` after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        EventLoop.idle()
+        time.sleep(0.01)

@@ -1,0 +1,116 @@
+"""Render every screen in both languages from made-up states; report overflow and lock-down as JSON.
+
+Run as a child process by test_screens.py (Kivy keeps one window per process).
+Usage: python render_all.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from kiosk.ui import prepare_kivy
+
+OUT = Path(sys.argv[1])
+prepare_kivy(width=1280, height=800, fullscreen=False, home=OUT / "kivy-home")
+
+from kivy.base import EventLoop  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+
+from kiosk.controller import Controller  # noqa: E402
+from kiosk.flow import (  # noqa: E402
+    DocProgress,
+    DocStatus,
+    DocumentItem,
+    Flow,
+    FlowSettings,
+    Message,
+    Nik,
+    Phase,
+    PrinterAvailability,
+    PrinterKind,
+    Screen,
+)
+from kiosk.ui.app import KioskApp  # noqa: E402
+from kiosk.ui.driver import frames, overflowing, screenshot  # noqa: E402
+
+LONG_NAME = "M********** A********** S**********"
+DOCS = (
+    DocumentItem("d1", "KK", "2026-11-20", PrinterKind.DOCUMENT),
+    DocumentItem("d2", "AKTA_KELAHIRAN", "2026-11-20", PrinterKind.DOCUMENT),
+    DocumentItem("d3", "KTP_EL", "2026-11-21", PrinterKind.CARD, status=DocStatus.UNAVAILABLE, reason="ribbon-empty"),
+    DocumentItem("d4", "KIA", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED),
+    DocumentItem("d5", "AKTA_PERCERAIAN", "2026-11-22", PrinterKind.DOCUMENT),
+)
+PRINTERS = (
+    PrinterAvailability(PrinterKind.DOCUMENT, True),
+    PrinterAvailability(PrinterKind.CARD, False, "ribbon-empty"),
+)
+DOWN = (
+    PrinterAvailability(PrinterKind.DOCUMENT, False, "media-jam"),
+    PrinterAvailability(PrinterKind.CARD, False, "blanko-empty"),
+)
+now = time.monotonic()
+base = Flow().initial(PRINTERS)
+session = replace(base, nik=Nik("3273015503850002"), session="s", masked_name=LONG_NAME, documents=DOCS,
+                  selected=frozenset({"d1", "d2", "d5"}), last_activity=now)
+progress = (DocProgress("d1", Phase.DONE, 1.0), DocProgress("d2", Phase.PRINTING, 0.4),
+            DocProgress("d5", Phase.FAILED, 0.0, "device.media-jam"))
+STATES = {
+    "attract": replace(base, screen=Screen.ATTRACT),
+    "nik_entry": replace(base, screen=Screen.NIK_ENTRY, message=Message("nik.birth_date")),
+    "pin_entry": replace(session, screen=Screen.PIN_ENTRY, message=Message("login.locked", {"minutes": 15})),
+    "documents": replace(session, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down")),
+    "confirm": replace(session, screen=Screen.CONFIRM),
+    "printing": replace(session, screen=Screen.PRINTING, progress=progress),
+    "done": replace(session, screen=Screen.DONE, progress=progress, done_since=now),
+    "idle_warning": replace(session, screen=Screen.DOCUMENTS, idle_warning_since=now),
+    "out_of_service": replace(base, screen=Screen.OUT_OF_SERVICE, printers=DOWN),
+}
+
+controller = Controller(Flow(FlowSettings()), STATES["attract"], perform=lambda effect: None)
+app = KioskApp(controller, location="Mal Pelayanan Publik Kabupaten Contoh, Lantai 2",
+               help_location="petugas Disdukcapil di loket pelayanan nomor 3")
+app._run_prepare()
+frames(5)
+
+report: dict = {"overflow": {}, "lockdown": {}, "status_before": EventLoop.status}
+
+# The checker itself must be able to fail: a long text in a small fixed box.
+from kivy.uix.label import Label  # noqa: E402
+
+probe = Label(text="Teks yang terlalu panjang untuk kotaknya", size_hint=(None, None), size=(60, 20))
+app.root.add_widget(probe)
+frames(2)
+report["checker_catches"] = bool(overflowing(probe))
+app.root.remove_widget(probe)
+for language in ("id", "en"):
+    for name, state in STATES.items():
+        state = replace(state, language=language)
+        app.navigator.show(None, state)
+        frames(3)
+        report["overflow"][f"{name}.{language}"] = overflowing(app.root)
+        screenshot(OUT / f"{name}.{language}.png")
+
+# Lock-down: the keys a resident could use to leave, and the window's close button.
+app.navigator.show(None, STATES["attract"])
+frames(2)
+for label, key, modifiers in (("escape", 27, []), ("f1", 282, []), ("alt_f4", 285, ["alt"])):
+    Window.dispatch("on_key_down", key, 0, None, modifiers)
+    Window.dispatch("on_keyboard", key, 0, None, modifiers)
+    frames(2)
+    settings = app._app_settings
+    report["lockdown"][label] = {
+        "running": EventLoop.status == report["status_before"],
+        "settings_open": settings is not None and settings.parent is not None,
+    }
+closed = Window.dispatch("on_request_close")
+frames(2)
+report["lockdown"]["close"] = {"running": EventLoop.status == report["status_before"], "vetoed": bool(closed)}
+report["kivy_logs_disabled"] = not any(h for h in __import__("logging").getLogger("kivy").handlers
+                                       if type(h).__name__ == "FileHandler")
+(OUT / "report.json").write_text(json.dumps(report, indent=1))
+app.stop()

@@ -1,0 +1,52 @@
+"""Every screen, in Bahasa Indonesia and English, rendered by the real Kivy app headless."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+SCREENS = ["attract", "nik_entry", "pin_entry", "documents", "confirm", "printing", "done", "idle_warning",
+           "out_of_service"]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("screens")
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "KIVY_WINDOW")}
+    result = subprocess.run([sys.executable, str(HERE / "render_all.py"), str(out)], capture_output=True, text=True,
+                            timeout=240, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, json.loads((out / "report.json").read_text())
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_text_overflows_its_widget(rendered, screen: str, language: str):
+    out, report = rendered
+    assert report["checker_catches"], "the overflow check must be able to fail"
+    assert report["overflow"][f"{screen}.{language}"] == []
+    image = Image.open(out / f"{screen}.{language}.png")
+    assert image.size == (1280, 800)
+    assert len(set(image.convert("L").resize((64, 40)).getdata())) > 8, "the screenshot is blank"
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("key", ["escape", "f1", "alt_f4"])
+def test_escape_f1_and_alt_f4_leave_the_app_running_and_settings_shut(rendered, key: str):
+    _out, report = rendered
+    assert report["lockdown"][key] == {"running": True, "settings_open": False}
+
+
+@pytest.mark.ui
+def test_the_window_close_request_is_refused(rendered):
+    _out, report = rendered
+    assert report["lockdown"]["close"] == {"running": True, "vetoed": True}
+    assert report["kivy_logs_disabled"]
