@@ -1,0 +1,311 @@
+"""Document and card printers behind a CUPS queue, through pycups.
+
+pycups blocks (it speaks IPP over HTTP with no timeout of its own), so every call runs through
+:func:`devices.base.call_with_timeout`. Documents are streamed to CUPS (Create-Job + Send-Document) and
+never written to a temporary file. :meth:`CupsPrinter.submit` follows the job until CUPS reports it
+completed, cancelled or aborted, or the timeout runs out (then the job is cancelled).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any
+
+from devices.base import (
+    COVER_OPEN,
+    DEVICE_MISSING,
+    LIBRARY_MISSING,
+    MEDIA_EMPTY,
+    MEDIA_JAM,
+    NOT_ACCEPTING,
+    OFFLINE_REPORT,
+    PAUSED,
+    RIBBON_EMPTY,
+    TIMED_OUT,
+    CardJob,
+    DeviceError,
+    DeviceOffline,
+    DeviceState,
+    DeviceStatus,
+    DeviceTimeout,
+    DocumentJob,
+    JobCancelled,
+    JobFailed,
+    JobResult,
+    Progress,
+    SelfTestLevel,
+    SelfTestResult,
+    call_with_timeout,
+    check_card,
+    check_pdf,
+    error_for,
+    pdf_page_count,
+)
+from devices.usbprobe import UsbPrinterProbe
+
+JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
+PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
+HTTP_CONTINUE = 100
+#: IPP reasons that need a person at the printer (with their -error suffix removed).
+_ATTENTION = {MEDIA_EMPTY, MEDIA_JAM, COVER_OPEN, "door-open", "media-needed", "input-tray-missing",
+              "marker-supply-empty", "toner-empty", RIBBON_EMPTY, "output-area-full", PAUSED}
+
+
+def reasons_to_status(printer_state: int, reasons: list[str], accepting: bool = True) -> tuple[DeviceState, tuple]:
+    """Map IPP printer-state and printer-state-reasons to a state and our reason words."""
+    words: list[str] = []
+    state = {PRINTER_IDLE: DeviceState.READY, PRINTER_PROCESSING: DeviceState.BUSY}.get(
+        printer_state, DeviceState.NEEDS_ATTENTION
+    )
+    candidates = [state]
+    for raw in reasons:
+        if raw in ("none", "") or raw.startswith("cups-"):  # cups-* are the spooler's notes, not the printer's
+            continue
+        if raw == OFFLINE_REPORT:
+            words.append(OFFLINE_REPORT)
+            candidates.append(DeviceState.OFFLINE)
+            continue
+        base = raw.removesuffix("-error").removesuffix("-warning").removesuffix("-report")
+        if raw.endswith("-report") or base in ("connecting-to-device", "moving-to-paused", "other"):
+            continue  # informational
+        words.append(base)
+        if raw.endswith("-warning"):
+            candidates.append(DeviceState.WARNING)
+        elif base in _ATTENTION:
+            candidates.append(DeviceState.NEEDS_ATTENTION)
+        else:
+            candidates.append(DeviceState.ERROR)
+    if printer_state == PRINTER_STOPPED and not words:
+        words.append(PAUSED)
+    if not accepting:
+        words.append(NOT_ACCEPTING)
+        candidates.append(DeviceState.OFFLINE)
+    order = list(DeviceState)
+    return max(candidates, key=order.index), tuple(dict.fromkeys(words))
+
+
+class CupsPrinter:
+    """A CUPS queue. Subclasses decide what a job's bytes are."""
+
+    kind = "printer"
+    driver = "cups"
+    document_format = "application/pdf"
+    poll_interval_s = 0.2
+
+    def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
+                 job_timeout_s: float = 180.0, call_timeout_s: float = 10.0,
+                 options: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.queue = queue
+        self.server = server
+        self.port = port
+        self.job_timeout_s = job_timeout_s
+        self.call_timeout_s = call_timeout_s
+        self.options = dict(options or {})
+        self._jobs: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.jobs_total = 0
+        self.pages_total = 0
+
+    # ----------------------------------------------------------------- plumbing
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """One pycups call on a fresh connection, bounded by ``call_timeout_s``; errors become DeviceError."""
+        try:
+            import cups
+        except ImportError as exc:
+            raise DeviceOffline(f"pycups is not installed: {exc}", LIBRARY_MISSING) from None
+
+        def work() -> Any:
+            # pycups builds printer URIs (Create-Job) from the process-wide server and port, not the
+            # connection's: set both. So every CUPS printer of one kiosk must use the same CUPS server.
+            if self.server:
+                cups.setServer(self.server)
+            if self.port:
+                cups.setPort(self.port)
+            connection = cups.Connection()
+            return fn(connection, *args, **kwargs)
+
+        try:
+            return call_with_timeout(work, self.call_timeout_s, f"{self.name} {what}")
+        except RuntimeError as exc:  # pycups: "failed to connect to server"
+            raise DeviceOffline(f"{self.name}: CUPS not reachable: {exc}") from None
+        except cups.IPPError as exc:
+            status, text = exc.args if len(exc.args) == 2 else (0, str(exc))
+            if status == cups.IPP_NOT_FOUND:
+                raise DeviceOffline(f"{self.name}: no CUPS queue {self.queue!r}", DEVICE_MISSING) from None
+            raise JobFailed(f"{self.name}: CUPS {what} failed: {text}") from None
+
+    def open(self) -> None:
+        """Nothing to hold open: each call takes a fresh connection (cheap on loopback, survives restarts)."""
+
+    def close(self) -> None:
+        """Nothing held open."""
+
+    # ----------------------------------------------------------------- status
+    def status(self) -> DeviceStatus:
+        """printer-state and printer-state-reasons of the queue, plus marker levels as consumables."""
+        counters = {"jobs": self.jobs_total, "pages": self.pages_total}
+        try:
+            attrs = self._call("status", lambda c: c.getPrinterAttributes(self.queue, requested_attributes=[
+                "printer-state", "printer-state-reasons", "printer-state-message", "printer-is-accepting-jobs",
+                "marker-names", "marker-levels"]))
+        except DeviceTimeout as exc:
+            return DeviceStatus(DeviceState.OFFLINE, (TIMED_OUT,), str(exc), counters=counters)
+        except DeviceError as exc:
+            return DeviceStatus(DeviceState.OFFLINE, (exc.reason,), str(exc), counters=counters)
+        reasons = attrs.get("printer-state-reasons", [])
+        state, words = reasons_to_status(int(attrs.get("printer-state", PRINTER_STOPPED)),
+                                         reasons if isinstance(reasons, list) else [reasons],
+                                         bool(attrs.get("printer-is-accepting-jobs", True)))
+        names, levels = attrs.get("marker-names", []), attrs.get("marker-levels", [])
+        consumables = {str(n): int(v) for n, v in zip(names, levels, strict=False) if isinstance(v, int) and v >= 0}
+        return DeviceStatus(state, words, str(attrs.get("printer-state-message", "")), consumables, counters)
+
+    # ----------------------------------------------------------------- jobs
+    def _submit_bytes(self, job_id: str, title: str, data: bytes, pages: int, options: dict[str, str],
+                      progress: Progress | None, timeout: float | None) -> JobResult:
+        problem = error_for(self.status())
+        if problem:
+            raise problem
+        timeout = self.job_timeout_s if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+
+        def send(c: Any) -> int:
+            cups_job = c.createJob(self.queue, f"{title} {job_id}"[:200], options)
+            c.startDocument(self.queue, cups_job, title or job_id, self.document_format, 1)
+            for start in range(0, len(data), 65536):
+                chunk = data[start:start + 65536]
+                if c.writeRequestData(chunk, len(chunk)) != HTTP_CONTINUE:
+                    raise JobFailed(f"{self.name}: CUPS stopped taking the document")
+            c.finishDocument(self.queue)
+            return cups_job
+
+        cups_job = self._call("submit", send)
+        with self._lock:
+            self._jobs[job_id] = cups_job
+        try:
+            return self._follow(job_id, cups_job, pages, progress, deadline, timeout)
+        finally:
+            with self._lock:
+                self._jobs.pop(job_id, None)
+
+    def _follow(self, job_id: str, cups_job: int, pages: int, progress: Progress | None, deadline: float,
+                timeout: float) -> JobResult:
+        last = -1.0
+        while True:
+            attrs = self._call("job state", lambda c: c.getJobAttributes(cups_job, requested_attributes=[
+                "job-state", "job-state-reasons", "job-media-sheets-completed"]))
+            state = int(attrs.get("job-state", JOB_PENDING))
+            if state == JOB_COMPLETED:
+                if progress is not None and last < 1.0:
+                    progress(1.0)
+                self.jobs_total += 1
+                self.pages_total += pages
+                return JobResult(job_id, pages, str(cups_job))
+            if state == JOB_CANCELED:
+                raise JobCancelled(f"{self.name}: job {job_id} was cancelled")
+            if state == JOB_ABORTED:
+                raise JobFailed(f"{self.name}: CUPS aborted job {job_id}")
+            sheets = attrs.get("job-media-sheets-completed")
+            if progress is not None and isinstance(sheets, int) and pages:
+                fraction = min(sheets / pages, 0.99)
+                if fraction > last:
+                    last = fraction
+                    progress(fraction)
+            if time.monotonic() >= deadline:
+                self._cancel_cups_job(cups_job)
+                raise DeviceTimeout(f"{self.name}: job {job_id} not done within {timeout:g} s; cancelled")
+            time.sleep(min(self.poll_interval_s, max(0.0, deadline - time.monotonic())))
+
+    def _cancel_cups_job(self, cups_job: int) -> None:
+        try:
+            self._call("cancel", lambda c: c.cancelJob(cups_job))
+        except (DeviceOffline, JobFailed, DeviceTimeout):
+            pass  # already finished, or CUPS is gone: nothing more to cancel
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job this driver is following; the waiting :meth:`submit` raises JobCancelled."""
+        with self._lock:
+            cups_job = self._jobs.get(job_id)
+        if cups_job is not None:
+            self._cancel_cups_job(cups_job)
+
+    def _self_test(self, level: SelfTestLevel | str, external: Any) -> SelfTestResult:
+        level = SelfTestLevel(level)
+        status = self.status()
+        if level is SelfTestLevel.INTERNAL or not status.state.usable:
+            return SelfTestResult(level, status.state.usable, status.message or status.state.value)
+        try:
+            external()
+        except DeviceError as exc:
+            return SelfTestResult(level, False, str(exc))
+        return SelfTestResult(level, True, "test printed", needs_confirmation=level is SelfTestLevel.INTERACTIVE)
+
+
+class CupsDocumentPrinter(CupsPrinter):
+    """The A4 document printer: a PDF to a CUPS queue."""
+
+    kind = "document_printer"
+
+    def submit(self, job: DocumentJob, progress: Progress | None = None, timeout: float | None = None) -> JobResult:
+        """Send the PDF and block until CUPS reports the job done; raises a typed DeviceError otherwise."""
+        check_pdf(job.pdf)
+        options = {**self.options, "copies": str(job.copies)} if job.copies > 1 else dict(self.options)
+        pages = pdf_page_count(job.pdf) * job.copies
+        return self._submit_bytes(job.job_id, job.title, job.pdf, pages, options, progress, timeout)
+
+    def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
+        """internal: queue status; external/interactive: a one-page test PDF."""
+        from devices.simulated import _TEST_PDF
+
+        return self._self_test(level, lambda: self.submit(DocumentJob(f"selftest-{int(time.time())}", _TEST_PDF,
+                                                                      "self-test")))
+
+
+def card_pdf(job: CardJob) -> bytes:
+    """Front and back as a two-page PDF, one CR80 page each at 300 dpi (what card printer drivers take)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        front = Image.open(io.BytesIO(job.front_png)).convert("RGB")
+        back = Image.open(io.BytesIO(job.back_png)).convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise JobFailed(f"card image unreadable: {type(exc).__name__}", "document-format-error") from None
+    out = io.BytesIO()
+    front.save(out, "PDF", resolution=300.0, save_all=True, append_images=[back])
+    return out.getvalue()
+
+
+class CupsCardPrinter(CupsPrinter):
+    """The card printer: a CUPS queue with CR80 media and duplex, plus an optional USB printer-class probe."""
+
+    kind = "card_printer"
+
+    def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
+                 job_timeout_s: float = 300.0, call_timeout_s: float = 10.0, options: dict[str, str] | None = None,
+                 usb_probe: UsbPrinterProbe | None = None) -> None:
+        options = {"media": "CR80", "sides": "two-sided-long-edge", **(options or {})}
+        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options)
+        self.usb_probe = usb_probe
+
+    def status(self) -> DeviceStatus:
+        """The queue's status merged with what the USB port status says (when a probe is configured)."""
+        status = super().status()
+        if self.usb_probe is not None:
+            status = status.merged(self.usb_probe.status())
+        return status
+
+    def submit(self, job: CardJob, progress: Progress | None = None, timeout: float | None = None) -> JobResult:
+        """Print one card (front and back) and block until CUPS reports it done."""
+        check_card(job)
+        return self._submit_bytes(job.job_id, job.title, card_pdf(job), 1, self.options, progress, timeout)
+
+    def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
+        """internal: queue and USB status; external/interactive: a blank test card (spends a blanko)."""
+        from devices.simulated import _TEST_CARD
+
+        return self._self_test(level, lambda: self.submit(CardJob(f"selftest-{int(time.time())}", _TEST_CARD,
+                                                                  _TEST_CARD, "self-test")))
+
