@@ -1,0 +1,153 @@
+"""``adm-central``: the reference central service's command line.
+
+    adm-central seed --data DIR [--force]          a demo world; prints residents, documents and PINs as JSON
+    adm-central serve --data DIR [--host H] [--port N]
+    adm-central verify --data DIR SUBMISSION       the operator approves; a PIN goes out over "WhatsApp"
+    adm-central outbox --data DIR [--json]         what the simulated WhatsApp gateway sent
+    adm-central openapi [--write | --check]        the contract as OpenAPI (central/openapi.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="adm-central", description="Reference central Disdukcapil service.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("seed", help="create a demo world (keys, residents, documents, PINs) in a data dir")
+    p.add_argument("--data", required=True, type=Path, help="data directory")
+    p.add_argument("--force", action="store_true", help="replace an existing world")
+    p.add_argument("--key-id", default="demo-2026", help="id of the document-signing key")
+    p.add_argument("--kiosk-id", default="ADM-DEMO-01", help="common name of the kiosk certificate")
+    p.add_argument("--pin-ttl-days", type=float, default=None, help="PIN validity in days (default 7)")
+    p.set_defaults(handler=_seed)
+
+    p = sub.add_parser("serve", help="serve HTTPS with required client certificates")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8443)
+    p.set_defaults(handler=_serve)
+
+    p = sub.add_parser("verify", help="operator: approve a submission; its documents become ready, a PIN goes out")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("submission", help="submission id, e.g. SUB-2026-0002")
+    p.set_defaults(handler=_verify)
+
+    p = sub.add_parser("outbox", help="messages the simulated WhatsApp gateway sent")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.set_defaults(handler=_outbox)
+
+    p = sub.add_parser("openapi", help="print the contract as OpenAPI JSON")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help=f"write it to {OPENAPI_FILE.name}")
+    mode.add_argument("--check", action="store_true", help=f"exit 1 when {OPENAPI_FILE.name} is out of date")
+    p.set_defaults(handler=_openapi)
+    return parser
+
+
+def _need_world(data: Path) -> bool:
+    if not (data / "central.db").exists():
+        print(f"error: {data} holds no central database; run: adm-central seed --data {data}", file=sys.stderr)
+        return False
+    return True
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from central.seed import SeedError, seed
+
+    ttl = None if args.pin_ttl_days is None else int(args.pin_ttl_days * 86400)
+    try:
+        summary = seed(args.data, key_id=args.key_id, kiosk_id=args.kiosk_id, pin_ttl_s=ttl, force=args.force)
+    except SeedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from central.server import serve
+
+    if not _need_world(args.data):
+        return EXIT_FAILED
+    print(f"adm-central: https://{args.host}:{args.port} (client certificate required)", file=sys.stderr)
+    serve(args.data, args.host, args.port)
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from central.store import Store, StoreError
+
+    if not _need_world(args.data):
+        return EXIT_FAILED
+    store = Store(args.data)
+    try:
+        issued = store.verify_submission(args.submission)
+    except StoreError as exc:
+        print(f"error: {args.submission}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.close()
+    print(f"{args.submission}: verified; {len(issued.document_ids)} document(s) ready; PIN sent over WhatsApp "
+          "(see: adm-central outbox)")
+    return EXIT_OK
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from central.whatsapp import WhatsAppGateway
+
+    messages = WhatsAppGateway(args.data).messages()
+    if args.json:
+        print(json.dumps([asdict(m) for m in messages], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for m in messages:
+        print(f"to {m.number}: {m.text}")
+    if not messages:
+        print("(no messages)", file=sys.stderr)
+    return EXIT_OK
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as committed: sorted keys, two-space indent, final newline."""
+    from central.server import openapi_document
+
+    return json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    text = openapi_text()
+    if args.write:
+        OPENAPI_FILE.write_text(text, encoding="utf-8")
+        print(f"wrote {OPENAPI_FILE}", file=sys.stderr)
+    elif args.check:
+        current = OPENAPI_FILE.read_text(encoding="utf-8") if OPENAPI_FILE.exists() else ""
+        if current != text:
+            print(f"{OPENAPI_FILE} is out of date; run: adm-central openapi --write", file=sys.stderr)
+            return EXIT_FAILED
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

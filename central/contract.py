@@ -1,0 +1,272 @@
+"""The central service contract (v1): request and response models, error codes, signature rules.
+
+Imported by the reference server (``central.server``) and by the kiosk's client (``kiosk.central``);
+it needs neither FastAPI nor Kivy. ``central/openapi.json`` is generated from the server built on these
+models (``adm-central openapi --write``) and a test fails when the two drift.
+
+Transport: HTTPS with mutual TLS; the kiosk's client certificate (from the operator's CA) authorises
+kiosk-level calls (print events, heartbeats, queue check-in, verification); resident calls additionally
+carry ``Authorization: Bearer <session token>``. Errors are :class:`ErrorBody` JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/v1"
+
+#: Headers of ``GET /v1/documents/{id}/content``; together they carry the detached signature.
+H_DOCUMENT_ID = "X-Document-Id"
+H_DOCUMENT_TYPE = "X-Document-Type"
+H_DOCUMENT_VERSION = "X-Document-Version"
+H_CONTENT_SHA256 = "X-Content-SHA256"
+H_ISSUED_AT = "X-Issued-At"
+H_SIGNATURE = "X-Signature"  # base64 of the Ed25519 signature over signing_payload(...)
+H_SIGNATURE_KEY_ID = "X-Signature-Key-Id"
+#: Sent by the kiosk when it fetches content for printing; claims the document for that job.
+H_PRINT_JOB_ID = "X-Print-Job-Id"
+H_IDEMPOTENCY_KEY = "Idempotency-Key"
+
+PIN_PATTERN = r"^[0-9]{6}$"
+NIK_PATTERN = r"^[0-9]{16}$"
+JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+class ErrorCode(StrEnum):
+    """Every ``code`` an error body may carry."""
+
+    INVALID_CREDENTIALS = "invalid_credentials"  # 401: wrong NIK/PIN, expired PIN; never says which
+    LOCKED = "locked"  # 423: too many wrong PINs for this NIK
+    SESSION_EXPIRED = "session_expired"  # 401: token unknown, expired or revoked
+    NOT_FOUND = "not_found"  # 404
+    ALREADY_CLAIMED = "already_claimed"  # 409: another print job holds the document
+    ALREADY_PRINTED = "already_printed"  # 409: printed (or uncertain) with this PIN
+    JOB_ID_REQUIRED = "job_id_required"  # 400: content fetched without X-Print-Job-Id
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"  # 422: same key, different body
+    INVALID_REQUEST = "invalid_request"  # 422: body or parameters do not match the contract
+    INTERNAL = "internal"  # 500
+
+
+#: The HTTP status each error code is sent with.
+ERROR_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.LOCKED: 423,
+    ErrorCode.SESSION_EXPIRED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.ALREADY_CLAIMED: 409,
+    ErrorCode.ALREADY_PRINTED: 409,
+    ErrorCode.JOB_ID_REQUIRED: 400,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 422,
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Reply(BaseModel):
+    # Replies ignore unknown fields so that a newer server can add some without breaking older kiosks.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorBody(_Reply):
+    """Every error response."""
+
+    code: ErrorCode = Field(..., description="Machine-readable reason.")
+    message: str = Field(..., description="Short English text for logs; kiosks show their own words.")
+    attempts_left: int | None = Field(None, description="With invalid_credentials: PINs left before a lockout.")
+    retry_after_s: int | None = Field(None, description="With locked: seconds until the NIK may try again.")
+
+
+class DocumentType(StrEnum):
+    """Civil registration documents the kiosk can print."""
+
+    KK = "kk"  # Kartu Keluarga (A4)
+    AKTA_KELAHIRAN = "akta_kelahiran"  # birth certificate (A4)
+    AKTA_KEMATIAN = "akta_kematian"  # death certificate (A4)
+    KTP_EL = "ktp_el"  # electronic identity card (card)
+    KIA = "kia"  # Kartu Identitas Anak (card)
+
+
+#: Which printer a document type goes to.
+CARD_TYPES = frozenset({DocumentType.KTP_EL, DocumentType.KIA})
+
+
+class Media(StrEnum):
+    A4 = "a4"
+    CARD = "card"
+
+
+class DocumentStatus(StrEnum):
+    """A document as the current PIN sees it."""
+
+    READY = "ready"  # may be fetched for printing
+    CLAIMED = "claimed"  # a print job fetched it and has not reported yet
+    PRINTED = "printed"  # printed with this PIN; never again with it
+    UNCERTAIN = "uncertain"  # may have printed; blocked until an operator decides
+
+
+class DocumentSummary(_Reply):
+    """One document a resident may see on the kiosk (no personal data beyond the title)."""
+
+    id: str = Field(..., description="Document id.")
+    type: DocumentType
+    title: str = Field(..., description="Display title, e.g. 'Kartu Keluarga'.")
+    media: Media = Field(..., description="a4 (document printer) or card (card printer).")
+    pages: int = Field(..., ge=1, description="A4 pages, or card sides.")
+    content_type: str = Field(..., description="application/pdf (A4) or application/zip (front.png + back.png).")
+    size: int = Field(..., ge=0, description="Content length in bytes.")
+    version: int = Field(..., ge=1)
+    status: DocumentStatus
+
+
+class LoginRequest(_Model):
+    """``POST /v1/sessions``."""
+
+    nik: str = Field(..., pattern=NIK_PATTERN, description="16-digit NIK.")
+    pin: str = Field(..., pattern=PIN_PATTERN, description="6-digit PIN from WhatsApp.")
+
+
+class QrLoginRequest(_Model):
+    """``POST /v1/sessions/qr``: the token from the QR in the WhatsApp message."""
+
+    token: str = Field(..., min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class SessionResponse(_Reply):
+    """A resident session: opaque bearer token, short-lived."""
+
+    token: str = Field(..., description="Bearer token for resident calls; opaque.")
+    expires_at: datetime
+    masked_name: str = Field(..., description="Name as the kiosk may show it, e.g. 'B*** S*******'.")
+    documents: list[DocumentSummary]
+
+
+class PinRequest(_Model):
+    """``POST /v1/pin-requests``: send a fresh PIN to the resident's registered WhatsApp number."""
+
+    nik: str = Field(..., pattern=NIK_PATTERN)
+
+
+class PinRequestAccepted(_Reply):
+    """Always the answer (202), whether or not the NIK exists or has documents."""
+
+    status: Literal["accepted"] = "accepted"
+
+
+class DocumentList(_Reply):
+    """``GET /v1/documents``."""
+
+    documents: list[DocumentSummary]
+
+
+class PrintOutcome(StrEnum):
+    PRINTED = "printed"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+class PrintEvent(_Model):
+    """``POST /v1/documents/{id}/print-events``, with ``Idempotency-Key`` = job id."""
+
+    job_id: str = Field(..., pattern=JOB_ID_PATTERN, description="The kiosk's print job id.")
+    kiosk_id: str = Field(..., min_length=1, max_length=64)
+    outcome: PrintOutcome
+    cause: str | None = Field(
+        None, max_length=64, description="Why it failed or is uncertain, e.g. 'media-jam', 'failed-encode'."
+    )
+    counters: dict[str, int] = Field(default_factory=dict, description="E.g. pages, cards, spoiled cards.")
+    occurred_at: datetime | None = Field(None, description="When the kiosk saw the outcome.")
+
+
+class PrintEventAck(_Reply):
+    """What the server made of a print event; a replay gets the same answer."""
+
+    document_id: str
+    job_id: str
+    outcome: PrintOutcome
+    applied: bool = Field(..., description="False when the job did not hold the document's claim.")
+    document_status: DocumentStatus
+    recorded_at: datetime
+
+
+class DeviceReport(_Model):
+    state: str = Field(..., max_length=32, description="READY, BUSY, WARNING, NEEDS_ATTENTION, OFFLINE, ERROR.")
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Heartbeat(_Model):
+    """``POST /v1/kiosks/{id}/heartbeat``."""
+
+    devices: dict[str, DeviceReport] = Field(default_factory=dict)
+    consumables: dict[str, int] = Field(default_factory=dict, description="E.g. blanko, ribbon, paper.")
+    counters: dict[str, int] = Field(default_factory=dict)
+    software_version: str | None = Field(None, max_length=32)
+
+
+class HeartbeatAck(_Reply):
+    received_at: datetime
+
+
+class VerifyStatus(StrEnum):
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    UNKNOWN = "unknown"
+
+
+class VerifyResult(_Reply):
+    """``GET /v1/verify/{code}``: what the QR printed on a document says about it (no personal data)."""
+
+    code: str
+    status: VerifyStatus
+    document_type: DocumentType | None = None
+    version: int | None = None
+    issued_at: datetime | None = None
+
+
+class QueueCheckIn(_Model):
+    """``POST /v1/queue/check-in``."""
+
+    booking_code: str = Field(..., min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class QueueTicket(_Reply):
+    """A ticket for the office's online queue; checking in twice returns the same ticket."""
+
+    booking_code: str
+    ticket_number: str = Field(..., description="E.g. 'A-017'.")
+    service: str = Field(..., description="Service booked, e.g. 'Perekaman KTP-el'.")
+    slot: str = Field(..., description="Booked time slot, e.g. '09:00-09:30'.")
+    waiting_before: int = Field(..., ge=0, description="Tickets ahead in the queue.")
+    checked_in_at: datetime
+
+
+class ContentMetadata(_Reply):
+    """What the document signature covers, besides the bytes' digest."""
+
+    document_id: str
+    type: DocumentType
+    version: int
+    content_type: str
+    sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
+    issued_at: str = Field(..., description="ISO 8601, exactly as sent in X-Issued-At.")
+
+
+def signing_payload(meta: ContentMetadata) -> bytes:
+    """The canonical bytes an Ed25519 document signature covers: sorted, compact JSON of the metadata."""
+    data = {
+        "document_id": meta.document_id,
+        "type": str(meta.type),
+        "version": meta.version,
+        "content_type": meta.content_type,
+        "sha256": meta.sha256,
+        "issued_at": meta.issued_at,
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")

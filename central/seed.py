@@ -1,0 +1,138 @@
+"""``adm-central seed``: a complete, invented demo world in a data directory.
+
+Writes the keys (``ca.pem``, ``server.pem``/``server.key``, ``kiosk.pem``/``kiosk.key``, ``signing.key``,
+``signing.pub``), the database with residents, documents in every state, queue bookings and a superseded
+document, and ``seed-summary.json``: the residents with their PINs, as the demo and tests need them. The
+database keeps only PIN hashes; the summary and the WhatsApp outbox stand for the residents' phones.
+
+Every name, NIK, number and address here is invented.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from central import pki
+from central.contract import DocumentType
+from central.documents import TITLES, Holder
+from central.server import CA_FILE, SERVER_CERT, SERVER_KEY
+from central.store import DB_FILE, SIGNING_KEY_FILE, Store
+
+SUMMARY_FILE = "seed-summary.json"
+DEFAULT_KEY_ID = "demo-2026"  # what the shipped config.yaml trusts
+DEFAULT_KIOSK_ID = "ADM-DEMO-01"
+
+
+class SeedError(Exception):
+    """The directory already holds a world, or cannot be written."""
+
+
+# Invented residents. NIK: PP KK CC DDMMYY SSSS, women with day + 40.
+RESIDENTS = [
+    # key, holder, WhatsApp number
+    ("ready", Holder("3273021708850001", "Budi Santoso", "Bandung", "17-08-1985", "LAKI-LAKI",
+                     "Jl. Cendana Contoh No. 12, Coblong, Kota Bandung"), "+6281200000001"),
+    ("ready_woman", Holder("3273035907010004", "Dewi Lestari", "Cimahi", "19-07-2001", "PEREMPUAN",
+                           "Jl. Melati Contoh No. 3, Sukajadi, Kota Bandung"), "+6281200000004"),
+    ("waiting", Holder("3273024503920002", "Siti Rahmawati", "Garut", "05-03-1992", "PEREMPUAN",
+                       "Jl. Kenanga Contoh No. 7, Coblong, Kota Bandung"), "+6281200000002"),
+    ("printed", Holder("3273031201780003", "Agus Wijaya", "Bandung", "12-01-1978", "LAKI-LAKI",
+                       "Jl. Flamboyan Contoh No. 21, Cicendo, Kota Bandung"), "+6281200000003"),
+]
+BOOKINGS = [
+    ("ANTRI-0901", "Perekaman KTP-el", "09:00-09:30"),
+    ("ANTRI-0902", "Konsultasi Kartu Keluarga", "09:30-10:00"),
+    ("ANTRI-0903", "Pengambilan Akta", "10:00-10:30"),
+]
+WAITING_SUBMISSION = "SUB-2026-0002"
+
+
+def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = DEFAULT_KIOSK_ID,
+         hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), pin_ttl_s: int | None = None,
+         force: bool = False) -> dict:
+    """Create the demo world in ``data_dir`` and return the summary (also written to seed-summary.json)."""
+    data = Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    if (data / DB_FILE).exists():
+        if not force:
+            raise SeedError(f"{data} already holds a central database; use --force to replace it")
+        for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", "whatsapp-outbox.jsonl", SUMMARY_FILE):
+            (data / name).unlink(missing_ok=True)
+
+    ca = pki.make_ca()
+    server = pki.issue(ca, "adm-central", server=True, hosts=hosts)
+    kiosk = pki.issue(ca, kiosk_id, server=False)
+    signing_private, signing_public = pki.make_signing_key()
+    (data / CA_FILE).write_bytes(ca.cert_pem)
+    pki.write_private(data / "ca.key", ca.key_pem)
+    (data / SERVER_CERT).write_bytes(server.cert_pem)
+    pki.write_private(data / SERVER_KEY, server.key_pem)
+    (data / "kiosk.pem").write_bytes(kiosk.cert_pem)
+    pki.write_private(data / "kiosk.key", kiosk.key_pem)
+    pki.write_private(data / SIGNING_KEY_FILE, signing_private)
+    (data / "signing.pub").write_bytes(signing_public)
+
+    store = Store(data)
+    try:
+        store.set_setting("key_id", key_id)
+        if pin_ttl_s is not None:
+            store.set_setting("pin_ttl_s", str(pin_ttl_s))
+        residents = _residents(store)
+        for code, service, slot in BOOKINGS:
+            store.add_booking(code, service, slot)
+        verify_codes = store.verify_codes()
+    finally:
+        store.close()
+
+    summary = {
+        "data_dir": str(data.resolve()),
+        "key_id": key_id,
+        "kiosk_id": kiosk_id,
+        "files": {"ca": CA_FILE, "client_cert": "kiosk.pem", "client_key": "kiosk.key", "signing_public_key":
+                  "signing.pub"},
+        "residents": residents,
+        "waiting_submission": WAITING_SUBMISSION,
+        "queue_bookings": [code for code, _, _ in BOOKINGS],
+        "verify_codes": verify_codes,
+    }
+    (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def _residents(store: Store) -> list[dict]:
+    out = []
+    for role, holder, number in RESIDENTS:
+        store.add_resident(holder, number)
+        entry: dict = {"role": role, "nik": holder.nik, "name": holder.name, "gender": holder.gender,
+                       "whatsapp": number, "pin": None, "qr_token": None, "documents": [], "submission": None}
+        if role == "ready":
+            # An older KK, superseded by the current one: its QR must verify as 'superseded'.
+            store.add_document(holder.nik, DocumentType.KK)
+            docs = [store.add_document(holder.nik, t)
+                    for t in (DocumentType.KK, DocumentType.AKTA_KELAHIRAN, DocumentType.KTP_EL)]
+        elif role == "ready_woman":
+            docs = [store.add_document(holder.nik, DocumentType.KTP_EL)]
+        elif role == "waiting":
+            store.add_submission(WAITING_SUBMISSION, holder.nik, [DocumentType.KK, DocumentType.AKTA_KELAHIRAN])
+            entry["submission"] = WAITING_SUBMISSION
+            docs = []
+        else:
+            docs = [store.add_document(holder.nik, t) for t in (DocumentType.KTP_EL, DocumentType.AKTA_KELAHIRAN)]
+        if docs:
+            issued = store.issue_pin(holder.nik)
+            entry["pin"], entry["qr_token"] = issued.pin, issued.qr_token
+        if role == "printed":
+            store.mark_printed(holder.nik, docs[0])
+        for doc_id in docs:
+            doc_type = store.document_type(doc_id)
+            status = "printed" if role == "printed" and doc_id == docs[0] else "ready"
+            entry["documents"].append({"id": doc_id, "type": str(doc_type), "title": TITLES[doc_type],
+                                       "status": status})
+        out.append(entry)
+    return out
+
+
+def read_summary(data_dir: Path | str) -> dict:
+    """The summary the last seed wrote (PINs as seeded; newer PINs are in the WhatsApp outbox)."""
+    return json.loads((Path(data_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))

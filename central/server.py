@@ -1,0 +1,262 @@
+"""The reference central service: FastAPI over uvicorn, HTTPS with a required client certificate.
+
+``create_app(store)`` builds the application (``store=None`` is enough to produce the OpenAPI document);
+``run_in_thread(data_dir)`` starts it in-process on a free loopback port for the demo and tests;
+``serve(data_dir, host, port)`` runs it in the foreground for ``adm-central serve``.
+
+Mutual TLS is the kiosk's identity: the handshake refuses any peer without a certificate from the CA in
+``<data>/ca.pem``. Print events, heartbeats, verification and queue check-in need nothing more, because a
+kiosk's outbox may deliver them long after the resident's session ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from central import contract as c
+from central.store import Store, StoreError
+
+log = logging.getLogger("central.server")
+
+CA_FILE, SERVER_CERT, SERVER_KEY = "ca.pem", "server.pem", "server.key"
+_CHUNK = 64 * 1024
+_ID = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+def _errors(*codes: c.ErrorCode) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` for the error codes an endpoint may answer with."""
+    return {c.ERROR_STATUS[code]: {"model": c.ErrorBody, "description": str(code)} for code in codes}
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+_bearer = HTTPBearer(auto_error=False, description="Resident session token from POST /v1/sessions.")
+
+
+def _token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    if credentials is None:
+        raise StoreError(c.ErrorCode.SESSION_EXPIRED, "no session token")
+    return credentials.credentials
+
+
+StoreDep = Annotated[Store, Depends(_store)]
+TokenDep = Annotated[str, Depends(_token)]
+
+
+def _error_response(error: StoreError) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s is not None else None
+    return JSONResponse(error.body().model_dump(mode="json", exclude_none=True),
+                        status_code=c.ERROR_STATUS[error.code], headers=headers)
+
+
+def _router() -> APIRouter:
+    api = APIRouter(prefix=c.API_PREFIX)
+
+    @api.post("/sessions", response_model=c.SessionResponse, tags=["resident"],
+              responses=_errors(c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.LOCKED, c.ErrorCode.INVALID_REQUEST))
+    def login(body: c.LoginRequest, store: StoreDep) -> c.SessionResponse:
+        """Open a resident session with NIK and PIN."""
+        return store.login(body.nik, body.pin)
+
+    @api.post("/sessions/qr", response_model=c.SessionResponse, tags=["resident"],
+              responses=_errors(c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.INVALID_REQUEST))
+    def login_qr(body: c.QrLoginRequest, store: StoreDep) -> c.SessionResponse:
+        """Open a resident session with the token from the WhatsApp QR."""
+        return store.login_qr(body.token)
+
+    @api.delete("/sessions/current", status_code=204, tags=["resident"],
+                responses=_errors(c.ErrorCode.SESSION_EXPIRED))
+    def logout(token: TokenDep, store: StoreDep) -> Response:
+        """End the session: its token stops working at once."""
+        store.logout(token)
+        return Response(status_code=204)
+
+    @api.post("/pin-requests", status_code=202, response_model=c.PinRequestAccepted, tags=["resident"],
+              responses=_errors(c.ErrorCode.INVALID_REQUEST))
+    def request_pin(body: c.PinRequest, store: StoreDep) -> c.PinRequestAccepted:
+        """Send a fresh PIN to the NIK's registered WhatsApp number; always 202."""
+        store.request_pin(body.nik)
+        return c.PinRequestAccepted()
+
+    @api.get("/documents", response_model=c.DocumentList, tags=["resident"],
+             responses=_errors(c.ErrorCode.SESSION_EXPIRED))
+    def documents(token: TokenDep, store: StoreDep) -> c.DocumentList:
+        """The session's documents and their print status."""
+        return store.documents(token)
+
+    @api.get(
+        "/documents/{document_id}/content", tags=["resident"], response_class=Response,
+        responses={
+            200: {"description": "The bytes; signature in the X-Signature* headers.",
+                  "content": {"application/pdf": {}, "application/zip": {}}},
+            **_errors(c.ErrorCode.SESSION_EXPIRED, c.ErrorCode.NOT_FOUND, c.ErrorCode.ALREADY_CLAIMED,
+                      c.ErrorCode.JOB_ID_REQUIRED),
+        },
+    )
+    def content(
+        document_id: _ID, token: TokenDep, store: StoreDep,
+        x_print_job_id: Annotated[str | None, Header(pattern=c.JOB_ID_PATTERN)] = None,
+    ) -> Response:
+        """The document's signed content, claimed for the print job in X-Print-Job-Id."""
+        if not x_print_job_id:
+            raise StoreError(c.ErrorCode.JOB_ID_REQUIRED, "X-Print-Job-Id is required")
+        found = store.claim_content(token, document_id, x_print_job_id)
+        data = found.content
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(data), _CHUNK):
+                yield data[start : start + _CHUNK]
+
+        headers = {
+            "Content-Length": str(len(data)),
+            c.H_DOCUMENT_ID: found.meta.document_id,
+            c.H_DOCUMENT_TYPE: str(found.meta.type),
+            c.H_DOCUMENT_VERSION: str(found.meta.version),
+            c.H_CONTENT_SHA256: found.meta.sha256,
+            c.H_ISSUED_AT: found.meta.issued_at,
+            c.H_SIGNATURE: found.signature,
+            c.H_SIGNATURE_KEY_ID: found.key_id,
+            "Cache-Control": "no-store",
+        }
+        return StreamingResponse(chunks(), media_type=found.meta.content_type, headers=headers)
+
+    @api.post("/documents/{document_id}/print-events", response_model=c.PrintEventAck, tags=["kiosk"],
+              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.IDEMPOTENCY_CONFLICT))
+    def print_event(
+        document_id: _ID, body: c.PrintEvent, store: StoreDep,
+        idempotency_key: Annotated[str, Header(pattern=c.JOB_ID_PATTERN, description="The job id.")],
+    ) -> c.PrintEventAck:
+        """What happened to a print job; stored once per Idempotency-Key, a replay gets the same answer."""
+        return store.print_event(document_id, idempotency_key, body)
+
+    @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=c.HeartbeatAck, tags=["kiosk"],
+              responses=_errors(c.ErrorCode.INVALID_REQUEST))
+    def heartbeat(kiosk_id: _ID, body: c.Heartbeat, store: StoreDep) -> c.HeartbeatAck:
+        """Device status, consumables and counters of one kiosk."""
+        return store.heartbeat(kiosk_id, body)
+
+    @api.get("/verify/{code}", response_model=c.VerifyResult, tags=["public"])
+    def verify(code: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9-]{1,64}$")], store: StoreDep) -> c.VerifyResult:
+        """Whether the document behind a printed QR code is active, superseded or unknown."""
+        return store.verify_code(code)
+
+    @api.post("/queue/check-in", response_model=c.QueueTicket, tags=["queue"],
+              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.INVALID_REQUEST))
+    def check_in(body: c.QueueCheckIn, store: StoreDep) -> c.QueueTicket:
+        """Check an online booking in and get a queue ticket."""
+        return store.check_in(body.booking_code)
+
+    return api
+
+
+def create_app(store: Store | None) -> FastAPI:
+    """The application; ``store=None`` serves nothing but describes everything (OpenAPI)."""
+    app = FastAPI(
+        title="ADM central service",
+        version="1",
+        description="Contract between Anjungan Dukcapil Mandiri kiosks and the central Disdukcapil service. "
+        "HTTPS with mutual TLS; errors are {code, message}.",
+        docs_url=None, redoc_url=None, openapi_url=None,  # the contract is published as central/openapi.json
+    )
+    app.state.store = store
+    app.include_router(_router())
+
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, error: StoreError) -> JSONResponse:
+        return _error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Name the fields only: pydantic would echo the input, which may be a NIK or a PIN.
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in error.errors()})
+        return _error_response(StoreError(c.ErrorCode.INVALID_REQUEST, "invalid: " + ", ".join(fields)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = c.ErrorCode.NOT_FOUND if error.status_code == 404 else c.ErrorCode.INVALID_REQUEST
+        return JSONResponse({"code": str(code), "message": str(error.detail)}, status_code=error.status_code)
+
+    return app
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document of the contract (what ``central/openapi.json`` holds)."""
+    return create_app(None).openapi()
+
+
+def _config(data_dir: Path, app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
+        ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
+    )
+
+
+@dataclass
+class ServerHandle:
+    """A running in-process server; ``stop()`` shuts it down and closes the store."""
+
+    url: str
+    port: int
+    data_dir: Path
+    store: Store
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self.store.close()
+
+
+def run_in_thread(data_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
+                  startup_timeout: float = 15.0) -> ServerHandle:
+    """Start the server on a thread; port 0 picks a free port. Returns once it accepts connections."""
+    data_dir = Path(data_dir)
+    store = Store(data_dir)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    server = uvicorn.Server(_config(data_dir, create_app(store), host, bound))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="adm-central", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            store.close()
+            raise RuntimeError("the central server did not start (see its log)")
+        time.sleep(0.01)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("central.started", extra={"fields": {"port": bound}})
+    return ServerHandle(f"https://{shown}:{bound}", bound, data_dir, store, server, thread)
+
+
+def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8443) -> None:
+    """Run in the foreground until interrupted (``adm-central serve``)."""
+    data_dir = Path(data_dir)
+    store = Store(data_dir)
+    try:
+        uvicorn.Server(_config(data_dir, create_app(store), host, port)).run()
+    finally:
+        store.close()

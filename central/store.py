@@ -1,0 +1,496 @@
+"""The reference service's SQLite store and the rules it enforces.
+
+Rules (issue 5): PINs are 6 digits, kept only as scrypt hashes, valid for the documents they were issued
+for, expire (default 7 days); a document printed with a PIN cannot be printed again with it; 5 wrong PINs
+for a NIK lock it for 15 minutes, doubling after each further lockout; unknown NIKs are counted exactly
+like known ones so no answer tells them apart; print events are idempotent by key.
+
+Print state lives on a *grant* (a PIN x a document): ready -> claimed (a job fetched it) -> printed, or
+back to ready (failed), or uncertain (blocked). A new PIN only covers documents no grant has claimed,
+printed or left uncertain: a reprint needs a new document version from the operator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from central import contract as c
+from central.documents import TITLES, Holder, render, sign
+from central.pins import DUMMY_HASH, check_pin, hash_pin, mask_name
+from central.whatsapp import WhatsAppGateway
+
+DB_FILE = "central.db"
+SIGNING_KEY_FILE = "signing.key"
+MAX_FAILURES = 5
+BASE_LOCK_S = 15 * 60
+DEFAULT_PIN_TTL_S = 7 * 24 * 3600
+DEFAULT_SESSION_TTL_S = 15 * 60
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS residents(
+    nik TEXT PRIMARY KEY, name TEXT NOT NULL, gender TEXT NOT NULL, birth_place TEXT NOT NULL,
+    birth_date TEXT NOT NULL, address TEXT NOT NULL, whatsapp TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS login_guard(
+    nik_key TEXT PRIMARY KEY, failures INTEGER NOT NULL, lockouts INTEGER NOT NULL, locked_until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions(
+    id TEXT PRIMARY KEY, nik TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL, verified_at REAL);
+CREATE TABLE IF NOT EXISTS documents(
+    id TEXT PRIMARY KEY, nik TEXT NOT NULL, submission_id TEXT, type TEXT NOT NULL, version INTEGER NOT NULL,
+    state TEXT NOT NULL, content_type TEXT, content BLOB, pages INTEGER, sha256 TEXT, issued_at TEXT,
+    key_id TEXT, signature TEXT, verify_code TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS pins(
+    id INTEGER PRIMARY KEY, nik TEXT NOT NULL, pin_hash TEXT NOT NULL, qr_hash TEXT UNIQUE NOT NULL,
+    issued_at REAL NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS grants(
+    pin_id INTEGER NOT NULL, document_id TEXT NOT NULL, status TEXT NOT NULL, job_id TEXT, updated_at REAL,
+    PRIMARY KEY(pin_id, document_id));
+CREATE TABLE IF NOT EXISTS sessions(
+    token_hash TEXT PRIMARY KEY, pin_id INTEGER NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS print_events(
+    document_id TEXT NOT NULL, idem_key TEXT NOT NULL, body_hash TEXT NOT NULL, response TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL, outcome TEXT NOT NULL, cause TEXT, counters TEXT NOT NULL, received_at REAL NOT NULL,
+    PRIMARY KEY(document_id, idem_key));
+CREATE TABLE IF NOT EXISTS heartbeats(
+    id INTEGER PRIMARY KEY, kiosk_id TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bookings(
+    code TEXT PRIMARY KEY, service TEXT NOT NULL, slot TEXT NOT NULL, ticket_number TEXT, checked_in_at REAL);
+"""
+
+
+class StoreError(Exception):
+    """A rule said no; ``code`` is the contract's error code."""
+
+    def __init__(self, code: c.ErrorCode, message: str, *, attempts_left: int | None = None,
+                 retry_after_s: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.attempts_left = attempts_left
+        self.retry_after_s = retry_after_s
+
+    def body(self) -> c.ErrorBody:
+        return c.ErrorBody(code=self.code, message=self.message, attempts_left=self.attempts_left,
+                           retry_after_s=self.retry_after_s)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Content:
+    """A document's bytes with everything its signature headers need."""
+
+    meta: c.ContentMetadata
+    key_id: str
+    signature: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class IssuedPin:
+    """What a resident receives (over WhatsApp): never stored in clear."""
+
+    nik: str
+    pin: str
+    qr_token: str
+    document_ids: list[str]
+
+
+class Store:
+    """All state of the reference service, in ``<data_dir>/central.db``; safe to share between threads."""
+
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time):
+        self.data_dir = Path(data_dir)
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.data_dir / DB_FILE, check_same_thread=False, isolation_level=None,
+                                   timeout=10)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self.gateway = WhatsAppGateway(self.data_dir)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: object) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    # ------------------------------------------------------------------ settings
+    def get_setting(self, key: str, default: str) -> str:
+        row = self._one("SELECT value FROM meta WHERE key=?", key)
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def pin_ttl_s(self) -> float:
+        return float(self.get_setting("pin_ttl_s", str(DEFAULT_PIN_TTL_S)))
+
+    @property
+    def session_ttl_s(self) -> float:
+        return float(self.get_setting("session_ttl_s", str(DEFAULT_SESSION_TTL_S)))
+
+    def verify_url(self, code: str) -> str:
+        return self.get_setting("verify_base_url", "https://adm-central.example.go.id/v1/verify/") + code
+
+    # ------------------------------------------------------------------ world building (seed, operator)
+    def add_resident(self, holder: Holder, whatsapp: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO residents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (holder.nik, holder.name, holder.gender, holder.birth_place, holder.birth_date, holder.address,
+                 whatsapp),
+            )
+
+    def _holder(self, nik: str) -> Holder:
+        row = self._one("SELECT * FROM residents WHERE nik=?", nik)
+        if row is None:
+            raise StoreError(c.ErrorCode.NOT_FOUND, "no such resident")
+        return Holder(row["nik"], row["name"], row["birth_place"], row["birth_date"], row["gender"], row["address"])
+
+    def add_submission(self, submission_id: str, nik: str, types: list[c.DocumentType]) -> list[str]:
+        """A request an OPSI desa uploaded: documents wait, unrendered, for the operator."""
+        ids = []
+        with self._tx() as db:
+            db.execute("INSERT INTO submissions VALUES (?, ?, 'pending', ?, NULL)", (submission_id, nik, self.clock()))
+            for doc_type in types:
+                doc_id = "DOC-" + secrets.token_hex(6).upper()
+                db.execute(
+                    "INSERT INTO documents(id, nik, submission_id, type, version, state, verify_code)"
+                    " VALUES (?, ?, ?, ?, 0, 'pending', ?)",
+                    (doc_id, nik, submission_id, str(doc_type), secrets.token_hex(8).upper()),
+                )
+                ids.append(doc_id)
+        return ids
+
+    def verify_submission(self, submission_id: str) -> IssuedPin:
+        """The operator approves: documents are rendered, signed and become active; a PIN goes out."""
+        row = self._one("SELECT * FROM submissions WHERE id=?", submission_id)
+        if row is None:
+            raise StoreError(c.ErrorCode.NOT_FOUND, "no such submission")
+        if row["status"] != "pending":
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "submission already verified")
+        nik = row["nik"]
+        holder = self._holder(nik)
+        with self._lock:
+            docs = self._db.execute("SELECT id, type, verify_code FROM documents WHERE submission_id=?",
+                                    (submission_id,)).fetchall()
+        for doc in docs:
+            self._activate(doc["id"], holder, c.DocumentType(doc["type"]), doc["verify_code"])
+        with self._tx() as db:
+            db.execute("UPDATE submissions SET status='verified', verified_at=? WHERE id=?",
+                       (self.clock(), submission_id))
+        return self.issue_pin(nik)
+
+    def _activate(self, doc_id: str, holder: Holder, doc_type: c.DocumentType, verify_code: str) -> None:
+        key_id = self.get_setting("key_id", "demo")
+        key = serialization.load_pem_private_key((self.data_dir / SIGNING_KEY_FILE).read_bytes(), password=None)
+        assert isinstance(key, ed25519.Ed25519PrivateKey)
+        with self._lock:
+            previous = self._db.execute(
+                "SELECT MAX(version) AS v FROM documents WHERE nik=? AND type=? AND state IN ('active','superseded')",
+                (holder.nik, str(doc_type)),
+            ).fetchone()
+        version = (previous["v"] or 0) + 1
+        rendered = render(doc_type, holder, self.verify_url(verify_code), version)
+        issued_at = _iso(self.clock())
+        signed = sign(key, key_id, document_id=doc_id, doc_type=doc_type, version=version,
+                      content_type=rendered.content_type, content=rendered.content, issued_at=issued_at)
+        with self._tx() as db:
+            db.execute("UPDATE documents SET state='superseded' WHERE nik=? AND type=? AND state='active'",
+                       (holder.nik, str(doc_type)))
+            db.execute(
+                "UPDATE documents SET state='active', version=?, content_type=?, content=?, pages=?, sha256=?,"
+                " issued_at=?, key_id=?, signature=? WHERE id=?",
+                (version, rendered.content_type, rendered.content, rendered.pages, signed.sha256, issued_at,
+                 signed.key_id, signed.signature_b64, doc_id),
+            )
+
+    def add_document(self, nik: str, doc_type: c.DocumentType) -> str:
+        """An already verified document (seed): rendered, signed and active at once."""
+        [doc_id] = self.add_submission("SEED-" + secrets.token_hex(4).upper(), nik, [doc_type])
+        verify_code = self._one("SELECT verify_code FROM documents WHERE id=?", doc_id)["verify_code"]
+        self._activate(doc_id, self._holder(nik), doc_type, verify_code)
+        with self._tx() as db:
+            db.execute("UPDATE submissions SET status='verified', verified_at=? "
+                       "WHERE id=(SELECT submission_id FROM documents WHERE id=?)", (self.clock(), doc_id))
+        return doc_id
+
+    def issue_pin(self, nik: str) -> IssuedPin:
+        """A fresh PIN for every active document of ``nik`` no print job has touched; older PINs end."""
+        now = self.clock()
+        pin = f"{secrets.randbelow(10**6):06d}"
+        qr_token = secrets.token_urlsafe(24)
+        with self._tx() as db:
+            docs = [r["id"] for r in db.execute(
+                "SELECT id FROM documents d WHERE nik=? AND state='active' AND NOT EXISTS ("
+                " SELECT 1 FROM grants g WHERE g.document_id=d.id AND g.status IN ('claimed','printed','uncertain'))"
+                " ORDER BY type", (nik,))]
+            old = [r["id"] for r in db.execute("SELECT id FROM pins WHERE nik=? AND revoked=0", (nik,))]
+            db.execute("UPDATE pins SET revoked=1 WHERE nik=?", (nik,))
+            db.executemany("UPDATE sessions SET revoked=1 WHERE pin_id=?", [(p,) for p in old])
+            cur = db.execute("INSERT INTO pins(nik, pin_hash, qr_hash, issued_at, expires_at) VALUES (?,?,?,?,?)",
+                             (nik, hash_pin(pin), _sha(qr_token), now, now + self.pin_ttl_s))
+            db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
+                           [(cur.lastrowid, d, now) for d in docs])
+        resident = self._one("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
+        titles = [TITLES[self.document_type(d)] for d in docs]
+        self.gateway.send_pin(resident["whatsapp"], resident["name"].split()[0], pin, qr_token, titles,
+                              max(1, round(self.pin_ttl_s / 86400)))
+        return IssuedPin(nik, pin, qr_token, docs)
+
+    def mark_printed(self, nik: str, doc_id: str) -> None:
+        """Seed helper: the document was printed with the current PIN."""
+        with self._tx() as db:
+            db.execute("UPDATE grants SET status='printed', job_id='SEED', updated_at=? WHERE document_id=? AND "
+                       "pin_id=(SELECT id FROM pins WHERE nik=? AND revoked=0)", (self.clock(), doc_id, nik))
+
+    def add_booking(self, code: str, service: str, slot: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO bookings VALUES (?, ?, ?, NULL, NULL)", (code, service, slot))
+
+    # ------------------------------------------------------------------ resident sessions
+    def login(self, nik: str, pin: str) -> c.SessionResponse:
+        """A session for a right NIK+PIN; the same InvalidCredentials for an unknown NIK as for a wrong PIN."""
+        now = self.clock()
+        nik_key = _sha("nik:" + nik)
+        self._check_not_locked(nik_key, now)
+        row = self._one("SELECT id, pin_hash, expires_at FROM pins WHERE nik=? AND revoked=0", nik)
+        matches = check_pin(pin, row["pin_hash"] if row else DUMMY_HASH)
+        if not (row and matches and row["expires_at"] > now):
+            self._fail(nik_key, now)
+        with self._tx() as db:
+            db.execute("DELETE FROM login_guard WHERE nik_key=?", (nik_key,))
+        return self._open_session(row["id"], nik, now)
+
+    def login_qr(self, token: str) -> c.SessionResponse:
+        now = self.clock()
+        row = self._one("SELECT id, nik, expires_at FROM pins WHERE qr_hash=? AND revoked=0", _sha(token))
+        if row is None or row["expires_at"] <= now:
+            raise StoreError(c.ErrorCode.INVALID_CREDENTIALS, "invalid credentials")
+        return self._open_session(row["id"], row["nik"], now)
+
+    def _check_not_locked(self, nik_key: str, now: float) -> None:
+        guard = self._one("SELECT locked_until FROM login_guard WHERE nik_key=?", nik_key)
+        if guard and guard["locked_until"] > now:
+            raise StoreError(c.ErrorCode.LOCKED, "too many wrong PINs",
+                             retry_after_s=math.ceil(guard["locked_until"] - now))
+
+    def _fail(self, nik_key: str, now: float) -> None:
+        with self._tx() as db:
+            guard = db.execute("SELECT * FROM login_guard WHERE nik_key=?", (nik_key,)).fetchone()
+            failures, lockouts = (guard["failures"], guard["lockouts"]) if guard else (0, 0)
+            failures += 1
+            locked_until = 0.0
+            if failures >= MAX_FAILURES:
+                locked_until = now + BASE_LOCK_S * 2**lockouts
+                failures, lockouts = 0, lockouts + 1
+            db.execute("INSERT OR REPLACE INTO login_guard VALUES (?, ?, ?, ?)",
+                       (nik_key, failures, lockouts, locked_until))
+        if locked_until:
+            raise StoreError(c.ErrorCode.LOCKED, "too many wrong PINs", retry_after_s=math.ceil(locked_until - now))
+        raise StoreError(c.ErrorCode.INVALID_CREDENTIALS, "invalid credentials",
+                         attempts_left=MAX_FAILURES - failures)
+
+    def _open_session(self, pin_id: int, nik: str, now: float) -> c.SessionResponse:
+        token = secrets.token_urlsafe(32)
+        expires = now + self.session_ttl_s
+        with self._tx() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, 0)", (_sha(token), pin_id, expires))
+        name = self._one("SELECT name FROM residents WHERE nik=?", nik)["name"]
+        return c.SessionResponse(token=token, expires_at=datetime.fromtimestamp(expires, UTC),
+                                 masked_name=mask_name(name), documents=self._documents(pin_id))
+
+    def _session_pin(self, token: str) -> int:
+        row = self._one(
+            "SELECT s.pin_id FROM sessions s JOIN pins p ON p.id=s.pin_id "
+            "WHERE s.token_hash=? AND s.revoked=0 AND s.expires_at>? AND p.revoked=0 AND p.expires_at>?",
+            _sha(token), self.clock(), self.clock())
+        if row is None:
+            raise StoreError(c.ErrorCode.SESSION_EXPIRED, "session expired or unknown")
+        return row["pin_id"]
+
+    def logout(self, token: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE sessions SET revoked=1 WHERE token_hash=?", (_sha(token),))
+
+    def documents(self, token: str) -> c.DocumentList:
+        return c.DocumentList(documents=self._documents(self._session_pin(token)))
+
+    def _documents(self, pin_id: int) -> list[c.DocumentSummary]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.*, g.status, length(d.content) AS size FROM grants g JOIN documents d ON d.id=g.document_id"
+                " WHERE g.pin_id=? AND d.state='active' ORDER BY d.type", (pin_id,)).fetchall()
+        return [
+            c.DocumentSummary(
+                id=r["id"], type=r["type"], title=TITLES[c.DocumentType(r["type"])],
+                media=c.Media.CARD if c.DocumentType(r["type"]) in c.CARD_TYPES else c.Media.A4,
+                pages=r["pages"], content_type=r["content_type"], size=r["size"], version=r["version"],
+                status=r["status"],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ printing
+    def claim_content(self, token: str, document_id: str, job_id: str) -> Content:
+        """The document's content for print job ``job_id``; claims the document for that job."""
+        pin_id = self._session_pin(token)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT d.*, g.status, g.job_id FROM grants g JOIN documents d ON d.id=g.document_id "
+                "WHERE g.pin_id=? AND g.document_id=? AND d.state='active'", (pin_id, document_id)).fetchone()
+            if row is None:
+                raise StoreError(c.ErrorCode.NOT_FOUND, "no such document")
+            status = row["status"]
+            if status in (c.DocumentStatus.PRINTED, c.DocumentStatus.UNCERTAIN):
+                raise StoreError(c.ErrorCode.ALREADY_PRINTED, "already printed with this PIN")
+            if status == c.DocumentStatus.CLAIMED and row["job_id"] != job_id:
+                raise StoreError(c.ErrorCode.ALREADY_CLAIMED, "another print job holds this document")
+            db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
+                       (job_id, self.clock(), pin_id, document_id))
+        meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
+                                 content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"])
+        return Content(meta, row["key_id"], row["signature"], bytes(row["content"]))
+
+    def print_event(self, document_id: str, idem_key: str, event: c.PrintEvent) -> c.PrintEventAck:
+        """Record a print event once; a replay with the same key and body gets the stored answer."""
+        if idem_key != event.job_id:
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key must be the job id")
+        body_hash = _sha(event.model_dump_json())
+        now = self.clock()
+        with self._tx() as db:
+            seen = db.execute("SELECT body_hash, response FROM print_events WHERE document_id=? AND idem_key=?",
+                              (document_id, idem_key)).fetchone()
+            if seen is not None:
+                if seen["body_hash"] != body_hash:
+                    raise StoreError(c.ErrorCode.IDEMPOTENCY_CONFLICT, "this key was used with another body")
+                return c.PrintEventAck.model_validate_json(seen["response"])
+            if db.execute("SELECT 1 FROM documents WHERE id=?", (document_id,)).fetchone() is None:
+                raise StoreError(c.ErrorCode.NOT_FOUND, "no such document")
+            grant = db.execute("SELECT pin_id, status FROM grants WHERE document_id=? AND job_id=?",
+                               (document_id, event.job_id)).fetchone()
+            applied = grant is not None and grant["status"] == c.DocumentStatus.CLAIMED
+            if applied:
+                new_status, job = {
+                    c.PrintOutcome.PRINTED: (c.DocumentStatus.PRINTED, event.job_id),
+                    c.PrintOutcome.FAILED: (c.DocumentStatus.READY, None),  # the claim is released
+                    c.PrintOutcome.UNCERTAIN: (c.DocumentStatus.UNCERTAIN, event.job_id),
+                }[event.outcome]
+                db.execute("UPDATE grants SET status=?, job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
+                           (str(new_status), job, now, grant["pin_id"], document_id))
+            else:
+                latest = db.execute("SELECT status FROM grants WHERE document_id=? ORDER BY pin_id DESC LIMIT 1",
+                                    (document_id,)).fetchone()
+                new_status = c.DocumentStatus(latest["status"]) if latest else c.DocumentStatus.READY
+            ack = c.PrintEventAck(document_id=document_id, job_id=event.job_id, outcome=event.outcome,
+                                  applied=applied, document_status=new_status,
+                                  recorded_at=datetime.fromtimestamp(now, UTC))
+            db.execute("INSERT INTO print_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (document_id, idem_key, body_hash, ack.model_dump_json(), event.kiosk_id, str(event.outcome),
+                        event.cause, json.dumps(event.counters), now))
+        return ack
+
+    def document_type(self, document_id: str) -> c.DocumentType:
+        row = self._one("SELECT type FROM documents WHERE id=?", document_id)
+        if row is None:
+            raise StoreError(c.ErrorCode.NOT_FOUND, "no such document")
+        return c.DocumentType(row["type"])
+
+    def verify_codes(self) -> dict[str, list[str]]:
+        """Verification codes of active and superseded documents (for the demo summary)."""
+        with self._lock:
+            rows = self._db.execute("SELECT verify_code, state FROM documents ORDER BY id").fetchall()
+        return {state: [r["verify_code"] for r in rows if r["state"] == state] for state in ("active", "superseded")}
+
+    def print_event_count(self, document_id: str) -> int:
+        return self._one("SELECT COUNT(*) AS n FROM print_events WHERE document_id=?", document_id)["n"]
+
+    # ------------------------------------------------------------------ kiosk-level calls
+    def heartbeat(self, kiosk_id: str, beat: c.Heartbeat) -> c.HeartbeatAck:
+        now = self.clock()
+        with self._tx() as db:
+            db.execute("INSERT INTO heartbeats(kiosk_id, received_at, body) VALUES (?, ?, ?)",
+                       (kiosk_id, now, beat.model_dump_json()))
+        return c.HeartbeatAck(received_at=datetime.fromtimestamp(now, UTC))
+
+    def heartbeats(self, kiosk_id: str) -> list[c.Heartbeat]:
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM heartbeats WHERE kiosk_id=? ORDER BY id", (kiosk_id,)).fetchall()
+        return [c.Heartbeat.model_validate_json(r["body"]) for r in rows]
+
+    def verify_code(self, code: str) -> c.VerifyResult:
+        row = self._one("SELECT type, version, state, issued_at FROM documents WHERE verify_code=?", code)
+        if row is None or row["state"] not in ("active", "superseded"):
+            return c.VerifyResult(code=code, status=c.VerifyStatus.UNKNOWN)
+        return c.VerifyResult(code=code, status=row["state"], document_type=row["type"], version=row["version"],
+                              issued_at=row["issued_at"])
+
+    def check_in(self, booking_code: str) -> c.QueueTicket:
+        """Check a booking in; a second check-in returns the same ticket."""
+        now = self.clock()
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM bookings WHERE code=?", (booking_code.upper(),)).fetchone()
+            if row is None:
+                raise StoreError(c.ErrorCode.NOT_FOUND, "no such booking")
+            if row["ticket_number"] is None:
+                count = db.execute("SELECT COUNT(*) AS n FROM bookings WHERE ticket_number IS NOT NULL").fetchone()
+                db.execute("UPDATE bookings SET ticket_number=?, checked_in_at=? WHERE code=?",
+                           (f"A-{count['n'] + 1:03d}", now, row["code"]))
+                row = db.execute("SELECT * FROM bookings WHERE code=?", (row["code"],)).fetchone()
+            ahead = db.execute("SELECT COUNT(*) AS n FROM bookings WHERE checked_in_at < ?",
+                               (row["checked_in_at"],)).fetchone()["n"]
+        return c.QueueTicket(booking_code=row["code"], ticket_number=row["ticket_number"], service=row["service"],
+                             slot=row["slot"], waiting_before=ahead,
+                             checked_in_at=datetime.fromtimestamp(row["checked_in_at"], UTC))
+
+    def request_pin(self, nik: str) -> None:
+        """A resident asks for a new PIN: one goes out only when the NIK exists and has printable documents."""
+        if self._one("SELECT 1 FROM residents WHERE nik=?", nik) is None:
+            return
+        # A cooldown, so that strangers typing a NIK cannot keep replacing a resident's PIN.
+        cooldown = float(self.get_setting("pin_request_cooldown_s", "300"))
+        if self._one("SELECT 1 FROM pins WHERE nik=? AND revoked=0 AND issued_at>?", nik, self.clock() - cooldown):
+            return
+        printable = self._one(
+            "SELECT COUNT(*) AS n FROM documents d WHERE nik=? AND state='active' AND NOT EXISTS ("
+            " SELECT 1 FROM grants g WHERE g.document_id=d.id AND g.status IN ('claimed','printed','uncertain'))", nik)
+        if printable["n"]:
+            self.issue_pin(nik)

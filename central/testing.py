@@ -1,0 +1,83 @@
+"""Start a seeded reference server for tests and demos: ``with running_central(tmp_dir) as central: ...``.
+
+Plain code, no pytest, so any test suite (or the kiosk demo) can start the same server the central
+tests use. Nothing here imports the kiosk: ``client_config()`` returns the ``central:`` section of a
+kiosk config as plain data (build ``kiosk.config.CentralSection(**central.client_config())``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from central.seed import SUMMARY_FILE, seed
+from central.server import ServerHandle, run_in_thread
+from central.whatsapp import Message, WhatsAppGateway
+
+
+@dataclass
+class RunningCentral:
+    """A seeded data directory and the server running on it."""
+
+    data_dir: Path
+    summary: dict
+    handle: ServerHandle
+
+    @property
+    def url(self) -> str:
+        return self.handle.url
+
+    def resident(self, role: str) -> dict:
+        """A seeded resident by role: 'ready', 'ready_woman', 'waiting' or 'printed'."""
+        return next(r for r in self.summary["residents"] if r["role"] == role)
+
+    def client_config(self, **overrides: Any) -> dict:
+        """The kiosk's ``central:`` config section for this server, with ``overrides`` applied."""
+        config: dict[str, Any] = {
+            "url": self.url,
+            "ca_file": self.data_dir / "ca.pem",
+            "client_cert": self.data_dir / "kiosk.pem",
+            "client_key": self.data_dir / "kiosk.key",
+            "signing_keys": [{"key_id": self.summary["key_id"], "public_key": self.data_dir / "signing.pub"}],
+        }
+        config.update(overrides)
+        return config
+
+    def outbox(self) -> list[Message]:
+        """Messages the simulated WhatsApp gateway has sent."""
+        return WhatsAppGateway(self.data_dir).messages()
+
+    def stop(self) -> None:
+        self.handle.stop()
+
+
+def start_central(data_dir: Path | str, **seed_options: Any) -> RunningCentral:
+    """Seed ``data_dir`` (must hold no world yet) and start the server on a free loopback port."""
+    data = Path(data_dir)
+    summary = seed(data, **seed_options)
+    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0))
+
+
+def clone_world(template: Path | str, data_dir: Path | str) -> RunningCentral:
+    """Copy a seeded (not running) data directory and start a server on the copy: a fresh world in
+    milliseconds instead of a new seed. PINs are the template's (see its summary)."""
+    data = Path(data_dir)
+    shutil.copytree(template, data, dirs_exist_ok=True)
+    summary = json.loads((data / SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary["data_dir"] = str(data.resolve())
+    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0))
+
+
+@contextmanager
+def running_central(data_dir: Path | str, **seed_options: Any) -> Iterator[RunningCentral]:
+    """:func:`start_central` as a context manager that always stops the server."""
+    central = start_central(data_dir, **seed_options)
+    try:
+        yield central
+    finally:
+        central.stop()

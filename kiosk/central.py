@@ -1,0 +1,427 @@
+"""The kiosk's client of the central service (contract: ``central.contract``).
+
+httpx over mutual TLS: the kiosk's client certificate, and only the operator's CA trusted. Connect and
+read timeouts come from config; idempotent calls (GETs, POSTs with an Idempotency-Key) are retried with
+exponential backoff and jitter, nothing else is (a login attempt must never count twice). Every document's
+digest and Ed25519 signature are checked against the configured keys before its bytes are returned.
+
+Every failure is a :class:`CentralError` subclass the UI can put into words. Logs carry the call, status
+and timing, never a NIK, PIN, token, name or document bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from pydantic import BaseModel, ValidationError
+
+from central import contract as c
+from kiosk.config import CentralSection
+from kiosk.logs import event
+
+log = logging.getLogger("kiosk.central")
+M = TypeVar("M", bound=BaseModel)
+
+#: Largest document accepted; a bigger one is a protocol error, not a reason to fill the memory.
+MAX_CONTENT_BYTES = 32 * 1024 * 1024
+_RETRY_STATUS = frozenset({502, 503, 504})
+
+
+# --------------------------------------------------------------------------- errors
+class CentralError(Exception):
+    """Anything that went wrong talking to the central service."""
+
+
+class InvalidCredentials(CentralError):
+    """Wrong NIK/PIN (the service never says which); ``attempts_left`` before a lockout, if known."""
+
+    def __init__(self, attempts_left: int | None):
+        super().__init__(f"invalid credentials, attempts left: {attempts_left}")
+        self.attempts_left = attempts_left
+
+
+class Locked(CentralError):
+    """Too many wrong PINs for this NIK; may try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int | None):
+        super().__init__(f"locked, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SessionExpired(CentralError):
+    """The session token is unknown, expired or was revoked."""
+
+
+class NotFound(CentralError):
+    """No such document, booking or resource."""
+
+
+class AlreadyClaimed(CentralError):
+    """Another print job holds this document."""
+
+
+class AlreadyPrinted(CentralError):
+    """The document was printed (or may have been) with this PIN."""
+
+
+class IdempotencyConflict(CentralError):
+    """The Idempotency-Key was already used with a different body: retrying will never help."""
+
+
+class Rejected(CentralError):
+    """The service refused the request as outside the contract (400/422): retrying will never help."""
+
+
+class Unreachable(CentralError):
+    """No connection: network down, DNS, refused, TLS handshake refused."""
+
+
+class Timeout(CentralError):
+    """The service did not answer within the configured time."""
+
+
+class BadSignature(CentralError):
+    """A document's digest or signature did not check out; its bytes are discarded."""
+
+
+class ProtocolError(CentralError):
+    """An answer outside the contract: HTML error page, malformed JSON, wrong content type, 5xx."""
+
+
+_CODE_ERRORS: dict[str, type[CentralError]] = {
+    c.ErrorCode.SESSION_EXPIRED: SessionExpired,
+    c.ErrorCode.NOT_FOUND: NotFound,
+    c.ErrorCode.ALREADY_CLAIMED: AlreadyClaimed,
+    c.ErrorCode.ALREADY_PRINTED: AlreadyPrinted,
+    c.ErrorCode.IDEMPOTENCY_CONFLICT: IdempotencyConflict,
+    c.ErrorCode.INVALID_REQUEST: Rejected,
+    c.ErrorCode.JOB_ID_REQUIRED: Rejected,
+}
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Session:
+    """A resident's session: token and masked name (plus the document list of the login answer).
+
+    ``repr`` never shows the token."""
+
+    token: str = field(repr=False)
+    masked_name: str
+    expires_at: datetime
+    documents: tuple[c.DocumentSummary, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Session(masked_name={self.masked_name!r}, expires_at={self.expires_at.isoformat()})"
+
+
+@dataclass(frozen=True)
+class VerifiedDocument:
+    """A document whose digest and signature were checked; ``repr`` never shows the bytes."""
+
+    meta: c.ContentMetadata
+    key_id: str
+    content: bytes = field(repr=False)
+
+    @property
+    def document_id(self) -> str:
+        return self.meta.document_id
+
+    @property
+    def content_type(self) -> str:
+        return self.meta.content_type
+
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+def load_signing_keys(section: CentralSection) -> dict[str, ed25519.Ed25519PublicKey]:
+    """The trusted document-signing keys by key id; a key that is not Ed25519 is a config error."""
+    keys = {}
+    for entry in section.signing_keys:
+        key = serialization.load_pem_public_key(entry.public_key.read_bytes())
+        if not isinstance(key, ed25519.Ed25519PublicKey):
+            raise ValueError(f"signing key {entry.key_id} is not an Ed25519 public key")
+        keys[entry.key_id] = key
+    return keys
+
+
+# --------------------------------------------------------------------------- client
+class CentralClient:
+    """Talks to the central service on behalf of one kiosk. Thread-safe for sequential use per call."""
+
+    def __init__(self, section: CentralSection, kiosk_id: str, *, backoff_s: float = 0.5,
+                 max_backoff_s: float = 8.0):
+        self.section = section
+        self.kiosk_id = kiosk_id
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._keys = load_signing_keys(section)
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(section.ca_file))
+        context.load_cert_chain(str(section.client_cert), str(section.client_key))
+        self._http = httpx.Client(
+            base_url=section.url,
+            verify=context,
+            timeout=httpx.Timeout(section.read_timeout_s, connect=section.connect_timeout_s),
+            headers={"User-Agent": f"adm-kiosk ({kiosk_id})", "Accept": "application/json"},
+            follow_redirects=False,
+            trust_env=False,  # a proxy from the environment must not sit between the kiosk and its CA
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CentralClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ resident calls
+    def login(self, nik: str, pin: str) -> Session:
+        """Open a session; InvalidCredentials(attempts_left) or Locked(retry_after) when refused."""
+        body = self._call("POST", "/v1/sessions", json={"nik": nik, "pin": pin}, model=c.SessionResponse)
+        return self._session(body)
+
+    def login_qr(self, token: str) -> Session:
+        """Open a session with the token from the WhatsApp QR code."""
+        body = self._call("POST", "/v1/sessions/qr", json={"token": token}, model=c.SessionResponse)
+        return self._session(body)
+
+    def request_pin(self, nik: str) -> None:
+        """Ask for a fresh PIN on the resident's WhatsApp; the answer never says whether the NIK exists."""
+        self._call("POST", "/v1/pin-requests", json={"nik": nik}, model=c.PinRequestAccepted, expect=(202,))
+
+    def documents(self, session: Session) -> list[c.DocumentSummary]:
+        """The session's documents with their print status."""
+        body = self._call("GET", "/v1/documents", session=session, model=c.DocumentList)
+        return body.documents
+
+    def logout(self, session: Session) -> None:
+        """Revoke the session's token; an already expired session counts as logged out."""
+        try:
+            self._call("DELETE", "/v1/sessions/current", session=session, expect=(204,))
+        except SessionExpired:
+            pass
+
+    def fetch_document(self, session: Session, document_id: str, job_id: str,
+                       progress: ProgressCallback | None = None) -> VerifiedDocument:
+        """Download a document for print job ``job_id`` (claiming it) and check digest and signature."""
+        path = f"/v1/documents/{document_id}/content"
+        headers = {c.H_PRINT_JOB_ID: job_id, "Accept": "application/pdf, application/zip, application/json"}
+
+        def attempt() -> VerifiedDocument:
+            with self._http.stream("GET", path, headers={**headers, **self._auth(session)}) as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._raise_for(response)
+                meta, key_id, signature = self._content_headers(response, document_id)
+                total = _int_or_none(response.headers.get("Content-Length"))
+                if total is not None and total > MAX_CONTENT_BYTES:
+                    raise ProtocolError(f"document of {total} bytes is over the limit")
+                chunks, received = [], 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > MAX_CONTENT_BYTES:
+                        raise ProtocolError("document over the size limit")
+                    chunks.append(chunk)
+                    if progress is not None:
+                        progress(received, total)
+            content = b"".join(chunks)
+            self._check_signature(meta, key_id, signature, content)
+            return VerifiedDocument(meta=meta, key_id=key_id, content=content)
+
+        document = self._with_retries("GET", path, attempt)
+        event(log, "central.document_verified", document=document_id, job=job_id, bytes=len(document.content),
+              key_id=document.key_id)
+        return document
+
+    # ------------------------------------------------------------------ kiosk calls (client certificate only)
+    def report_print_event(self, document_id: str, job_id: str, outcome: c.PrintOutcome | str,
+                           cause: str | None = None, counters: dict[str, int] | None = None,
+                           occurred_at: datetime | None = None) -> c.PrintEventAck:
+        """Report what happened to a print job; safe to repeat (Idempotency-Key = job id)."""
+        try:
+            body = c.PrintEvent(job_id=job_id, kiosk_id=self.kiosk_id, outcome=outcome, cause=cause,
+                                counters=counters or {}, occurred_at=occurred_at)
+        except ValidationError as exc:  # the service would refuse it too: never worth a retry
+            raise Rejected(f"print event outside the contract ({exc.error_count()} errors)") from None
+        return self._call("POST", f"/v1/documents/{document_id}/print-events",
+                          json=body.model_dump(mode="json"), model=c.PrintEventAck,
+                          headers={c.H_IDEMPOTENCY_KEY: job_id})
+
+    def heartbeat(self, status: c.Heartbeat) -> c.HeartbeatAck:
+        """Send the kiosk's device status, consumables and counters."""
+        return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/heartbeat", json=status.model_dump(mode="json"),
+                          model=c.HeartbeatAck, retry=True)
+
+    def verify_code(self, code: str) -> c.VerifyResult:
+        """Whether the document behind a printed QR code is active, superseded or unknown."""
+        return self._call("GET", f"/v1/verify/{code}", model=c.VerifyResult)
+
+    def queue_check_in(self, booking_code: str) -> c.QueueTicket:
+        """Check an online queue booking in; the same booking always gets the same ticket."""
+        return self._call("POST", "/v1/queue/check-in", json={"booking_code": booking_code}, model=c.QueueTicket,
+                          retry=True)
+
+    # ------------------------------------------------------------------ plumbing
+    @staticmethod
+    def _session(body: c.SessionResponse) -> Session:
+        return Session(token=body.token, masked_name=body.masked_name, expires_at=body.expires_at,
+                       documents=tuple(body.documents))
+
+    @staticmethod
+    def _auth(session: Session | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {session.token}"} if session is not None else {}
+
+    def _call(self, method: str, path: str, *, model: type[M] | None = None, json: Any = None,
+              session: Session | None = None, headers: dict[str, str] | None = None,
+              expect: tuple[int, ...] = (200,), retry: bool | None = None) -> Any:
+        """One JSON call. Retried only when idempotent: GET, or a POST that carries an Idempotency-Key."""
+        all_headers = {**(headers or {}), **self._auth(session)}
+        idempotent = (method == "GET" or c.H_IDEMPOTENCY_KEY in all_headers) if retry is None else retry
+
+        def attempt() -> Any:
+            response = self._http.request(method, path, json=json, headers=all_headers)
+            if response.status_code not in expect:
+                self._raise_for(response)
+            if model is None:
+                return None
+            return _parse(response, model)
+
+        if idempotent:
+            return self._with_retries(method, path, attempt)
+        try:
+            return self._once(method, path, attempt)
+        except _Retryable as error:
+            raise error.as_protocol_error() from None
+
+    def _once(self, method: str, path: str, attempt: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        try:
+            result = attempt()
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            error = _transport_error(exc)
+            event(log, "central.call_failed", logging.WARNING, method=method, path=_template(path),
+                  error=type(error).__name__, ms=round((time.monotonic() - started) * 1000))
+            raise error from None
+        event(log, "central.call", logging.DEBUG, method=method, path=_template(path),
+              ms=round((time.monotonic() - started) * 1000))
+        return result
+
+    def _with_retries(self, method: str, path: str, attempt: Callable[[], Any]) -> Any:
+        retries = self.section.retries
+        for number in range(retries + 1):
+            try:
+                return self._once(method, path, attempt)
+            except (Unreachable, Timeout, _Retryable) as error:
+                if number == retries:
+                    raise (error.as_protocol_error() if isinstance(error, _Retryable) else error) from None
+                # Full jitter: kiosks that lost the network together must not come back in step.
+                delay = random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**number))
+                event(log, "central.retry", logging.INFO, method=method, path=_template(path), attempt=number + 1,
+                      delay_ms=round(delay * 1000))
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status in _RETRY_STATUS:
+            raise _Retryable(f"HTTP {status}")
+        if status >= 500:
+            raise ProtocolError(f"server error HTTP {status}")
+        body = _parse(response, c.ErrorBody)
+        if body.code == c.ErrorCode.INVALID_CREDENTIALS:
+            raise InvalidCredentials(body.attempts_left)
+        if body.code == c.ErrorCode.LOCKED:
+            raise Locked(body.retry_after_s)
+        error = _CODE_ERRORS.get(body.code)
+        if error is not None:
+            raise error(body.message)
+        raise ProtocolError(f"HTTP {status}: {body.code}")
+
+    def _content_headers(self, response: httpx.Response, document_id: str) -> tuple[c.ContentMetadata, str, bytes]:
+        h = response.headers
+        try:
+            meta = c.ContentMetadata(
+                document_id=h[c.H_DOCUMENT_ID], type=h[c.H_DOCUMENT_TYPE], version=int(h[c.H_DOCUMENT_VERSION]),
+                content_type=h["Content-Type"].split(";")[0].strip(), sha256=h[c.H_CONTENT_SHA256],
+                issued_at=h[c.H_ISSUED_AT],
+            )
+            signature = base64.b64decode(h[c.H_SIGNATURE], validate=True)
+            key_id = h[c.H_SIGNATURE_KEY_ID]
+        except (KeyError, ValueError, ValidationError, binascii.Error) as exc:
+            raise ProtocolError(f"document headers outside the contract: {type(exc).__name__}") from None
+        if meta.document_id != document_id:
+            raise BadSignature("the server sent another document than the one asked for")
+        if meta.content_type not in ("application/pdf", "application/zip"):
+            raise ProtocolError(f"unexpected document content type {meta.content_type}")
+        return meta, key_id, signature
+
+    def _check_signature(self, meta: c.ContentMetadata, key_id: str, signature: bytes, content: bytes) -> None:
+        key = self._keys.get(key_id)
+        if key is None:
+            raise BadSignature(f"signed with an untrusted key id {key_id!r}")
+        if hashlib.sha256(content).hexdigest() != meta.sha256:
+            raise BadSignature("content digest does not match")
+        try:
+            key.verify(signature, c.signing_payload(meta))
+        except InvalidSignature:
+            raise BadSignature("signature does not verify") from None
+
+
+class _Retryable(CentralError):
+    """A 502/503/504: worth another try; a ProtocolError once the retries are spent."""
+
+    def as_protocol_error(self) -> ProtocolError:
+        return ProtocolError(str(self))
+
+
+def _parse(response: httpx.Response, model: type[M]) -> M:
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ProtocolError(f"HTTP {response.status_code} answered with {content_type or 'no content type'}")
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        # Never str(exc): pydantic quotes the input, which may hold personal data.
+        raise ProtocolError(f"HTTP {response.status_code}: body outside the contract ({exc.error_count()} errors)") \
+            from None
+
+
+def _transport_error(exc: httpx.HTTPError) -> CentralError:
+    if isinstance(exc, httpx.TimeoutException):
+        return Timeout("the central service did not answer in time")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return ProtocolError("the connection broke mid-answer")
+    return Unreachable(type(exc).__name__)
+
+
+def _template(path: str) -> str:
+    """The path with ids and codes replaced, for logs."""
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        if parts[i - 1] in ("documents", "verify", "kiosks"):
+            parts[i] = "{id}"
+    return "/".join(parts)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

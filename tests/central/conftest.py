@@ -1,0 +1,57 @@
+"""Fixtures: the reference server seeded and running on a free loopback port, over real mutual TLS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from central.seed import seed
+from central.testing import RunningCentral, clone_world, running_central
+from kiosk.central import CentralClient
+from kiosk.config import CentralSection
+
+KIOSK_ID = "ADM-TEST-01"
+
+
+@pytest.fixture(scope="session")
+def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral]:
+    """One server for the whole session; tests on it must not change what others rely on."""
+    with running_central(tmp_path_factory.mktemp("central")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded data directory that is never served; fresh worlds are copies of it."""
+    path = tmp_path_factory.mktemp("world-template")
+    seed(path)
+    return path
+
+
+@pytest.fixture
+def fresh_central(world_template: Path, tmp_path: Path) -> Iterator[RunningCentral]:
+    """A server on a private copy of the seeded world: for tests that lock NIKs or print documents."""
+    running = clone_world(world_template, tmp_path / "central")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., CentralClient]]:
+    """Build kiosk clients for a running server: ``make_client(central, read_timeout_s=1)``."""
+    clients: list[CentralClient] = []
+
+    def build(running: RunningCentral, **overrides: Any) -> CentralClient:
+        section = CentralSection(**running.client_config(**overrides))
+        client = CentralClient(section, KIOSK_ID, backoff_s=0.01, max_backoff_s=0.05)
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.close()
