@@ -287,8 +287,11 @@ class LoginWithQr(Effect):
 
 @dataclass(frozen=True)
 class PrintDocuments(Effect):
+    """Print these documents; ``nik`` (None after a QR login) only feeds the journal's keyed hash."""
+
     session: Any
     documents: tuple[DocumentItem, ...]
+    nik: Nik | None = None
 
 
 @dataclass(frozen=True)
@@ -461,7 +464,7 @@ class Flow:
             return replace(state, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down")), []
         progress = tuple(DocProgress(d.id) for d in chosen)
         return replace(state, screen=Screen.PRINTING, progress=progress, message=None), [
-            PrintDocuments(state.session, chosen)
+            PrintDocuments(state.session, chosen, state.nik)
         ]
 
     def _on_BackPressed(self, state: FlowState, event: BackPressed) -> tuple[FlowState, list[Effect]]:

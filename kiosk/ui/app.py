@@ -63,8 +63,11 @@ class KioskRoot(FloatLayout):
         self._on_touch = on_touch
 
     def on_touch_down(self, touch):
+        # Children first: a touch on the idle warning must land on the warning, not on what the
+        # warning covered (counting the touch as activity closes the warning).
+        handled = super().on_touch_down(touch)
         self._on_touch()
-        return super().on_touch_down(touch)
+        return handled
 
 
 class KioskApp(App):
