@@ -7,7 +7,7 @@ Indonesia first. The catalogs are read with Babel at start, so no compile step c
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ def catalog_path(language: str) -> Path:
     return assets_dir() / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages(language: str) -> dict[str, str]:
     """msgid -> msgstr for one language (fuzzy and empty entries left out)."""
     with catalog_path(language).open("rb") as handle:

@@ -51,7 +51,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import is_headless, run_demo as demo
+    from kiosk.demo import is_headless
+    from kiosk.demo import run_demo as demo
 
     headless = args.headless or is_headless()
     out = Path(args.out).resolve()

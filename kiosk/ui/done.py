@@ -13,9 +13,10 @@ from kiosk.ui.printing import phase_text
 
 
 class DoneScreen(KioskScreen):
-    KEYS = ("done.title", "done.take")
+    KEYS = ("done.title",)
 
     summary = StringProperty("")
+    take_text = StringProperty("")
     failed_text = StringProperty("")
     countdown = StringProperty("")
     any_failed = BooleanProperty(False)
@@ -28,7 +29,12 @@ class DoneScreen(KioskScreen):
             lines.append(f"{title}: {phase_text(progress.phase, progress.error, ctx.tr)}")
         self.summary = "\n".join(lines)
         self.any_failed = any(p.phase is Phase.FAILED for p in state.progress)
-        self.failed_text = ctx.tr("done.some_failed", help=ctx.help_location) if self.any_failed else ""
+        any_done = any(p.phase is Phase.DONE for p in state.progress)
+        self.take_text = ctx.tr("done.take") if any_done else ctx.tr("done.none_printed")
+        if self.any_failed:
+            self.failed_text = ctx.tr("done.some_failed" if any_done else "done.ask_help", help=ctx.help_location)
+        else:
+            self.failed_text = ""
         if state.done_since is not None:
             left = max(0, math.ceil(ctx.settings.done_logout_s - (ctx.now - state.done_since)))
             self.countdown = ctx.tr("done.logout", seconds=left)

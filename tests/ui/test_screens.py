@@ -35,7 +35,7 @@ def test_no_text_overflows_its_widget(rendered, screen: str, language: str):
     assert report["overflow"][f"{screen}.{language}"] == []
     image = Image.open(out / f"{screen}.{language}.png")
     assert image.size == (1280, 800)
-    assert len(set(image.convert("L").resize((64, 40)).getdata())) > 8, "the screenshot is blank"
+    assert sum(1 for n in image.convert("L").resize((64, 40)).histogram() if n) > 8, "the screenshot is blank"
 
 
 @pytest.mark.ui

@@ -1,0 +1,94 @@
+"""The headless demo end to end: real Kivy app, reference server over mutual TLS, simulated printers.
+
+One run of ``adm-kiosk demo --headless`` (taps through every screen) is shared by the tests below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "KIVY_WINDOW", "DISPLAY")}
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--headless", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:],
+                                    (out / "screens" / "report.json").read_text()
+                                    if (out / "screens" / "report.json").exists() else "")
+    return out
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "central" / "seed-summary.json").read_text())
+
+
+def central_documents(out: Path) -> dict[str, tuple[str, bytes]]:
+    with sqlite3.connect(out / "central" / "central.db") as db:
+        return {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, content_type, content FROM documents")}
+
+
+def test_every_screen_was_shot(demo: Path):
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    shown = {entry["screen"] for entry in report["screens"]}
+    assert {"attract", "nik_entry", "pin_entry", "documents", "printing", "done", "out_of_service"} <= shown
+    assert {entry["language"] for entry in report["screens"]} == {"id", "en"}
+    for entry in report["screens"]:
+        image = Image.open(demo / "screens" / entry["file"])
+        assert image.size == (1280, 800)
+        assert sum(1 for n in image.convert("L").resize((64, 40)).histogram() if n) > 8, entry["file"]
+
+
+def test_what_the_resident_saw_at_each_step(demo: Path):
+    checks = json.loads((demo / "screens" / "report.json").read_text())["checks"]
+    assert checks["malformed_nik_message"] == "nik.birth_date"
+    assert checks["wrong_pin_message"] == "login.invalid"
+    assert checks["first_session_phases"] == ["done", "done", "done"]
+    assert checks["fault_session_phases"] == ["failed"]
+    assert checks["idle_warning_closed"] is True
+    assert checks["nik_left_in_widgets"] is False
+    assert checks["language_after_logout"] == "id"
+
+
+def test_printed_pdfs_are_byte_identical_to_the_signed_documents(demo: Path):
+    resident = next(r for r in summary(demo)["residents"] if r["role"] == "ready")
+    documents = central_documents(demo)
+    printed = sorted((demo / "printed" / "document_printer").glob("*.pdf"))
+    a4 = [d["id"] for d in resident["documents"] if documents[d["id"]][0] == "application/pdf"]
+    assert len(printed) == len(a4) == 2
+    assert sorted(p.read_bytes() for p in printed) == sorted(documents[d][1] for d in a4)
+
+
+def test_the_card_images_went_to_the_card_printer(demo: Path):
+    fronts = sorted((demo / "printed" / "card_printer").glob("*-front.png"))
+    backs = sorted((demo / "printed" / "card_printer").glob("*-back.png"))
+    assert len(fronts) == len(backs) == 1
+    assert Image.open(fronts[0]).size == (1012, 638)
+
+
+def test_no_nik_pin_or_token_in_the_log_or_state(demo: Path):
+    secrets = []
+    for resident in summary(demo)["residents"]:
+        secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"]) if s]
+    log = (demo / "demo.log").read_text()
+    assert "kiosk.start" in log and "login.ok" in log  # the log is real and covers the session
+    places = [demo / "demo.log", *sorted((demo / "state").rglob("*")), *sorted((demo / "screens").glob("*.json"))]
+    for path in places:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret[:2]}... found in {path.relative_to(demo)}"
+        assert not re.search(rb"(?<!\d)\d{16}(?!\d)", data) or path.suffix in (".png",), path
