@@ -125,6 +125,7 @@ class DocumentSummary(_Reply):
     size: int = Field(..., ge=0, description="Content length in bytes.")
     version: int = Field(..., ge=1)
     status: DocumentStatus
+    issued_at: datetime | None = Field(None, description="When this version was issued (ISO 8601, UTC).")
 
 
 class LoginRequest(_Model):

@@ -364,7 +364,7 @@ class Store:
                 id=r["id"], type=r["type"], title=TITLES[c.DocumentType(r["type"])],
                 media=c.Media.CARD if c.DocumentType(r["type"]) in c.CARD_TYPES else c.Media.A4,
                 pages=r["pages"], content_type=r["content_type"], size=r["size"], version=r["version"],
-                status=r["status"],
+                status=r["status"], issued_at=r["issued_at"],
             )
             for r in rows
         ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
 from kivy.properties import StringProperty
 
 from kiosk.flow import CancelPressed, DocStatus, DocumentItem, DocumentToggled, FlowState, PrintPressed
@@ -13,6 +16,14 @@ from kiosk.ui.widgets.common import DocumentRow
 def doc_title(doc: DocumentItem, tr: Translator) -> str:
     key = f"doctype.{doc.type}"
     return tr(key) if tr.has(key) else tr("doctype.OTHER")
+
+
+def long_date(iso: str, language: str) -> str:
+    """'2026-11-20' -> '20 November 2026' (id) or 'November 20, 2026' (en)."""
+    try:
+        return format_date(date.fromisoformat(iso), format="long", locale=language)
+    except ValueError:
+        return iso
 
 
 def reason_text(reason: str | None, tr: Translator) -> str:
@@ -53,7 +64,8 @@ class DocumentsScreen(KioskScreen):
                 DocumentRow(
                     document_id=doc.id,
                     title=doc_title(doc, tr),
-                    detail=f"{tr('documents.issued', date=doc.issued)}  ·  {printer}",
+                    detail=f"{tr('documents.issued', date=long_date(doc.issued, tr.language))}  ·  {printer}"
+                    if doc.issued else printer,
                     status_text=status,
                     selectable=doc.status is DocStatus.READY,
                     selected=doc.id in state.selected,
