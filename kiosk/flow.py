@@ -188,6 +188,11 @@ class LoginQrScanned(Event):
 
 
 @dataclass(frozen=True)
+class UnknownScan(Event):
+    """The reader read something that is no code this kiosk knows (or a code for a screen not shown)."""
+
+
+@dataclass(frozen=True)
 class PinSubmitted(Event):
     pin: str = ""
 
@@ -403,6 +408,11 @@ class Flow:
         if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token:
             return state, []
         return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [LoginWithQr(event.token)]
+
+    def _on_UnknownScan(self, state: FlowState, event: UnknownScan) -> tuple[FlowState, list[Effect]]:
+        if state.screen in (Screen.ATTRACT, Screen.NIK_ENTRY) and not state.busy:
+            return replace(state, message=Message("scan.unknown", severity="warning")), []
+        return state, []
 
     def _on_PinSubmitted(self, state: FlowState, event: PinSubmitted) -> tuple[FlowState, list[Effect]]:
         if state.screen is not Screen.PIN_ENTRY or state.busy or state.nik is None:

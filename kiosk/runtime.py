@@ -14,9 +14,18 @@ import kiosk.central as cc
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
 from kiosk.config import Config
 from kiosk.effects import PRINTER_NAMES, EffectRunner
-from kiosk.flow import DevicesChanged, Event, FlowSettings, PrinterAvailability, PrinterKind
+from kiosk.flow import (
+    DevicesChanged,
+    Event,
+    FlowSettings,
+    LoginQrScanned,
+    PrinterAvailability,
+    PrinterKind,
+    UnknownScan,
+)
 from kiosk.hardware import Devices, build_devices
 from kiosk.logs import event as log_event
+from kiosk.scans import ScanKind, classify
 from printjobs.errors import PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import PrintEvent
 from printjobs.pipeline import PrintPipeline
@@ -103,6 +112,15 @@ class DeviceMonitor:
             self._stop.wait(self.interval_s)
 
 
+def scan_event(text: str) -> Event:
+    """The flow event for one sanitized scan (codes for screens not built yet count as unknown)."""
+    scan = classify(text)
+    log_event(log, "scan", kind=scan.kind.value)
+    if scan.kind is ScanKind.LOGIN:
+        return LoginQrScanned(now=time.monotonic(), token=scan.value)
+    return UnknownScan(now=time.monotonic())
+
+
 class KioskRuntime:
     """Everything behind the screens, built from one Config."""
 
@@ -125,6 +143,7 @@ class KioskRuntime:
         self.pipeline = PrintPipeline(self.store, printers)
         self.effects = EffectRunner(self.central, self.pipeline, post)
         self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s)
+        self._post = post
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -134,8 +153,15 @@ class KioskRuntime:
     def start(self) -> None:
         self.store.outbox.start()
         self.monitor.start()
+        for reader in self.devices.barcode_readers:
+            try:
+                reader.start(lambda text: self._post(scan_event(text)))
+            except DeviceError as exc:  # the reader shows OFFLINE in diagnostics; the keypad still works
+                log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
 
     def stop(self) -> None:
+        for reader in self.devices.barcode_readers:
+            reader.stop()
         self.monitor.stop()
         self.effects.shutdown(wait=True)
         self.store.close()

@@ -155,6 +155,20 @@ class Script:
         card_printer.set_fault(None)
         self.wait_screen(Screen.ATTRACT)
 
+        # The QR from the WhatsApp message instead of NIK and PIN; then a scan of garbage.
+        reader = self.runtime.devices.barcode_readers[0]
+        woman = self.central.resident("ready_woman")
+        link = next(m.qr_link for m in self.central.outbox() if m.qr_token == woman["qr_token"])
+        reader.inject(link.encode())
+        self.wait_screen(Screen.DOCUMENTS)
+        self.shot("documents-after-qr-login")
+        self.press("common.cancel")
+        self.wait_screen(Screen.ATTRACT)
+        reader.inject(b"%%??DROP TABLE warga;--??%%")
+        wait_until(lambda: self.state.message is not None, 10, "the unknown-scan message")
+        self.report["checks"]["garbage_scan_message"] = self.state.message.key
+        self.shot("attract-unknown-scan")
+
         # English, by one button.
         self.press("lang.switch")
         frames(2)

@@ -60,6 +60,7 @@ def test_what_the_resident_saw_at_each_step(demo: Path):
     assert checks["idle_warning_closed"] is True
     assert checks["nik_left_in_widgets"] is False
     assert checks["language_after_logout"] == "id"
+    assert checks["garbage_scan_message"] == "scan.unknown"
 
 
 def test_printed_pdfs_are_byte_identical_to_the_signed_documents(demo: Path):

@@ -1,0 +1,42 @@
+"""What a barcode scan is: the login QR from WhatsApp, a document's verification QR, a queue booking.
+
+Scans arrive already sanitized by the reader (printable ASCII, length-capped); anything that matches no
+known shape is UNKNOWN and changes nothing but a message. No scan is ever logged in clear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ScanKind(Enum):
+    LOGIN = "login"  # the QR in the WhatsApp PIN message: a one-time login token
+    VERIFY = "verify"  # the QR printed on an A4 document
+    BOOKING = "booking"  # an online queue booking code
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Scan:
+    kind: ScanKind
+    value: str = ""
+
+    def __repr__(self) -> str:  # a login token is a credential
+        return f"Scan({self.kind.value})"
+
+
+_LOGIN = re.compile(r"^https://[^\s?#]+/masuk\?t=(?P<v>[A-Za-z0-9_-]{16,128})$")
+_VERIFY = re.compile(r"^https://[^\s?#]+/verify/(?P<v>[A-Za-z0-9-]{4,64})$")
+_BOOKING = re.compile(r"^(?P<v>ANTRI-[0-9A-Z]{2,16})$")
+
+
+def classify(text: str) -> Scan:
+    """The kind of a scan and the part of it that matters (token, code)."""
+    text = text.strip()
+    for kind, pattern in ((ScanKind.LOGIN, _LOGIN), (ScanKind.VERIFY, _VERIFY), (ScanKind.BOOKING, _BOOKING)):
+        match = pattern.match(text)
+        if match:
+            return Scan(kind, match.group("v"))
+    return Scan(ScanKind.UNKNOWN)

@@ -1,0 +1,49 @@
+"""Scans: the WhatsApp login QR, a document's QR, a booking code, and garbage."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.flow import Flow, LoginQrScanned, PrinterAvailability, PrinterKind, Screen, UnknownScan
+from kiosk.runtime import scan_event
+from kiosk.scans import ScanKind, classify
+
+TOKEN = "q1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6"
+
+
+def test_the_whatsapp_login_link_gives_its_token():
+    scan = classify(f"https://adm.example.go.id/masuk?t={TOKEN}")
+    assert scan.kind is ScanKind.LOGIN and scan.value == TOKEN
+    assert TOKEN not in repr(scan)
+
+
+def test_document_and_booking_codes():
+    assert classify("https://adm-central.example.go.id/v1/verify/4F2A9C01D3E5B7A9") == classify(
+        " https://adm-central.example.go.id/v1/verify/4F2A9C01D3E5B7A9\r")
+    assert classify("https://adm-central.example.go.id/v1/verify/4F2A9C01D3E5B7A9").kind is ScanKind.VERIFY
+    assert classify("ANTRI-0901").kind is ScanKind.BOOKING
+
+
+def test_lookalikes_are_unknown():
+    for text in ("", "hello", f"http://adm.example.go.id/masuk?t={TOKEN}", f"https://x/masuk?t={TOKEN}&a=1",
+                 "https://x/masuk?t=short", "ANTRI-", "3273021708850001", "https://x/verify/../etc"):
+        assert classify(text).kind is ScanKind.UNKNOWN, text
+
+
+@given(st.text(max_size=600))
+def test_any_text_classifies_without_raising(text: str):
+    assert classify(text).kind in ScanKind
+
+
+def test_scan_events_reach_the_flow():
+    flow = Flow()
+    state = flow.initial((PrinterAvailability(PrinterKind.DOCUMENT, True),))
+    event = scan_event(f"https://adm.example.go.id/masuk?t={TOKEN}")
+    assert isinstance(event, LoginQrScanned) and event.token == TOKEN
+    garbage = scan_event("\x00garbage")
+    assert isinstance(garbage, UnknownScan)
+    state, effects = flow.handle(state, garbage)
+    assert effects == [] and state.screen is Screen.ATTRACT and state.message.key == "scan.unknown"
+    state, effects = flow.handle(state, event)
+    assert state.screen is Screen.NIK_ENTRY and state.busy and len(effects) == 1
