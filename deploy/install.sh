@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# Install, upgrade, roll back or remove the ADM kiosk on a Debian 12 machine. Run it again at any time:
+# it changes only what differs. See README.md, section Deploy.
+#
+#   deploy/install.sh                      install or upgrade from this source tree (as root)
+#   deploy/install.sh --config FILE        ... and install FILE as /etc/adm-kiosk/config.yaml (checked first)
+#   deploy/install.sh --rollback           switch back to the previous release
+#   deploy/install.sh --uninstall [--purge]
+#   deploy/install.sh --prefix DIR ...     dry run into DIR (also DESTDIR=DIR): files and modes are written
+#                                          there; users, owners, apt, systemctl and udevadm are only recorded
+#                                          in DIR/adm-kiosk-install.plan. Needs no root.
+#
+# Options: --wheel FILE (install this wheel, not the source tree), --wheelhouse DIR (offline: pip takes
+# everything from DIR), --use-venv DIR (use an already-built virtualenv for the release, e.g. an image
+# builder's), --release NAME (name of the release directory; default: the package version), --force
+# (rebuild a release that exists), --no-apt, --no-start, --user/--group NAME (dry run only: owners to apply
+# in DIR, for tests running as root).
+#
+# Exit status: 0 done, 1 failed, 2 usage, 3 the new version rejects the config (nothing was switched:
+# the running version keeps running; `adm-kiosk check-config` printed why).
+set -euo pipefail
+umask 022
+
+NAME=adm-kiosk
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUNTIME_PACKAGES=(cage xwayland seatd cups python3 python3-venv libgl1 libegl1 libmtdev1 libusb-1.0-0)
+BUILD_PACKAGES=(gcc python3-dev libc6-dev libcups2-dev)   # pycups compiles against libcups
+
+ROOT=${DESTDIR:-}
+MODE=install PURGE=0 FORCE=0 APT=1 START=1 WHEEL= WHEELHOUSE= USE_VENV= CONFIG_IN= RELEASE= RELEASE_NAME=
+OWNER_USER=$NAME OWNER_GROUP=$NAME OWNER_OVERRIDE=0
+
+die() { echo "install: error: $1" >&2; exit "${2:-1}"; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix|--destdir) [ $# -ge 2 ] || usage; ROOT=$2; shift ;;
+        --prefix=*|--destdir=*) ROOT=${1#*=} ;;
+        --config) [ $# -ge 2 ] || usage; CONFIG_IN=$(realpath "$2"); shift ;;
+        --wheel) [ $# -ge 2 ] || usage; WHEEL=$(realpath "$2"); shift ;;
+        --wheelhouse) [ $# -ge 2 ] || usage; WHEELHOUSE=$(realpath "$2"); shift ;;
+        --use-venv) [ $# -ge 2 ] || usage; USE_VENV=$(realpath "$2"); shift ;;
+        --release) [ $# -ge 2 ] || usage; RELEASE_NAME=$2; shift ;;
+        --user) [ $# -ge 2 ] || usage; OWNER_USER=$2; OWNER_OVERRIDE=1; shift ;;
+        --group) [ $# -ge 2 ] || usage; OWNER_GROUP=$2; OWNER_OVERRIDE=1; shift ;;
+        --rollback) MODE=rollback ;;
+        --uninstall) MODE=uninstall ;;
+        --purge) PURGE=1 ;;
+        --force) FORCE=1 ;;
+        --no-apt) APT=0 ;;
+        --no-start) START=0 ;;
+        -h|--help) usage 0 ;;
+        *) echo "install: unknown option: $1" >&2; usage ;;
+    esac
+    shift
+done
+
+DRY=0
+if [ -n "$ROOT" ]; then
+    DRY=1
+    mkdir -p "$ROOT"
+    ROOT=$(realpath "$ROOT")
+    [ "$ROOT" != / ] || die "--prefix / is not a dry run; leave --prefix out to install for real" 2
+elif [ "$(id -u)" -ne 0 ]; then
+    die "run as root, or give --prefix DIR for a dry run" 2
+fi
+[ "$OWNER_OVERRIDE" = 0 ] || [ "$DRY" = 1 ] || die "--user/--group only apply to a dry run (--prefix)" 2
+[ "$PURGE" = 0 ] || [ "$MODE" = uninstall ] || die "--purge goes with --uninstall" 2
+
+OPT=$ROOT/opt/$NAME
+ETC=$ROOT/etc/$NAME
+CONFIG=$ETC/config.yaml
+STATE=$ROOT/var/lib/$NAME
+LOGDIR=$ROOT/var/log/$NAME
+CACHE=$ROOT/var/cache/$NAME
+# source in this tree -> installed path (below ROOT), mode
+SYSTEM_FILES=(
+    "kiosk.service|/etc/systemd/system/$NAME.service|0644"
+    "deploy/70-adm-kiosk.rules|/etc/udev/rules.d/70-adm-kiosk.rules|0644"
+    "deploy/adm-kiosk-modules.conf|/etc/modules-load.d/adm-kiosk.conf|0644"
+    "deploy/logind-adm-kiosk.conf|/etc/systemd/logind.conf.d/adm-kiosk.conf|0644"
+    "deploy/sysctl-adm-kiosk.conf|/etc/sysctl.d/60-adm-kiosk.conf|0644"
+)
+PLAN=$ROOT/$NAME-install.plan
+CHANGED=0
+
+say() { echo "install: $*"; }
+# Run a command that changes the system; in a dry run, only write it down.
+act() {
+    if [ "$DRY" = 1 ]; then
+        echo "$*" >> "$PLAN"
+        echo "install: would run: $*"
+    else
+        echo "install: $*"
+        "$@"
+    fi
+}
+# chown, unless this is a dry run without owners to apply (non-root, or the kiosk user does not exist here).
+own() {  # own USER:GROUP PATH...
+    local owner=$1; shift
+    if [ "$DRY" = 0 ]; then
+        chown "$owner" "$@"
+        return
+    fi
+    local path
+    for path in "$@"; do echo "chown $owner ${path#"$ROOT"}" >> "$PLAN"; done
+    if [ "$OWNER_OVERRIDE" = 1 ] && [ "$(id -u)" -eq 0 ]; then
+        owner=${owner//$NAME:/$OWNER_USER:}
+        owner=${owner//:$NAME/:$OWNER_GROUP}
+        chown "$owner" "$@"
+    fi
+}
+# Install a file only when its content differs; always (re)apply mode and owner.
+put() {  # put SRC DEST MODE OWNER
+    local src=$1 dest=$2 mode=$3 owner=$4
+    mkdir -p "$(dirname "$dest")"
+    if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+        chmod "$mode" "$dest"
+    else
+        install -m "$mode" "$src" "$dest.new.$$"
+        mv -f "$dest.new.$$" "$dest"
+        say "wrote ${dest#"$ROOT"}"
+        CHANGED=1
+    fi
+    own "$owner" "$dest"
+}
+dir() {  # dir PATH MODE OWNER
+    mkdir -p "$1"
+    chmod "$2" "$1"
+    own "$3" "$1"
+}
+
+version_of_source() {
+    if [ -n "$RELEASE_NAME" ]; then
+        echo "$RELEASE_NAME"
+    elif [ -n "$USE_VENV" ]; then
+        "$USE_VENV/bin/adm-kiosk" version | cut -d' ' -f2
+    elif [ -n "$WHEEL" ]; then
+        basename "$WHEEL" | cut -d- -f2
+    else
+        sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$SRC/pyproject.toml" | head -n1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------- steps
+ensure_packages() {
+    [ "$APT" = 1 ] || return 0
+    local wanted=("${RUNTIME_PACKAGES[@]}")
+    [ -n "$WHEEL" ] || [ -n "$USE_VENV" ] || wanted+=("${BUILD_PACKAGES[@]}")
+    local missing=() p
+    for p in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    [ "$DRY" = 1 ] && missing=("${wanted[@]}")   # a dry run records the whole list
+    [ ${#missing[@]} -gt 0 ] || return 0
+    act apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+ensure_accounts() {
+    if [ "$DRY" = 1 ]; then
+        act groupadd --system $NAME
+        act useradd --system --gid $NAME --home-dir /var/lib/$NAME --no-create-home --shell /usr/sbin/nologin $NAME
+        return
+    fi
+    getent group render >/dev/null || act groupadd --system render
+    getent group $NAME >/dev/null || act groupadd --system $NAME
+    id -u $NAME >/dev/null 2>&1 ||
+        act useradd --system --gid $NAME --home-dir /var/lib/$NAME --no-create-home --shell /usr/sbin/nologin \
+            --comment "ADM kiosk" $NAME
+}
+
+ensure_dirs() {
+    dir "$OPT" 0755 root:root
+    dir "$OPT/releases" 0755 root:root
+    dir "$ETC" 0750 root:$NAME
+    # Journal, outbox, audit log and keys: the kiosk's own, nobody else's.
+    dir "$STATE" 0750 $NAME:$NAME
+    dir "$LOGDIR" 0750 $NAME:$NAME
+    dir "$CACHE" 0750 $NAME:$NAME
+    # Mount point of the technician's USB stick (the unit's ReadWritePaths= needs it to exist at start).
+    dir "$ROOT/media/$NAME-usb" 0755 root:root
+}
+
+# Build (or reuse) /opt/adm-kiosk/releases/VERSION; sets RELEASE to its path.
+build_release() {
+    local version=$1
+    RELEASE=$OPT/releases/$1
+    if [ -f "$RELEASE/.complete" ] && [ "$FORCE" = 0 ]; then
+        say "release $version is already built"
+        return
+    fi
+    local work=$RELEASE.new
+    rm -rf "$work"
+    mkdir -p "$work"
+    if [ -n "$USE_VENV" ]; then
+        [ -x "$USE_VENV/bin/adm-kiosk" ] || die "--use-venv $USE_VENV has no bin/adm-kiosk"
+        ln -s "$USE_VENV" "$work/venv"
+    elif [ "$DRY" = 1 ]; then
+        act python3 -m venv "/opt/$NAME/releases/$version/venv"
+        act "/opt/$NAME/releases/$version/venv/bin/pip" install "${WHEEL:-$SRC}"
+        mkdir -p "$work/venv/bin"
+    else
+        python3 -m venv "$work/venv"
+        local pip=("$work/venv/bin/pip" install --disable-pip-version-check --no-cache-dir -q)
+        [ -z "$WHEELHOUSE" ] || pip+=(--no-index --find-links "$WHEELHOUSE")
+        say "installing ${WHEEL:-$SRC} into /opt/$NAME/releases/$version/venv"
+        "${pip[@]}" "${WHEEL:-$SRC}"
+        # A release is read-only code for the sandbox; byte-compile it now.
+        "$work/venv/bin/python" -m compileall -q "$work/venv/lib" >/dev/null || say "warning: compileall failed"
+    fi
+    install -m 0644 "$SRC/README.md" "$work/README.md"
+    echo "$version" > "$work/.complete"
+    rm -rf "$RELEASE"
+    mv "$work" "$RELEASE"
+    say "built release $version"
+    CHANGED=1
+}
+
+# Check a config with the given release's check-config; the output explains any rejection.
+check_config() {  # check_config RELEASE FILE
+    local bin=$1/venv/bin/adm-kiosk
+    if [ ! -x "$bin" ]; then
+        [ "$DRY" = 1 ] || die "$bin is missing"
+        act "/opt/$NAME/releases/$(basename "$1")/venv/bin/adm-kiosk" check-config "${2#"$ROOT"}"
+        return 0
+    fi
+    "$bin" check-config "$2"
+}
+
+# Decide the config the new release will run with; refuse to go on if it rejects it.
+install_config() {  # install_config RELEASE
+    local release=$1 candidate="$ETC/.config.yaml.new"
+    rm -f "$candidate"
+    if [ -n "$CONFIG_IN" ]; then
+        install -m 0640 "$CONFIG_IN" "$candidate"
+    elif [ ! -f "$CONFIG" ]; then
+        # First install: the shipped example, with its state under /var/lib (systemd's StateDirectory).
+        (umask 027 && sed -E "s|^([[:space:]]*state_dir:[[:space:]]*)[^#[:space:]]+|\1/var/lib/$NAME|" \
+            "$SRC/config.yaml" > "$candidate")
+    fi
+    # The candidate sits next to the real file, so its relative paths resolve the same way.
+    local checked=${candidate}
+    [ -f "$candidate" ] || checked=$CONFIG
+    if ! check_config "$release" "$checked"; then
+        rm -f "$candidate"
+        echo "install: error: release $(basename "$release") rejects ${checked#"$ROOT"}" >&2
+        if [ -n "$(current_release)" ]; then
+            echo "install: nothing was switched; release $(basename "$(current_release)") keeps running." >&2
+        fi
+        echo "install: fix the config (see the errors above) and run install.sh again." >&2
+        exit 3
+    fi
+    if [ -f "$candidate" ]; then
+        if [ -f "$CONFIG" ] && cmp -s "$candidate" "$CONFIG"; then
+            rm -f "$candidate"
+        else
+            [ ! -f "$CONFIG" ] || cp -p "$CONFIG" "$CONFIG.$(date +%Y%m%dT%H%M%S).bak"
+            chmod 0640 "$candidate"
+            mv -f "$candidate" "$CONFIG"
+            say "wrote ${CONFIG#"$ROOT"}"
+            CHANGED=1
+        fi
+    fi
+    chmod 0640 "$CONFIG"
+    own root:$NAME "$CONFIG"
+}
+
+current_release() { [ -L "$OPT/current" ] && realpath "$OPT/current" || true; }
+
+# Point /opt/adm-kiosk/current at RELEASE (atomically) and /opt/adm-kiosk/previous at the one before.
+switch_to() {
+    local release=$1 old
+    old=$(current_release)
+    [ "$old" != "$release" ] || return 0
+    [ -z "$old" ] || ln -sfn "releases/$(basename "$old")" "$OPT/previous"
+    ln -sfn "releases/$(basename "$release")" "$OPT/current.new"
+    mv -T "$OPT/current.new" "$OPT/current"
+    say "current release: $(basename "$release")${old:+ (previous: $(basename "$old"))}"
+    CHANGED=1
+}
+
+install_system_files() {
+    local entry src dest mode
+    for entry in "${SYSTEM_FILES[@]}"; do
+        IFS='|' read -r src dest mode <<< "$entry"
+        put "$SRC/$src" "$ROOT$dest" "$mode" root:root
+    done
+}
+
+activate() {
+    act systemctl daemon-reload
+    act udevadm control --reload
+    act udevadm trigger --action=change --subsystem-match=usb --subsystem-match=usbmisc \
+        --subsystem-match=tty --subsystem-match=input
+    act systemctl restart systemd-modules-load.service
+    act sysctl -q -p /etc/sysctl.d/60-adm-kiosk.conf
+    act systemctl mask ctrl-alt-del.target
+    act systemctl set-default graphical.target
+    act systemctl enable seatd.service $NAME.service
+    [ "$START" = 1 ] || return 0
+    # seatd is started, never restarted: a running compositor would lose its seat.
+    act systemctl start seatd.service
+    if [ "$CHANGED" = 1 ]; then
+        act systemctl restart $NAME.service
+    else
+        say "nothing changed"
+        act systemctl start $NAME.service
+    fi
+}
+
+do_install() {
+    local version
+    version=$(version_of_source)
+    [[ "$version" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "not a release name: '$version'" 2
+    ensure_packages
+    ensure_accounts
+    ensure_dirs
+    build_release "$version"
+    install_config "$RELEASE"
+    switch_to "$RELEASE"
+    install_system_files
+    activate
+    say "installed $NAME $version${ROOT:+ into $ROOT (dry run; see ${PLAN})}"
+}
+
+do_rollback() {
+    [ -L "$OPT/previous" ] || die "no previous release to roll back to"
+    local previous current
+    previous=$(realpath "$OPT/previous")
+    current=$(current_release)
+    check_config "$previous" "$CONFIG" || die "release $(basename "$previous") rejects the config; not rolled back" 3
+    ln -sfn "releases/$(basename "$previous")" "$OPT/current.new"
+    mv -T "$OPT/current.new" "$OPT/current"
+    ln -sfn "releases/$(basename "$current")" "$OPT/previous"
+    say "rolled back to $(basename "$previous") (previous: $(basename "$current"))"
+    act systemctl restart $NAME.service
+}
+
+do_uninstall() {
+    act systemctl disable --now $NAME.service
+    local entry src dest mode
+    for entry in "${SYSTEM_FILES[@]}"; do
+        IFS='|' read -r src dest mode <<< "$entry"
+        rm -f "$ROOT$dest"
+    done
+    act systemctl unmask ctrl-alt-del.target
+    act systemctl daemon-reload
+    act udevadm control --reload
+    rm -rf "$OPT"
+    if [ "$PURGE" = 1 ]; then
+        rm -rf "$ETC" "$STATE" "$LOGDIR" "$CACHE"
+        act userdel $NAME
+        act groupdel $NAME
+        say "removed $NAME, its config, state, journal and audit data"
+    else
+        say "removed $NAME; kept ${ETC#"$ROOT"}, ${STATE#"$ROOT"} (print journal, outbox, audit log) and ${LOGDIR#"$ROOT"}"
+        say "to delete them too: install.sh --uninstall --purge"
+    fi
+}
+
+# One install at a time.
+LOCK=$ROOT/run/$NAME-install.lock
+mkdir -p "$(dirname "$LOCK")"
+exec 9>"$LOCK"
+flock -n 9 || die "another install.sh is running"
+[ "$DRY" = 0 ] || : > "$PLAN"
+
+case "$MODE" in
+    install) do_install ;;
+    rollback) do_rollback ;;
+    uninstall) do_uninstall ;;
+esac
