@@ -33,6 +33,7 @@ from kiosk.flow import (
     PrintUpdate,
 )
 from kiosk.logs import event as log_event
+from kiosk.metrics import get_metrics
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
@@ -196,9 +197,13 @@ class EffectRunner:
             update(Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")
             return
         state = outcome.job.state
+        metrics = get_metrics()
         if state in (JobState.PRINTED, JobState.REPORTED) and outcome.job.cause is None:
+            metrics.document_printed(doc.type.lower(), "printed")
             update(Phase.DONE, 1.0)
         elif state is JobState.UNCERTAIN:
+            metrics.document_printed(doc.type.lower(), "uncertain")
             update(Phase.FAILED, error="print.uncertain")
         else:
+            metrics.document_printed(doc.type.lower(), "failed")
             update(Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 
 import kiosk.central as cc
+from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
+from kiosk import __version__
 from kiosk.config import Config
 from kiosk.effects import PRINTER_NAMES, EffectRunner
 from kiosk.flow import (
@@ -23,8 +25,9 @@ from kiosk.flow import (
     PrinterKind,
     UnknownScan,
 )
-from kiosk.hardware import Devices, build_devices
+from kiosk.hardware import Devices, build_devices, device_report
 from kiosk.logs import event as log_event
+from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
 from printjobs.errors import PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import PrintEvent
@@ -92,6 +95,7 @@ class DeviceMonitor:
 
     def poll_once(self) -> None:
         current = self.check()
+        get_metrics().set_in_service(any(a.available for a in current))
         if current != self.last:
             self.last = current
             log_event(log, "devices.changed", **{a.kind.value: a.reason or "ok" for a in current})
@@ -149,6 +153,23 @@ class KioskRuntime:
         k = self.config.kiosk
         return FlowSettings(idle_warning_s=k.idle_warning_s, idle_logout_s=k.idle_logout_s,
                             done_logout_s=k.done_logout_s, default_language=k.default_language)
+
+    def heartbeat_status(self) -> c.Heartbeat:
+        """Device states, consumables and counters for the central service (no personal data)."""
+        reports = [device_report(d) for d in self.devices.all()]
+        levels = {f"{s.printer}.{s.kind}": s.level for s in self.store.consumables.status() if s.level is not None}
+        counters = {k: v for k, v in self.store.journal.counts().items() if isinstance(v, int)}
+        metrics = get_metrics()
+        for report in reports:
+            metrics.set_device_state(report.name, report.state)
+        metrics.set_outbox(self.store.outbox.pending_count())
+        return c.Heartbeat(
+            devices={r.name: c.DeviceReport(state=r.state, reasons=r.reasons) for r in reports},
+            consumables=levels, counters=counters, software_version=__version__,
+        )
+
+    def send_heartbeat(self) -> None:
+        self.central.heartbeat(self.heartbeat_status())
 
     def start(self) -> None:
         self.store.outbox.start()

@@ -24,6 +24,8 @@ def prepare_kivy(*, width: int, height: int, fullscreen: bool, home: Path) -> No
         KIVY_NO_CONFIG="1",
         KIVY_HOME=str(home),
         KIVY_LOG_MODE="PYTHON",
+        # SDL would turn SIGTERM into a window-close request, which a kiosk refuses: let Python handle it.
+        SDL_NO_SIGNAL_HANDLERS="1",
     )
     from kivy.config import Config
 

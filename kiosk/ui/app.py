@@ -139,6 +139,10 @@ class KioskApp(App):
         """Deliver an event from any thread on the main thread."""
         Clock.schedule_once(lambda _dt: self.controller.dispatch(event), 0)
 
+    def post_stop(self) -> None:
+        """Stop the app from a signal handler or another thread."""
+        Clock.schedule_once(lambda _dt: self.stop(), 0)
+
     def _tick(self, _dt: float) -> None:
         self.controller.dispatch(Tick(now=time.monotonic()))
         state = self.controller.state

@@ -13,9 +13,30 @@ from kiosk.ui import prepare_kivy
 log = logging.getLogger(__name__)
 
 
-def launch(config: Config, *, out: Path | None = None, headless: bool = False, central: Any = None,
-           on_first_frame=None, on_tick=None) -> int:
-    """Build runtime and app from ``config`` and run until the app stops; returns an exit code."""
+def _session_metrics(metrics, old, new) -> None:
+    """Count sessions from the flow's own transitions (no personal data: only that one began or ended)."""
+    from kiosk.flow import Screen
+
+    if not old.in_session and new.in_session:
+        metrics.session_started()
+    elif old.in_session and not new.in_session:
+        outcome = "completed" if old.screen is Screen.DONE else (
+            "idle_logout" if old.idle_warning_since is not None else "logged_out")
+        metrics.session_ended(outcome)
+
+
+def launch(config: Config, *, out: Path | None = None, headless: bool = False, central: Any = None) -> int:
+    """Build runtime and app from ``config`` and run until the app stops; returns an exit code.
+
+    Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
+    main thread stops the pings), stops cleanly on SIGTERM, serves metrics and sends heartbeats."""
+    import faulthandler
+    import signal
+
+    from kiosk import __version__, sdnotify
+    from kiosk import metrics as kiosk_metrics
+
+    faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
     display = config.kiosk.display
     prepare_kivy(width=display.width, height=display.height, fullscreen=display.fullscreen,
                  home=config.storage.state_dir / "kivy")
@@ -29,11 +50,20 @@ def launch(config: Config, *, out: Path | None = None, headless: bool = False, c
     runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
     flow = Flow(runtime.flow_settings())
     controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
+    metrics = kiosk_metrics.get_metrics()
+    metrics.set_info(__version__, config.kiosk.id)
+    controller.subscribe(lambda old, new: _session_metrics(metrics, old, new))
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
-                   on_first_frame=on_first_frame, on_tick=on_tick)
+                   on_first_frame=lambda: sdnotify.ready("attract screen shown"),
+                   on_tick=sdnotify.watchdog_pinger())
     holder["app"] = app
+    signal.signal(signal.SIGTERM, lambda *_: app.post_stop())
     runtime.monitor.last = controller.state.printers
     runtime.start()
+    server = kiosk_metrics.MetricsServer.from_config(metrics, config.metrics).start() if config.metrics.enabled \
+        else None
+    heartbeat = kiosk_metrics.HeartbeatLoop(runtime.send_heartbeat, config.central.heartbeat_interval_s,
+                                            metrics).start()
     log_event(log, "kiosk.start", kiosk=config.kiosk.id, recovered_uncertain=len(runtime.recovery.uncertain))
     try:
         if headless and out is not None:
@@ -43,5 +73,9 @@ def launch(config: Config, *, out: Path | None = None, headless: bool = False, c
         app.run()
         return 0
     finally:
+        sdnotify.stopping("stopping")
+        heartbeat.stop()
+        if server is not None:
+            server.stop()
         runtime.stop()
         log_event(log, "kiosk.stop")
