@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 ORDER = 40
@@ -86,13 +85,13 @@ def open_store(config: Any) -> Any:
 
     Never runs recovery: the kiosk may be printing right now, and only it may decide a job was interrupted.
     """
-    from printjobs.store import PrintStore
+    from printjobs.store import PrintStore, store_dir
 
-    state_dir = Path(config.storage.state_dir)
-    if not (state_dir / "journal.sqlite").is_file():
-        print(f"no journal yet in {state_dir} (the kiosk has not printed anything)", file=sys.stderr)
+    directory = store_dir(config.storage.state_dir)
+    if not (directory / "journal.sqlite").is_file():
+        print(f"no journal yet in {directory} (the kiosk has not printed anything)", file=sys.stderr)
         return None
-    return PrintStore(state_dir, thresholds=thresholds(config))
+    return PrintStore(directory, thresholds=thresholds(config))
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -156,9 +155,9 @@ def _find_job(store: Any, text: str) -> str | None:
     if len(text) < 8:
         print("error: give at least 8 characters of the job id", file=sys.stderr)
         return None
-    matches = [job.job_id for job in store.journal.jobs() if job.job_id.startswith(text)]
+    matches = [job.job_id for job in store.journal.find(text, limit=2)]
     if len(matches) != 1:
-        print(f"error: {'no job' if not matches else f'{len(matches)} jobs'} match {text!r}", file=sys.stderr)
+        print(f"error: {'no job matches' if not matches else 'more than one job matches'} {text!r}", file=sys.stderr)
         return None
     return matches[0]
 

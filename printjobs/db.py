@@ -1,0 +1,271 @@
+"""The one SQLite file behind the journal, the outbox, consumables and the audit log.
+
+One file, so that a job's transition, its print event, its consumable counts and its audit entry commit
+in ONE transaction: a crash leaves all of them or none. WAL with ``synchronous=FULL`` makes every commit
+durable before it returns; ``PRAGMA integrity_check`` runs at every open; a version table drives the
+migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from printjobs.errors import JournalCorrupt, JournalError, SchemaTooNew
+
+#: Ordered migrations; entry ``i`` brings the schema from version ``i`` to ``i + 1``. Never edit a shipped one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE jobs (
+        job_id TEXT PRIMARY KEY,
+        document_id TEXT NOT NULL,
+        document_type TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('a4', 'card')),
+        printer TEXT NOT NULL,
+        state TEXT NOT NULL,
+        cause TEXT,
+        resolution TEXT,
+        technician TEXT,
+        nik_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        uncertain_reported_at REAL
+    );
+    CREATE INDEX jobs_state ON jobs (state);
+    CREATE TABLE job_transitions (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (job_id),
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        cause TEXT,
+        at REAL NOT NULL
+    );
+    CREATE TABLE outbox (
+        key TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (job_id),
+        document_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        cause TEXT,
+        counters TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'rejected')),
+        revision INTEGER NOT NULL DEFAULT 0,
+        delivered_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    CREATE TABLE consumables (
+        printer TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (printer, kind)
+    );
+    CREATE TABLE consumable_events (
+        id INTEGER PRIMARY KEY,
+        printer TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        delta INTEGER,
+        level_after INTEGER NOT NULL,
+        job_id TEXT,
+        technician TEXT,
+        at REAL NOT NULL
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        entry_hash TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Database:
+    """A serialised SQLite connection with durable settings, checked at open and migrated to the current schema.
+
+    One connection shared by the threads of one process (the outbox worker, the print worker), guarded by a
+    lock; other processes (the ``adm-kiosk journal`` command) open their own and meet through WAL locking.
+    """
+
+    def __init__(self, path: Path, *, timeout_s: float = 10.0):
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._after_commit: list[Callable[[], None]] = []
+        self._depth = 0
+        _create_private(self.path)
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"{self.path}: could not switch to WAL (got {mode})")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self.check_integrity()
+            self._migrate()
+        except sqlite3.OperationalError as exc:  # locked too long, cannot open, read-only: not corruption
+            raise JournalError(f"{self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            raise JournalCorrupt(f"{self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ checks and schema
+    def check_integrity(self) -> None:
+        """Raise :class:`JournalCorrupt` unless SQLite's full integrity check answers ``ok``."""
+        with self._lock:
+            rows = [r[0] for r in self._conn.execute("PRAGMA integrity_check").fetchall()]
+        if rows != ["ok"]:
+            raise JournalCorrupt(f"{self.path}: integrity check failed: {'; '.join(map(str, rows[:5]))}")
+
+    @property
+    def schema_version(self) -> int:
+        """The version the file is at (after :meth:`_migrate`, always :data:`SCHEMA_VERSION`)."""
+        with self._lock:
+            row = self._conn.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+                current = 0
+            else:
+                current = int(row[0])
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(f"{self.path}: schema {current} is newer than this software ({SCHEMA_VERSION})")
+            for version in range(current, SCHEMA_VERSION):
+                # executescript would COMMIT our transaction; run the statements one by one instead.
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (version + 1,))
+
+    # ------------------------------------------------------------------ transactions
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error); nested calls join the outer one.
+
+        Callbacks registered with :meth:`after_commit` run once the outermost transaction has committed.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._after_commit.clear()
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+            self._conn.execute("COMMIT")
+            callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the current transaction commits (never if it rolls back)."""
+        with self._lock:
+            if not self._depth:
+                raise JournalError("after_commit outside a transaction")
+            self._after_commit.append(callback)
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Run a read-only query and return all rows."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close the connection (a checkpoint folds the WAL back into the main file)."""
+        with self._lock:
+            self._conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _create_private(path: Path) -> None:
+    """Create the file readable by its owner only; SQLite gives the -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def load_or_create_secret(path: Path, size: int = 32) -> bytes:
+    """Read a random secret from ``path``, creating it (mode 0600, atomically) on first use."""
+    path = Path(path)
+    if not path.exists():
+        create_private_once(path, os.urandom(size))
+    data = path.read_bytes()
+    if len(data) != size:
+        raise JournalError(f"{path}: a secret of {len(data)} bytes, expected {size}")
+    return data
+
+
+def create_private_once(path: Path, data: bytes) -> bool:
+    """Create ``path`` (mode 0600) holding ``data``, complete or not at all; False when it already existed.
+
+    Written to a temporary file, fsynced, then hard-linked into place: unlike a rename, a link never
+    replaces a file another process created meanwhile, so two processes starting at once agree on one key.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)
+        created = True
+    except FileExistsError:
+        created = False
+    finally:
+        tmp.unlink()
+    _fsync_dir(path.parent)
+    return created
+
+
+def write_private_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 via a temporary file and rename, then fsync the directory."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

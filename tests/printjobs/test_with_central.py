@@ -1,0 +1,81 @@
+"""The print side against the reference central service over real mutual TLS.
+
+Documents are claimed and fetched by the kiosk's own client; print events go out through the outbox while
+the service is unreachable for the whole run, and arrive exactly once per job after a restart, when it is
+reachable again. The adapters in ``central_sender.py`` are what the kiosk wires in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from central.seed import seed
+from central.testing import clone_world
+from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
+from kiosk import central as kc
+from kiosk.config import CentralSection
+from printjobs.journal import JobState
+from printjobs.pipeline import PrintPipeline
+from printjobs.store import PrintStore
+from tests.printjobs.central_sender import CentralSender, fetcher
+from tests.printjobs.receiver import free_port
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("world")
+    seed(path)
+    return path
+
+
+def test_printed_documents_reach_the_service_once_after_an_outage(world: Path, tmp_path: Path):
+    running = clone_world(world, tmp_path / "central")
+    client = kc.CentralClient(CentralSection(**running.client_config()), "ADM-TEST-01", backoff_s=0.01,
+                              max_backoff_s=0.05)
+    down = kc.CentralClient(CentralSection(**running.client_config(url=f"https://127.0.0.1:{free_port()}",
+                                                                   connect_timeout_s=1)),
+                            "ADM-TEST-01", backoff_s=0.01, max_backoff_s=0.05)
+    try:
+        resident = running.resident("ready")
+        session = client.login(resident["nik"], resident["pin"])
+        documents = [d for d in session.documents if d.status == "ready"]
+        assert {d.media for d in documents} == {"a4", "card"}
+
+        state = tmp_path / "state"
+        store = PrintStore(state, sender=CentralSender(down), outbox_base_delay_s=0.01, outbox_max_delay_s=0.02)
+        pipeline = PrintPipeline(store, {
+            "document_printer": SimulatedDocumentPrinter("a4", tmp_path / "out-a4"),
+            "card_printer": SimulatedCardPrinter("card", tmp_path / "out-card"),
+        }, submit_timeout_s=10)
+        jobs = {}
+        for document in documents:
+            outcome = pipeline.run(document_id=document.id, document_type=str(document.type), kind=document.media,
+                                   printer="card_printer" if document.media == "card" else "document_printer",
+                                   nik=resident["nik"], fetch=fetcher(client, session, document.id))
+            assert outcome.job.state is JobState.PRINTED, outcome
+            jobs[document.id] = outcome.job.job_id
+        for _ in range(2):
+            store.outbox.deliver_due(now=float("inf"))
+        assert store.outbox.pending_count() == len(documents)
+        assert all(running.handle.store.print_event_count(d) == 0 for d in jobs)
+        store.close()
+
+        # The kiosk restarts; the service is reachable again.
+        store = PrintStore(state, sender=CentralSender(client))
+        store.recover()
+        assert store.outbox.drain(timeout_s=30)
+        assert {store.journal.get(job).state for job in jobs.values()} == {JobState.REPORTED}
+        assert {d: running.handle.store.print_event_count(d) for d in jobs} == {d: 1 for d in jobs}
+        statuses = {d.id: d.status for d in client.documents(session)}
+        assert all(statuses[d] == "printed" for d in jobs)
+        for path in state.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert resident["nik"].encode() not in data and resident["name"].encode() not in data, path
+        store.close()
+    finally:
+        client.close()
+        down.close()
+        running.stop()
