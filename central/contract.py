@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_PREFIX = "/v1"
 
@@ -49,6 +49,10 @@ class ErrorCode(StrEnum):
     JOB_ID_REQUIRED = "job_id_required"  # 400: content fetched without X-Print-Job-Id
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"  # 422: same key, different body
     INVALID_REQUEST = "invalid_request"  # 422: body or parameters do not match the contract
+    BOOKING_USED = "booking_used"  # 409: the booking was already served at the counter
+    BOOKING_EARLY = "booking_early"  # 409: check-in for this booking opens later (retry_after_s)
+    BOOKING_EXPIRED = "booking_expired"  # 410: the booking's slot (and its grace time) is over
+    WALK_IN_CLOSED = "walk_in_closed"  # 409: the office gives no numbers without a booking now
     INTERNAL = "internal"  # 500
 
 
@@ -63,6 +67,10 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.JOB_ID_REQUIRED: 400,
     ErrorCode.IDEMPOTENCY_CONFLICT: 422,
     ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.BOOKING_USED: 409,
+    ErrorCode.BOOKING_EARLY: 409,
+    ErrorCode.BOOKING_EXPIRED: 410,
+    ErrorCode.WALK_IN_CLOSED: 409,
     ErrorCode.INTERNAL: 500,
 }
 
@@ -82,7 +90,9 @@ class ErrorBody(_Reply):
     code: ErrorCode = Field(..., description="Machine-readable reason.")
     message: str = Field(..., description="Short English text for logs; kiosks show their own words.")
     attempts_left: int | None = Field(None, description="With invalid_credentials: PINs left before a lockout.")
-    retry_after_s: int | None = Field(None, description="With locked: seconds until the NIK may try again.")
+    retry_after_s: int | None = Field(
+        None, description="With locked: seconds until the NIK may try again; with booking_early: until check-in opens."
+    )
 
 
 class DocumentType(StrEnum):
@@ -126,6 +136,7 @@ class DocumentSummary(_Reply):
     version: int = Field(..., ge=1)
     status: DocumentStatus
     issued_at: datetime | None = Field(None, description="When this version was issued (ISO 8601, UTC).")
+    verify_url: str | None = Field(None, description="The URL in the QR printed on the document (verification).")
 
 
 class LoginRequest(_Model):
@@ -233,18 +244,30 @@ class VerifyResult(_Reply):
 
 
 class QueueCheckIn(_Model):
-    """``POST /v1/queue/check-in``."""
+    """``POST /v1/queue/check-in``: a booking code, or ``walk_in`` for a number without a booking.
 
-    booking_code: str = Field(..., min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    A walk-in is not naturally idempotent: send it with an ``Idempotency-Key`` so that a retry gets the same
+    ticket instead of a second number."""
+
+    booking_code: str | None = Field(None, min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    walk_in: bool = Field(False, description="A number without a booking, when the office allows it.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> QueueCheckIn:
+        if (self.booking_code is None) == (not self.walk_in):
+            raise ValueError("give either booking_code or walk_in=true")
+        return self
 
 
 class QueueTicket(_Reply):
     """A ticket for the office's online queue; checking in twice returns the same ticket."""
 
-    booking_code: str
+    booking_code: str | None = Field(None, description="The booking; none for a walk-in number.")
     ticket_number: str = Field(..., description="E.g. 'A-017'.")
     service: str = Field(..., description="Service booked, e.g. 'Perekaman KTP-el'.")
-    slot: str = Field(..., description="Booked time slot, e.g. '09:00-09:30'.")
+    slot: str = Field("", description="Booked time slot, e.g. '09:00-09:30'; empty for a walk-in.")
+    counter: str | None = Field(None, description="Counter (loket) that serves this ticket, e.g. '2'.")
+    follow_url: str | None = Field(None, description="Where the resident can follow the queue (the ticket's QR).")
     waiting_before: int = Field(..., ge=0, description="Tickets ahead in the queue.")
     checked_in_at: datetime
 

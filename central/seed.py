@@ -11,6 +11,7 @@ Every name, NIK, number and address here is invented.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from central import pki
@@ -40,11 +41,19 @@ RESIDENTS = [
     ("printed", Holder("3273031201780003", "Agus Wijaya", "Bandung", "12-01-1978", "LAKI-LAKI",
                        "Jl. Flamboyan Contoh No. 21, Cicendo, Kota Bandung"), "+6281200000003"),
 ]
+# Online queue bookings: code, service, counter, slot start in minutes from the seed time, and what it shows.
+# Slots are relative to the seed so that the demo works at any hour; a booking may check in from an hour
+# before its slot until half an hour after it.
 BOOKINGS = [
-    ("ANTRI-0901", "Perekaman KTP-el", "09:00-09:30"),
-    ("ANTRI-0902", "Konsultasi Kartu Keluarga", "09:30-10:00"),
-    ("ANTRI-0903", "Pengambilan Akta", "10:00-10:30"),
+    ("ANTRI-0901", "Perekaman KTP-el", "2", -10, "ready"),
+    ("ANTRI-0902", "Konsultasi Kartu Keluarga", "3", 20, "ready"),
+    ("ANTRI-0903", "Pengambilan Akta", "4", 40, "ready"),
+    ("ANTRI-0904", "Perekaman KTP-el", "2", 24 * 60, "early"),  # tomorrow
+    ("ANTRI-0905", "Konsultasi Kartu Keluarga", "3", -24 * 60, "expired"),  # yesterday
+    ("ANTRI-0906", "Pengambilan Akta", "4", -20, "used"),  # already served at the counter
 ]
+SLOT_MINUTES = 30
+OFFICE_TZ = timezone(timedelta(hours=7), "WIB")
 WAITING_SUBMISSION = "SUB-2026-0002"
 
 
@@ -79,8 +88,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
         if pin_ttl_s is not None:
             store.set_setting("pin_ttl_s", str(pin_ttl_s))
         residents = _residents(store)
-        for code, service, slot in BOOKINGS:
-            store.add_booking(code, service, slot)
+        bookings = _bookings(store)
         verify_codes = store.verify_codes()
     finally:
         store.close()
@@ -93,11 +101,25 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
                   "signing.pub"},
         "residents": residents,
         "waiting_submission": WAITING_SUBMISSION,
-        "queue_bookings": [code for code, _, _ in BOOKINGS],
+        "queue_bookings": [code for code, kind in bookings if kind == "ready"],
+        "queue_bookings_by_kind": {kind: [code for code, k in bookings if k == kind]
+                                   for kind in ("ready", "early", "expired", "used")},
         "verify_codes": verify_codes,
     }
     (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
+
+
+def _bookings(store: Store) -> list[tuple[str, str]]:
+    now = store.clock()
+    out = []
+    for code, service, counter, start_min, kind in BOOKINGS:
+        starts = now + start_min * 60
+        ends = starts + SLOT_MINUTES * 60
+        slot = "-".join(datetime.fromtimestamp(t, OFFICE_TZ).strftime("%H:%M") for t in (starts, ends))
+        store.add_booking(code, service, slot, counter=counter, starts_at=starts, ends_at=ends, served=kind == "used")
+        out.append((code, kind))
+    return out
 
 
 def _residents(store: Store) -> list[dict]:

@@ -159,9 +159,19 @@ def _router() -> APIRouter:
         return store.verify_code(code)
 
     @api.post("/queue/check-in", response_model=c.QueueTicket, tags=["queue"],
-              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.INVALID_REQUEST))
-    def check_in(body: c.QueueCheckIn, store: StoreDep) -> c.QueueTicket:
-        """Check an online booking in and get a queue ticket."""
+              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.BOOKING_USED, c.ErrorCode.BOOKING_EARLY,
+                                c.ErrorCode.BOOKING_EXPIRED, c.ErrorCode.WALK_IN_CLOSED, c.ErrorCode.INVALID_REQUEST))
+    def check_in(
+        body: c.QueueCheckIn, store: StoreDep,
+        idempotency_key: Annotated[str | None, Header(pattern=c.JOB_ID_PATTERN,
+                                                      description="Required with walk_in.")] = None,
+    ) -> c.QueueTicket:
+        """Check an online booking in (or take a walk-in number) and get a queue ticket."""
+        if body.walk_in:
+            if not idempotency_key:
+                raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key is required with walk_in")
+            return store.walk_in(idempotency_key)
+        assert body.booking_code is not None  # the model allows nothing else
         return store.check_in(body.booking_code)
 
     return api

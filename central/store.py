@@ -69,7 +69,14 @@ CREATE TABLE IF NOT EXISTS heartbeats(
     id INTEGER PRIMARY KEY, kiosk_id TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bookings(
     code TEXT PRIMARY KEY, service TEXT NOT NULL, slot TEXT NOT NULL, ticket_number TEXT, checked_in_at REAL);
+CREATE TABLE IF NOT EXISTS walk_ins(
+    idem_key TEXT PRIMARY KEY, ticket_number TEXT NOT NULL, checked_in_at REAL NOT NULL);
 """
+#: Columns added to ``bookings`` after the first release; older databases get them at open.
+_BOOKING_COLUMNS = {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"}
+CHECKIN_EARLY_S = 60 * 60  # check-in opens an hour before the slot
+CHECKIN_LATE_S = 30 * 60  # and closes half an hour after it ends
+WALK_IN_SERVICE = ("Layanan umum (tanpa booking)", "1")
 
 
 class StoreError(Exception):
@@ -129,6 +136,10 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        have = {r["name"] for r in self._db.execute("PRAGMA table_info(bookings)")}
+        for column, kind in _BOOKING_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE bookings ADD COLUMN {column} {kind}")
         self.gateway = WhatsAppGateway(self.data_dir)
 
     def close(self) -> None:
@@ -282,9 +293,13 @@ class Store:
             db.execute("UPDATE grants SET status='printed', job_id='SEED', updated_at=? WHERE document_id=? AND "
                        "pin_id=(SELECT id FROM pins WHERE nik=? AND revoked=0)", (self.clock(), doc_id, nik))
 
-    def add_booking(self, code: str, service: str, slot: str) -> None:
+    def add_booking(self, code: str, service: str, slot: str, *, counter: str | None = None,
+                    starts_at: float | None = None, ends_at: float | None = None, served: bool = False) -> None:
+        """An online booking; ``starts_at``/``ends_at`` (epoch seconds) bound when it may check in."""
         with self._tx() as db:
-            db.execute("INSERT INTO bookings VALUES (?, ?, ?, NULL, NULL)", (code, service, slot))
+            db.execute("INSERT INTO bookings(code, service, slot, counter, starts_at, ends_at, served_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (code, service, slot, counter, starts_at, ends_at, self.clock() if served else None))
 
     # ------------------------------------------------------------------ resident sessions
     def login(self, nik: str, pin: str) -> c.SessionResponse:
@@ -364,7 +379,7 @@ class Store:
                 id=r["id"], type=r["type"], title=TITLES[c.DocumentType(r["type"])],
                 media=c.Media.CARD if c.DocumentType(r["type"]) in c.CARD_TYPES else c.Media.A4,
                 pages=r["pages"], content_type=r["content_type"], size=r["size"], version=r["version"],
-                status=r["status"], issued_at=r["issued_at"],
+                status=r["status"], issued_at=r["issued_at"], verify_url=self.verify_url(r["verify_code"]),
             )
             for r in rows
         ]
@@ -464,22 +479,66 @@ class Store:
                               issued_at=row["issued_at"])
 
     def check_in(self, booking_code: str) -> c.QueueTicket:
-        """Check a booking in; a second check-in returns the same ticket."""
+        """Check a booking in; a second check-in returns the same ticket (so retries are safe).
+
+        Refused when the booking is unknown, already served, too early (``retry_after_s`` until check-in
+        opens) or past its slot and the grace time."""
         now = self.clock()
+        early_s = float(self.get_setting("checkin_early_s", str(CHECKIN_EARLY_S)))
+        late_s = float(self.get_setting("checkin_late_s", str(CHECKIN_LATE_S)))
         with self._tx() as db:
             row = db.execute("SELECT * FROM bookings WHERE code=?", (booking_code.upper(),)).fetchone()
             if row is None:
                 raise StoreError(c.ErrorCode.NOT_FOUND, "no such booking")
+            if row["served_at"] is not None:
+                raise StoreError(c.ErrorCode.BOOKING_USED, "booking already served")
             if row["ticket_number"] is None:
-                count = db.execute("SELECT COUNT(*) AS n FROM bookings WHERE ticket_number IS NOT NULL").fetchone()
+                if row["starts_at"] is not None and now < row["starts_at"] - early_s:
+                    raise StoreError(c.ErrorCode.BOOKING_EARLY, "check-in is not open yet",
+                                     retry_after_s=math.ceil(row["starts_at"] - early_s - now))
+                if row["ends_at"] is not None and now > row["ends_at"] + late_s:
+                    raise StoreError(c.ErrorCode.BOOKING_EXPIRED, "the booking's slot is over")
+                number = f"A-{self._next_ticket(db, 'A'):03d}"
                 db.execute("UPDATE bookings SET ticket_number=?, checked_in_at=? WHERE code=?",
-                           (f"A-{count['n'] + 1:03d}", now, row["code"]))
+                           (number, now, row["code"]))
                 row = db.execute("SELECT * FROM bookings WHERE code=?", (row["code"],)).fetchone()
-            ahead = db.execute("SELECT COUNT(*) AS n FROM bookings WHERE checked_in_at < ?",
+            ahead = db.execute("SELECT COUNT(*) AS n FROM bookings WHERE checked_in_at < ? AND served_at IS NULL",
                                (row["checked_in_at"],)).fetchone()["n"]
         return c.QueueTicket(booking_code=row["code"], ticket_number=row["ticket_number"], service=row["service"],
-                             slot=row["slot"], waiting_before=ahead,
+                             slot=row["slot"], counter=row["counter"], waiting_before=ahead,
+                             follow_url=self.queue_url(row["ticket_number"]),
                              checked_in_at=datetime.fromtimestamp(row["checked_in_at"], UTC))
+
+    def walk_in(self, idem_key: str) -> c.QueueTicket:
+        """A number without a booking when the office allows it (setting ``walk_in_open``); one per key."""
+        if self.get_setting("walk_in_open", "1") != "1":
+            raise StoreError(c.ErrorCode.WALK_IN_CLOSED, "no walk-in numbers now")
+        service, counter = WALK_IN_SERVICE
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM walk_ins WHERE idem_key=?", (idem_key,)).fetchone()
+            if row is None:
+                number = f"B-{self._next_ticket(db, 'B'):03d}"
+                db.execute("INSERT INTO walk_ins VALUES (?, ?, ?)", (idem_key, number, self.clock()))
+                row = db.execute("SELECT * FROM walk_ins WHERE idem_key=?", (idem_key,)).fetchone()
+            ahead = db.execute("SELECT COUNT(*) AS n FROM walk_ins WHERE checked_in_at < ?",
+                               (row["checked_in_at"],)).fetchone()["n"]
+        return c.QueueTicket(ticket_number=row["ticket_number"], service=service, counter=counter,
+                             waiting_before=ahead, follow_url=self.queue_url(row["ticket_number"]),
+                             checked_in_at=datetime.fromtimestamp(row["checked_in_at"], UTC))
+
+    @staticmethod
+    def _next_ticket(db: sqlite3.Connection, prefix: str) -> int:
+        if prefix == "B":
+            return db.execute("SELECT COUNT(*) AS n FROM walk_ins").fetchone()["n"] + 1
+        return db.execute("SELECT COUNT(*) AS n FROM bookings WHERE ticket_number IS NOT NULL").fetchone()["n"] + 1
+
+    def queue_url(self, ticket_number: str) -> str:
+        return self.get_setting("queue_base_url", "https://adm-central.example.go.id/antrean/") + ticket_number
+
+    def serve_booking(self, code: str) -> None:
+        """The counter called the ticket (tests, operator): the booking cannot be used again."""
+        with self._tx() as db:
+            db.execute("UPDATE bookings SET served_at=? WHERE code=?", (self.clock(), code))
 
     def request_pin(self, nik: str) -> None:
         """A resident asks for a new PIN: one goes out only when the NIK exists and has printable documents."""

@@ -86,6 +86,16 @@ class Rejected(CentralError):
     """The service refused the request as outside the contract (400/422): retrying will never help."""
 
 
+class QueueRefused(CentralError):
+    """A queue check-in was refused: ``code`` is booking_used, booking_early, booking_expired or walk_in_closed;
+    ``retry_after`` (seconds until check-in opens) comes with booking_early."""
+
+    def __init__(self, code: str, retry_after: int | None = None):
+        super().__init__(f"queue check-in refused: {code}")
+        self.code = code
+        self.retry_after = retry_after
+
+
 class Unreachable(CentralError):
     """No connection: network down, DNS, refused, TLS handshake refused."""
 
@@ -111,6 +121,10 @@ _CODE_ERRORS: dict[str, type[CentralError]] = {
     c.ErrorCode.INVALID_REQUEST: Rejected,
     c.ErrorCode.JOB_ID_REQUIRED: Rejected,
 }
+
+
+_QUEUE_CODES = frozenset({c.ErrorCode.BOOKING_USED, c.ErrorCode.BOOKING_EARLY, c.ErrorCode.BOOKING_EXPIRED,
+                          c.ErrorCode.WALK_IN_CLOSED})
 
 
 # --------------------------------------------------------------------------- results
@@ -278,6 +292,12 @@ class CentralClient:
         return self._call("POST", "/v1/queue/check-in", json={"booking_code": booking_code}, model=c.QueueTicket,
                           retry=True)
 
+    def queue_walk_in(self, request_id: str) -> c.QueueTicket:
+        """A queue number without a booking; ``request_id`` (Idempotency-Key) makes a retry return the same
+        ticket. QueueRefused('walk_in_closed') when the office gives none now."""
+        return self._call("POST", "/v1/queue/check-in", json={"walk_in": True}, model=c.QueueTicket,
+                          headers={c.H_IDEMPOTENCY_KEY: request_id})
+
     # ------------------------------------------------------------------ plumbing
     @staticmethod
     def _session(body: c.SessionResponse) -> Session:
@@ -349,6 +369,8 @@ class CentralClient:
             raise InvalidCredentials(body.attempts_left)
         if body.code == c.ErrorCode.LOCKED:
             raise Locked(body.retry_after_s)
+        if body.code in _QUEUE_CODES:
+            raise QueueRefused(str(body.code), body.retry_after_s)
         error = _CODE_ERRORS.get(body.code)
         if error is not None:
             raise error(body.message)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 from kiosk.config import Config, parse_config
 from kiosk.logs import setup_logging
+from kiosk.pinhash import hash_pin
 
 log = logging.getLogger(__name__)
+#: The demo technician's PIN (the demo world is invented; a real kiosk's PINs are set with hash-pin).
+DEMO_TECHNICIAN_PIN = "246810"
 
 
 def demo_config(out: Path, central_section: dict, *, headless: bool) -> Config:
@@ -40,6 +43,8 @@ def demo_config(out: Path, central_section: dict, *, headless: bool) -> Config:
             "barcode_readers": [{"name": "front", "driver": "simulated"}],
         },
         "storage": {"state_dir": str(out / "state")},
+        "technician": {"technicians": [{"id": "teknisi-demo", "pin_hash": hash_pin(DEMO_TECHNICIAN_PIN)}],
+                       "export_dir": str(out / "usb")},
         "metrics": {"enabled": False},
         "logging": {"level": "INFO", "format": "json"},
     }
@@ -78,6 +83,7 @@ def _print_residents(central) -> None:
         if resident.get("pin"):
             ready = ", ".join(d["title"] for d in resident["documents"] if d["status"] == "ready")
             print(f"  NIK {resident['nik']}  PIN {resident['pin']}  ({resident['role']}: {ready})")
+    print(f"Technician area: hold the top-left corner for 5 s, PIN {DEMO_TECHNICIAN_PIN}")
     print("Simulated WhatsApp messages:")
     for message in central.outbox():
         print(f"  to {message.number}: {message.text}")

@@ -10,13 +10,19 @@ from __future__ import annotations
 import io
 import logging
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
 
 import kiosk.central as cc
 from central import contract as c
+from devices.base import DeviceError
 from kiosk.flow import (
+    CheckIn,
+    CheckInRefused,
     DocStatus,
     DocumentItem,
     Effect,
@@ -28,12 +34,24 @@ from kiosk.flow import (
     LoginSucceeded,
     LoginWithQr,
     Phase,
+    PinRequestAnswered,
     PrintDocuments,
     PrinterKind,
+    PrintSlip,
+    PrintTicket,
     PrintUpdate,
+    RequestPin,
+    SlipPrinted,
+    TakeWalkIn,
+    TicketIssued,
+    TicketPrinted,
+    VerifyAnswered,
+    VerifyDocument,
+    VerifyFailed,
 )
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
+from kiosk.services import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
@@ -65,6 +83,57 @@ def document_item(summary: c.DocumentSummary) -> DocumentItem:
         issued=issued.date().isoformat() if issued is not None else "",
         printer=printer,
         status=status,
+        verify_url=getattr(summary, "verify_url", None) or "",
+    )
+
+
+#: The central service's refusal codes of a check-in -> what the resident is told.
+_QUEUE_CODES: dict[str, QueueProblem] = {
+    str(c.ErrorCode.BOOKING_USED): QueueProblem.USED,
+    str(c.ErrorCode.BOOKING_EARLY): QueueProblem.EARLY,
+    str(c.ErrorCode.BOOKING_EXPIRED): QueueProblem.EXPIRED,
+    str(c.ErrorCode.WALK_IN_CLOSED): QueueProblem.WALK_IN_CLOSED,
+}
+
+
+def check_in_refusal(exc: cc.CentralError) -> CheckInRefused:
+    """The flow event for a check-in (or walk-in) that brought no ticket."""
+    now = time.monotonic()
+    if isinstance(exc, cc.QueueRefused):
+        problem = _QUEUE_CODES.get(exc.code, QueueProblem.PROTOCOL)
+        return CheckInRefused(now=now, problem=problem, retry_after_s=exc.retry_after)
+    if isinstance(exc, cc.NotFound):
+        return CheckInRefused(now=now, problem=QueueProblem.UNKNOWN)
+    return CheckInRefused(now=now, problem=_central_problem(exc))
+
+
+def _central_problem(exc: cc.CentralError) -> QueueProblem:
+    if isinstance(exc, cc.Timeout):
+        return QueueProblem.TIMEOUT
+    if isinstance(exc, cc.Unreachable):
+        return QueueProblem.UNREACHABLE
+    return QueueProblem.PROTOCOL
+
+
+def ticket_info(ticket: c.QueueTicket) -> TicketInfo:
+    """The flow's view of a queue ticket; the time in the kiosk's local time zone (the office's)."""
+    return TicketInfo(
+        number=ticket.ticket_number, service=ticket.service, counter=ticket.counter or "", slot=ticket.slot,
+        waiting_before=ticket.waiting_before, when=ticket.checked_in_at.astimezone().isoformat(timespec="minutes"),
+        qr=ticket.follow_url or ticket.booking_code or "", walk_in=ticket.booking_code is None,
+    )
+
+
+def verify_info(result: c.VerifyResult) -> VerifyInfo:
+    """The flow's view of a verification answer."""
+    outcome = VerifyOutcome(str(result.status))
+    if outcome is VerifyOutcome.UNKNOWN:
+        return VerifyInfo(outcome)
+    return VerifyInfo(
+        outcome,
+        document_type=_TYPE_KEYS.get(str(result.document_type), "OTHER") if result.document_type else "",
+        issued=result.issued_at.date().isoformat() if result.issued_at else "",
+        version=result.version,
     )
 
 
@@ -98,12 +167,18 @@ def card_parts(content: bytes) -> list[bytes]:
 class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
-    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline, post: Callable[[Event], None]):
+    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline, post: Callable[[Event], None], *,
+                 receipt: Any = None, kiosk_id: str = "", office: str = ""):
         self.central = central
         self.pipeline = pipeline
         self.post = post
+        #: The receipt printer (devices.receipt.ReceiptPrinter) for tickets and slips; None when there is none.
+        self.receipt = receipt
+        self.kiosk_id = kiosk_id
+        self.office = office
         self._calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="central")
         self._printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printing")
+        self._receipts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
 
     def perform(self, effect: Effect) -> None:
         if isinstance(effect, Login):
@@ -115,10 +190,19 @@ class EffectRunner:
         elif isinstance(effect, EndSession):
             if effect.session is not None:
                 self._calls.submit(self._guard, self._logout, effect)
+        elif isinstance(effect, (CheckIn, TakeWalkIn)):
+            self._calls.submit(self._guard, self._check_in, effect)
+        elif isinstance(effect, VerifyDocument):
+            self._calls.submit(self._guard, self._verify, effect)
+        elif isinstance(effect, RequestPin):
+            self._calls.submit(self._guard, self._request_pin, effect)
+        elif isinstance(effect, (PrintTicket, PrintSlip)):
+            self._receipts.submit(self._guard, self._print_receipt, effect)
 
     def shutdown(self, wait: bool = True) -> None:
         self._calls.shutdown(wait=wait, cancel_futures=True)
         self._printing.shutdown(wait=wait)
+        self._receipts.shutdown(wait=wait)
 
     # ----- work, on worker threads
     def _guard(self, work: Callable[[Effect], None], effect: Effect) -> None:
@@ -127,8 +211,19 @@ class EffectRunner:
             work(effect)
         except (cc.CentralError, PrintJobError, OSError) as exc:
             log_event(log, "effect.failed", logging.ERROR, effect=type(effect).__name__, error=type(exc).__name__)
-            if isinstance(effect, (Login, LoginWithQr)):
-                self.post(LoginFailed(now=time.monotonic(), problem=LoginProblem.PROTOCOL))
+            now = time.monotonic()
+            fallback: Event | None = {
+                Login: LoginFailed(now=now, problem=LoginProblem.PROTOCOL),
+                LoginWithQr: LoginFailed(now=now, problem=LoginProblem.PROTOCOL),
+                CheckIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
+                TakeWalkIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
+                VerifyDocument: VerifyFailed(now=now, problem="central.protocol"),
+                RequestPin: PinRequestAnswered(now=now, problem="central.protocol"),
+                PrintTicket: TicketPrinted(now=now, ok=False),
+                PrintSlip: SlipPrinted(now=now, ok=False),
+            }.get(type(effect))
+            if fallback is not None:
+                self.post(fallback)
 
     def _login(self, effect: Login) -> None:
         try:
@@ -207,3 +302,65 @@ class EffectRunner:
         else:
             metrics.document_printed(doc.type.lower(), "failed")
             update(Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")
+
+    # ----- beyond printing
+    def _check_in(self, effect: CheckIn | TakeWalkIn) -> None:
+        try:
+            if isinstance(effect, TakeWalkIn):
+                ticket = self.central.queue_walk_in(uuid.uuid4().hex)
+            else:
+                ticket = self.central.queue_check_in(effect.booking_code)
+        except cc.CentralError as exc:
+            refusal = check_in_refusal(exc)
+            log_event(log, "queue.refused", problem=refusal.problem.name.lower())
+            self.post(refusal)
+            return
+        log_event(log, "queue.ticket", walk_in=ticket.booking_code is None)
+        self.post(TicketIssued(now=time.monotonic(), ticket=ticket_info(ticket)))
+
+    def _verify(self, effect: VerifyDocument) -> None:
+        try:
+            result = self.central.verify_code(effect.code)
+        except (cc.NotFound, cc.Rejected):  # a code the service cannot even look up is no document of its
+            info = VerifyInfo(VerifyOutcome.UNKNOWN)
+        except cc.CentralError as exc:
+            log_event(log, "verify.failed", reason=type(exc).__name__)
+            self.post(VerifyFailed(now=time.monotonic(), problem=_central_problem(exc).value))
+            return
+        else:
+            info = verify_info(result)
+        log_event(log, "verify.answer", outcome=info.outcome.value)
+        self.post(VerifyAnswered(now=time.monotonic(), info=info))
+
+    def _request_pin(self, effect: RequestPin) -> None:
+        try:
+            self.central.request_pin(effect.nik.digits)
+        except cc.CentralError as exc:
+            # Only the transport can fail here: the service answers 202 for every NIK.
+            log_event(log, "pin_request.failed", reason=type(exc).__name__)
+            self.post(PinRequestAnswered(now=time.monotonic(), problem=_central_problem(exc).value))
+            return
+        log_event(log, "pin_request.sent")
+        self.post(PinRequestAnswered(now=time.monotonic()))
+
+    def _print_receipt(self, effect: PrintTicket | PrintSlip) -> None:
+        done = TicketPrinted if isinstance(effect, PrintTicket) else SlipPrinted
+        if self.receipt is None:
+            self.post(done(now=time.monotonic(), ok=False))
+            return
+        try:
+            if isinstance(effect, PrintTicket):
+                t = effect.ticket
+                self.receipt.print_ticket(t.number, t.service, t.counter or "-", datetime.fromisoformat(t.when),
+                                          t.qr or None)
+            else:
+                when = datetime.now().astimezone().strftime("%d-%m-%Y %H:%M")
+                self.receipt.print_receipt(slip_lines(effect.slip, when, self.kiosk_id), qr=effect.slip.qr or None,
+                                           title="DOKUMEN TERCETAK", footer=self.office)
+        except DeviceError as exc:
+            log_event(log, "receipt.failed", logging.WARNING, what=type(effect).__name__, reason=exc.reason)
+            self.post(done(now=time.monotonic(), ok=False))
+            return
+        self.pipeline.store.receipt_printed()
+        log_event(log, "receipt.printed", what=type(effect).__name__)
+        self.post(done(now=time.monotonic(), ok=True))

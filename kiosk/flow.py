@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from kiosk.nik import InvalidNik, Nik, parse_nik
+from kiosk.services import QueueProblem, Slip, TicketInfo, VerifyInfo, booking_code, slip_for
 
 
 class Screen(Enum):
@@ -28,10 +29,21 @@ class Screen(Enum):
     PRINTING = "printing"
     DONE = "done"
     TECHNICIAN = "technician"
+    QUEUE = "queue"  # queue check-in: booking code or walk-in, then the ticket
+    VERIFY = "verify"  # document verification: scan the QR on a document, then green/yellow/red
+    PIN_RESET = "pin_reset"  # 'Lupa PIN?': the NIK, then the same answer whether it exists or not
 
 
 #: Screens where a resident is in a session and the idle timer runs.
 SESSION_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.DOCUMENTS, Screen.CONFIRM})
+#: Screens of the paths beyond printing; no session, but the idle timer runs and leaving wipes them.
+SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
+IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS
+#: Where a scan that means nothing there gets a plain message (elsewhere it is ignored).
+SCAN_MESSAGE_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY}) | SERVICE_SCREENS
+_WRONG_SCAN = {Screen.QUEUE: "queue.scan_wrong", Screen.VERIFY: "verify.scan_wrong"}
+#: How much longer a ticket stays on screen when the receipt printer could not print it (to note the number).
+UNPRINTED_TICKET_FACTOR = 3
 
 
 class PrinterKind(Enum):
@@ -95,6 +107,7 @@ class DocumentItem:
     printer: PrinterKind
     status: DocStatus = DocStatus.READY
     reason: str | None = None
+    verify_url: str = ""  # the link in the document's own QR (goes on the printed-documents slip)
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,7 @@ class FlowSettings:
     idle_logout_s: float = 20
     done_logout_s: float = 15
     default_language: str = "id"
+    technician_idle_s: float = 120
 
 
 @dataclass(frozen=True)
@@ -128,7 +142,12 @@ class FlowState:
     busy: bool = False  # waiting for the central service
     last_activity: float = 0.0
     idle_warning_since: float | None = None
-    done_since: float | None = None
+    done_since: float | None = None  # the done screen, or a shown ticket/verification, since then
+    ticket: TicketInfo | None = None
+    verification: VerifyInfo | None = None
+    pin_request_sent: bool = False
+    reset_from: Screen | None = None  # where 'Lupa PIN?' was pressed, for 'Kembali'
+    slip_printed: bool | None = None  # None: printing (or no slip); then whether the slip came out
 
     @property
     def in_session(self) -> bool:
@@ -267,6 +286,104 @@ class TechnicianClosed(Event):
     pass
 
 
+# ----- beyond printing: queue, verification, PIN resend, slip
+@dataclass(frozen=True)
+class QueuePressed(Event):
+    """'Ambil / cek antrean' on the attract screen."""
+
+
+@dataclass(frozen=True)
+class BookingSubmitted(Event):
+    """The booking code typed on the keypad (the digits after 'ANTRI-', or the whole code)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class BookingScanned(Event):
+    """A booking QR was scanned; ``code`` already extracted by :mod:`kiosk.scans`."""
+
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class WalkInPressed(Event):
+    """'Ambil nomor tanpa booking'."""
+
+
+@dataclass(frozen=True)
+class TicketIssued(Event):
+    ticket: TicketInfo | None = None
+
+
+@dataclass(frozen=True)
+class CheckInRefused(Event):
+    problem: QueueProblem = QueueProblem.UNKNOWN
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class TicketPrinted(Event):
+    ok: bool = False
+
+
+@dataclass(frozen=True)
+class VerifyPressed(Event):
+    """'Cek keaslian dokumen' on the attract screen."""
+
+
+@dataclass(frozen=True)
+class VerifyScanned(Event):
+    """The QR printed on a document was scanned; ``code`` already extracted by :mod:`kiosk.scans`."""
+
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyAnswered(Event):
+    info: VerifyInfo | None = None
+
+
+@dataclass(frozen=True)
+class VerifyFailed(Event):
+    problem: str = "central.unreachable"  # a message key
+
+
+@dataclass(frozen=True)
+class ForgotPinPressed(Event):
+    """'Lupa PIN?'."""
+
+
+@dataclass(frozen=True)
+class PinRequestSubmitted(Event):
+    text: str = ""
+
+    def __repr__(self) -> str:  # a NIK never reaches a log through an event's repr
+        return f"PinRequestSubmitted(now={self.now}, text='***')"
+
+
+@dataclass(frozen=True)
+class PinRequestAnswered(Event):
+    """The central service took the request (``problem`` None) or could not be asked (a message key)."""
+
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class EnterPinPressed(Event):
+    """'Masukkan PIN' after a PIN request: on to the PIN screen with the same NIK."""
+
+
+@dataclass(frozen=True)
+class SlipPrinted(Event):
+    ok: bool = False
+
+
+#: Answers from work done elsewhere: they are not the resident's activity.
+RESULT_EVENTS = (Tick, DevicesChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost, TicketIssued,
+                 CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered, SlipPrinted)
+
+
 # --------------------------------------------------------------------------- effects
 @dataclass(frozen=True)
 class Effect:
@@ -306,6 +423,38 @@ class EndSession(Effect):
     session: Any
 
 
+@dataclass(frozen=True)
+class CheckIn(Effect):
+    booking_code: str
+
+
+@dataclass(frozen=True)
+class TakeWalkIn(Effect):
+    """A queue number without a booking."""
+
+
+@dataclass(frozen=True)
+class PrintTicket(Effect):
+    ticket: TicketInfo
+
+
+@dataclass(frozen=True)
+class VerifyDocument(Effect):
+    code: str
+
+
+@dataclass(frozen=True)
+class RequestPin(Effect):
+    nik: Nik
+
+
+@dataclass(frozen=True)
+class PrintSlip(Effect):
+    """The printed-documents slip on the receipt printer."""
+
+    slip: Slip
+
+
 # --------------------------------------------------------------------------- the machine
 class Flow:
     """Holds the settings; :meth:`handle` is a pure function of (state, event)."""
@@ -321,7 +470,7 @@ class Flow:
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is None:
             return state, []
-        if not isinstance(event, (Tick, DevicesChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost)):
+        if not isinstance(event, RESULT_EVENTS):
             state = replace(state, last_activity=event.now, idle_warning_since=None)
         return handler(state, event)
 
@@ -373,11 +522,18 @@ class Flow:
 
     def _on_Tick(self, state: FlowState, event: Tick) -> tuple[FlowState, list[Effect]]:
         s = self.settings
-        if state.screen is Screen.DONE:
-            if state.done_since is not None and event.now - state.done_since >= s.done_logout_s:
+        if state.screen is Screen.TECHNICIAN:
+            if event.now - state.last_activity >= s.technician_idle_s:
+                return replace(state, screen=self._home(state)), []
+            return state, []
+        if state.screen is Screen.DONE or (state.screen in SERVICE_SCREENS and state.done_since is not None):
+            linger = s.done_logout_s
+            if state.screen is Screen.QUEUE and state.ticket is not None and state.ticket.printed is False:
+                linger *= UNPRINTED_TICKET_FACTOR
+            if state.done_since is not None and event.now - state.done_since >= linger:
                 return self._logout(state)
             return state, []
-        if state.screen not in SESSION_SCREENS or state.busy:
+        if state.screen not in IDLE_SCREENS or state.busy:
             return state, []
         if state.idle_warning_since is None:
             if event.now - state.last_activity >= s.idle_warning_s:
@@ -406,12 +562,18 @@ class Flow:
 
     def _on_LoginQrScanned(self, state: FlowState, event: LoginQrScanned) -> tuple[FlowState, list[Effect]]:
         if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token:
-            return state, []
+            return self._wrong_scan(state)
         return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [LoginWithQr(event.token)]
 
     def _on_UnknownScan(self, state: FlowState, event: UnknownScan) -> tuple[FlowState, list[Effect]]:
-        if state.screen in (Screen.ATTRACT, Screen.NIK_ENTRY) and not state.busy:
-            return replace(state, message=Message("scan.unknown", severity="warning")), []
+        return self._wrong_scan(state)
+
+    @staticmethod
+    def _wrong_scan(state: FlowState) -> tuple[FlowState, list[Effect]]:
+        """A scan that means nothing here: a plain message where the resident can act on it, else nothing."""
+        if state.screen in SCAN_MESSAGE_SCREENS and not state.busy:
+            key = _WRONG_SCAN.get(state.screen, "scan.unknown")
+            return replace(state, message=Message(key, severity="warning")), []
         return state, []
 
     def _on_PinSubmitted(self, state: FlowState, event: PinSubmitted) -> tuple[FlowState, list[Effect]]:
@@ -481,8 +643,12 @@ class Flow:
         back = {Screen.PIN_ENTRY: Screen.NIK_ENTRY, Screen.CONFIRM: Screen.DOCUMENTS}
         if state.busy:
             return state, []
-        if state.screen is Screen.NIK_ENTRY:
+        if state.screen in (Screen.NIK_ENTRY, Screen.QUEUE, Screen.VERIFY):
             return self._logout(state)
+        if state.screen is Screen.PIN_RESET:
+            to = Screen.PIN_ENTRY if state.reset_from is Screen.PIN_ENTRY and state.nik else Screen.NIK_ENTRY
+            return replace(state, screen=to, nik=state.nik if to is Screen.PIN_ENTRY else None, message=None,
+                           pin_request_sent=False, reset_from=None), []
         if state.screen in back:
             nik = None if state.screen is Screen.PIN_ENTRY else state.nik
             return replace(state, screen=back[state.screen], nik=nik, message=None), []
@@ -491,7 +657,7 @@ class Flow:
     def _on_CancelPressed(self, state: FlowState, event: CancelPressed) -> tuple[FlowState, list[Effect]]:
         if state.screen is Screen.PRINTING and not self._printing_over(state):
             return state, []  # never abandon a job mid-print; the done screen follows
-        if state.screen in SESSION_SCREENS or state.screen is Screen.DONE:
+        if state.screen in IDLE_SCREENS or state.screen is Screen.DONE:
             return self._logout(state)
         return state, []
 
@@ -508,9 +674,13 @@ class Flow:
             for p in state.progress
         )
         state = replace(state, progress=progress)
-        if self._printing_over(state):
-            state = replace(state, screen=Screen.DONE, done_since=event.now, last_activity=event.now)
-        return state, []
+        if not self._printing_over(state):
+            return state, []
+        state = replace(state, screen=Screen.DONE, done_since=event.now, last_activity=event.now)
+        docs = {d.id: d for d in state.documents}
+        slip = slip_for((docs[p.id].type, docs[p.id].verify_url) for p in state.progress
+                        if p.phase is Phase.DONE and p.id in docs)
+        return (replace(state, slip_printed=None), [PrintSlip(slip)]) if slip else (state, [])
 
     @staticmethod
     def _printing_over(state: FlowState) -> bool:
@@ -533,3 +703,111 @@ class Flow:
         if state.screen is Screen.TECHNICIAN:
             return replace(state, screen=self._home(state)), []
         return state, []
+
+    # ----- beyond printing: queue check-in, document verification, PIN resend, the slip
+    def _on_QueuePressed(self, state: FlowState, event: QueuePressed) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.ATTRACT:
+            return state, []
+        return replace(state, screen=Screen.QUEUE, ticket=None, message=None, done_since=None), []
+
+    def _on_BookingSubmitted(self, state: FlowState, event: BookingSubmitted) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.QUEUE or state.busy:
+            return state, []
+        code = booking_code(event.text)
+        if code is None:
+            return replace(state, message=Message(QueueProblem.MALFORMED.value)), []
+        return self._checking_in(state), [CheckIn(code)]
+
+    def _on_BookingScanned(self, state: FlowState, event: BookingScanned) -> tuple[FlowState, list[Effect]]:
+        code = booking_code(event.code)
+        if state.screen not in (Screen.ATTRACT, Screen.QUEUE) or state.busy or code is None:
+            return self._wrong_scan(state)
+        return self._checking_in(state), [CheckIn(code)]
+
+    def _on_WalkInPressed(self, state: FlowState, event: WalkInPressed) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.QUEUE or state.busy:
+            return state, []
+        return self._checking_in(state), [TakeWalkIn()]
+
+    @staticmethod
+    def _checking_in(state: FlowState) -> FlowState:
+        return replace(state, screen=Screen.QUEUE, busy=True, ticket=None, message=None, done_since=None)
+
+    def _on_TicketIssued(self, state: FlowState, event: TicketIssued) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.QUEUE or not state.busy or event.ticket is None:
+            return state, []
+        ticket = replace(event.ticket, printed=None)
+        return replace(state, busy=False, ticket=ticket, message=None, last_activity=event.now), [PrintTicket(ticket)]
+
+    def _on_TicketPrinted(self, state: FlowState, event: TicketPrinted) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.QUEUE or state.ticket is None or state.ticket.printed is not None:
+            return state, []
+        message = None if event.ok else Message("queue.not_printed", severity="warning")
+        return replace(state, ticket=replace(state.ticket, printed=event.ok), message=message,
+                       done_since=event.now), []
+
+    def _on_CheckInRefused(self, state: FlowState, event: CheckInRefused) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.QUEUE or not state.busy:
+            return state, []
+        key, params = event.problem.value, {}
+        if event.problem is QueueProblem.EARLY and event.retry_after_s is not None:
+            minutes = max(1, int(-(-event.retry_after_s // 60)))
+            key, params = ("queue.early_hours", {"hours": round(minutes / 60)}) if minutes >= 120 else \
+                ("queue.early", {"minutes": minutes})
+        return replace(state, busy=False, message=Message(key, params), last_activity=event.now), []
+
+    def _on_VerifyPressed(self, state: FlowState, event: VerifyPressed) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.ATTRACT:
+            return state, []
+        return replace(state, screen=Screen.VERIFY, verification=None, message=None, done_since=None), []
+
+    def _on_VerifyScanned(self, state: FlowState, event: VerifyScanned) -> tuple[FlowState, list[Effect]]:
+        if state.screen not in (Screen.ATTRACT, Screen.VERIFY) or state.busy or not event.code:
+            return self._wrong_scan(state)
+        return replace(state, screen=Screen.VERIFY, busy=True, verification=None, message=None,
+                       done_since=None), [VerifyDocument(event.code)]
+
+    def _on_VerifyAnswered(self, state: FlowState, event: VerifyAnswered) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.VERIFY or not state.busy or event.info is None:
+            return state, []
+        return replace(state, busy=False, verification=event.info, done_since=event.now,
+                       last_activity=event.now), []
+
+    def _on_VerifyFailed(self, state: FlowState, event: VerifyFailed) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.VERIFY or not state.busy:
+            return state, []
+        return replace(state, busy=False, message=Message(event.problem), last_activity=event.now), []
+
+    def _on_ForgotPinPressed(self, state: FlowState, event: ForgotPinPressed) -> tuple[FlowState, list[Effect]]:
+        if state.screen not in (Screen.NIK_ENTRY, Screen.PIN_ENTRY) or state.busy:
+            return state, []
+        return replace(state, screen=Screen.PIN_RESET, reset_from=state.screen, pin_request_sent=False,
+                       message=None), []
+
+    def _on_PinRequestSubmitted(self, state: FlowState, event: PinRequestSubmitted) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.PIN_RESET or state.busy or state.pin_request_sent:
+            return state, []
+        try:
+            nik = parse_nik(event.text)
+        except InvalidNik as exc:
+            return replace(state, message=Message(exc.problem.value)), []
+        return replace(state, nik=nik, busy=True, message=None), [RequestPin(nik)]
+
+    def _on_PinRequestAnswered(self, state: FlowState, event: PinRequestAnswered) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.PIN_RESET or not state.busy:
+            return state, []
+        state = replace(state, busy=False, last_activity=event.now)
+        if event.problem is not None:
+            return replace(state, message=Message(event.problem)), []
+        # The same words for every NIK: the kiosk must not tell whether a NIK is registered.
+        return replace(state, pin_request_sent=True, message=Message("pin_reset.sent", severity="info")), []
+
+    def _on_EnterPinPressed(self, state: FlowState, event: EnterPinPressed) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.PIN_RESET or not state.pin_request_sent or state.nik is None:
+            return state, []
+        return replace(state, screen=Screen.PIN_ENTRY, pin_request_sent=False, reset_from=None, message=None), []
+
+    def _on_SlipPrinted(self, state: FlowState, event: SlipPrinted) -> tuple[FlowState, list[Effect]]:
+        if state.screen is not Screen.DONE:
+            return state, []
+        return replace(state, slip_printed=event.ok), []

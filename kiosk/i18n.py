@@ -26,10 +26,14 @@ def catalog_path(language: str) -> Path:
 
 @cache
 def messages(language: str) -> dict[str, str]:
-    """msgid -> msgstr for one language (fuzzy and empty entries left out)."""
-    with catalog_path(language).open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}
+    """msgid -> msgstr for one language: the resident catalog and the technician one (``adm-kiosk-*.po``),
+    fuzzy and empty entries left out."""
+    found: dict[str, str] = {}
+    for path in sorted(catalog_path(language).parent.glob(f"{DOMAIN}*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=path.stem)
+        found.update({m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy and isinstance(m.id, str)})
+    return found
 
 
 class Translator:

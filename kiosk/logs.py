@@ -18,7 +18,7 @@ _PATTERNS = [
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<nik>"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1<token>"),
     (re.compile(r"(?i)((?:token|pin|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s,\"'}]+"), r"\1<redacted>"),
-    (re.compile(r"(?<![\d.:-])\d{6}(?![\d.:-])"), "<6digits>"),
+    (re.compile(r"(?<![\w.:-])\d{6}(?![\w.:-])"), "<6digits>"),
 ]
 
 

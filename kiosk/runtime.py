@@ -15,8 +15,10 @@ from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
 from kiosk import __version__
 from kiosk.config import Config
+from kiosk.diagnostics import Diagnostics
 from kiosk.effects import PRINTER_NAMES, EffectRunner
 from kiosk.flow import (
+    BookingScanned,
     DevicesChanged,
     Event,
     FlowSettings,
@@ -24,15 +26,16 @@ from kiosk.flow import (
     PrinterAvailability,
     PrinterKind,
     UnknownScan,
+    VerifyScanned,
 )
 from kiosk.hardware import Devices, build_devices, device_report
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
-from printjobs.errors import PermanentDeliveryError, TransientDeliveryError
+from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import PrintEvent
 from printjobs.pipeline import PrintPipeline
-from printjobs.store import PrintStore
+from printjobs.store import PrintStore, Recovery, store_dir
 
 log = logging.getLogger(__name__)
 STATUS_TIMEOUT_S = 10.0
@@ -70,8 +73,10 @@ def availability(kind: PrinterKind, status: DeviceStatus | None, empty: list[str
 class DeviceMonitor:
     """Polls the printers off the main thread and posts DevicesChanged when availability changes."""
 
-    def __init__(self, devices: Devices, store: PrintStore, post: Callable[[Event], None], interval_s: float = 2.0):
+    def __init__(self, devices: Devices, store: PrintStore | None, post: Callable[[Event], None],
+                 interval_s: float = 2.0, blocked: str | None = None):
         self.devices = devices
+        self.blocked = blocked
         self.store = store
         self.post = post
         self.interval_s = interval_s
@@ -80,6 +85,8 @@ class DeviceMonitor:
         self.last: tuple[PrinterAvailability, ...] = ()
 
     def check(self) -> tuple[PrinterAvailability, ...]:
+        if self.blocked:
+            return tuple(PrinterAvailability(kind, False, self.blocked) for kind in PRINTER_NAMES)
         result = []
         for kind, name in PRINTER_NAMES.items():
             device = getattr(self.devices, name)
@@ -89,7 +96,7 @@ class DeviceMonitor:
                     status = call_with_timeout(device.status, STATUS_TIMEOUT_S, f"{name} status")
                 except DeviceError as exc:
                     status = DeviceStatus.offline(exc.reason, type(exc).__name__)
-            empty = self.store.consumables.empty(name) if device is not None else []
+            empty = self.store.consumables.empty(name) if device is not None and self.store is not None else []
             result.append(availability(kind, status, empty))
         return tuple(result)
 
@@ -117,11 +124,15 @@ class DeviceMonitor:
 
 
 def scan_event(text: str) -> Event:
-    """The flow event for one sanitized scan (codes for screens not built yet count as unknown)."""
+    """The flow event for one sanitized scan; the flow decides whether it means anything on the screen shown."""
     scan = classify(text)
     log_event(log, "scan", kind=scan.kind.value)
     if scan.kind is ScanKind.LOGIN:
         return LoginQrScanned(now=time.monotonic(), token=scan.value)
+    if scan.kind is ScanKind.VERIFY:
+        return VerifyScanned(now=time.monotonic(), code=scan.value)
+    if scan.kind is ScanKind.BOOKING:
+        return BookingScanned(now=time.monotonic(), code=scan.value)
     return UnknownScan(now=time.monotonic())
 
 
@@ -139,30 +150,57 @@ class KioskRuntime:
             "paper": config.consumables.paper_low,
             "receipt": config.consumables.receipt_low,
         }
-        self.store = PrintStore(config.storage.state_dir / "jobs", thresholds=thresholds,
-                                sender=CentralEventSender(self.central))
-        self.recovery = self.store.recover()
+        self.blocked: str | None = None  # why nothing may print at all, e.g. a corrupt journal
+        try:
+            self.store: PrintStore | None = PrintStore(store_dir(config.storage.state_dir), thresholds=thresholds,
+                                                       sender=CentralEventSender(self.central))
+            self.recovery = self.store.recover()
+        except JournalError as exc:
+            # Printing without a journal we can trust could print a card twice: out of service until a
+            # technician looks. The damaged file stays as it is, for them.
+            log_event(log, "journal.unusable", logging.CRITICAL, error=type(exc).__name__)
+            self.store, self.blocked = None, "journal-corrupt"
+            self.recovery = Recovery(uncertain=[], interrupted=[], purged_documents=0)
         printers = {name: getattr(self.devices, name) for name in PRINTER_NAMES.values()
                     if getattr(self.devices, name) is not None}
-        self.pipeline = PrintPipeline(self.store, printers)
-        self.effects = EffectRunner(self.central, self.pipeline, post)
-        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s)
+        self.pipeline = PrintPipeline(self.store, printers) if self.store is not None else None
+        self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,
+                                    kiosk_id=config.kiosk.id, office=config.kiosk.location)
+        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked)
+        self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self._post = post
+        self._last_scan: str | None = None
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
         return FlowSettings(idle_warning_s=k.idle_warning_s, idle_logout_s=k.idle_logout_s,
-                            done_logout_s=k.done_logout_s, default_language=k.default_language)
+                            done_logout_s=k.done_logout_s, default_language=k.default_language,
+                            technician_idle_s=self.config.technician.idle_exit_s)
+
+    def _on_scan(self, text: str) -> None:
+        self._last_scan = text
+        self._post(scan_event(text))
+
+    def last_scan(self) -> str | None:
+        """The last sanitized scan, for the technician's scan test; a login token is never shown."""
+        if self._last_scan is None:
+            return None
+        scan = classify(self._last_scan)
+        if scan.kind is ScanKind.LOGIN:
+            return f"[{scan.kind.value}, {len(self._last_scan)}]"
+        return self._last_scan[:40]
 
     def heartbeat_status(self) -> c.Heartbeat:
         """Device states, consumables and counters for the central service (no personal data)."""
         reports = [device_report(d) for d in self.devices.all()]
-        levels = {f"{s.printer}.{s.kind}": s.level for s in self.store.consumables.status() if s.level is not None}
-        counters = {k: v for k, v in self.store.journal.counts().items() if isinstance(v, int)}
+        levels, counters = {}, {}
+        if self.store is not None:
+            levels = {f"{s.printer}.{s.kind}": s.level for s in self.store.consumables.status() if s.level is not None}
+            counters = dict(self.store.journal.counts())
         metrics = get_metrics()
         for report in reports:
             metrics.set_device_state(report.name, report.state)
-        metrics.set_outbox(self.store.outbox.pending_count())
+        metrics.set_outbox(self.store.outbox.pending_count() if self.store is not None else 0)
         return c.Heartbeat(
             devices={r.name: c.DeviceReport(state=r.state, reasons=r.reasons) for r in reports},
             consumables=levels, counters=counters, software_version=__version__,
@@ -172,11 +210,12 @@ class KioskRuntime:
         self.central.heartbeat(self.heartbeat_status())
 
     def start(self) -> None:
-        self.store.outbox.start()
+        if self.store is not None:
+            self.store.outbox.start()
         self.monitor.start()
         for reader in self.devices.barcode_readers:
             try:
-                reader.start(lambda text: self._post(scan_event(text)))
+                reader.start(self._on_scan)
             except DeviceError as exc:  # the reader shows OFFLINE in diagnostics; the keypad still works
                 log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
 
@@ -185,6 +224,7 @@ class KioskRuntime:
             reader.stop()
         self.monitor.stop()
         self.effects.shutdown(wait=True)
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
         self.central.close()
         self.devices.close_all()

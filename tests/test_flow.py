@@ -385,3 +385,15 @@ def test_state_holds_nothing_of_the_resident_after_logout():
     text = repr(d.state)
     assert NIK not in text and "S*** A***" not in text and "d-kk" not in text
     assert isinstance(d.state, FlowState)
+
+
+def test_technician_area_closes_after_two_idle_minutes():
+    d = Driver(settings=FlowSettings(technician_idle_s=120))
+    d(TechnicianOpened)
+    d(Tick, advance=119)
+    assert d.state.screen is Screen.TECHNICIAN
+    d(Touched)
+    d(Tick, advance=119)
+    assert d.state.screen is Screen.TECHNICIAN
+    d(Tick, advance=1)
+    assert d.state.screen is Screen.ATTRACT

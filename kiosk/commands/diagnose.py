@@ -1,7 +1,8 @@
-"""``adm-kiosk diagnose [--config PATH] [--json]``: the health of every configured device.
+"""``adm-kiosk diagnose [--config PATH] [--json] [--no-central]``: what the technician screen shows.
 
-Exit 0 when every device is READY or WARNING, 1 otherwise, 2 when the config cannot be read. The output is
-built from :class:`DiagnoseReport`; later sections (central service, journal) join it as fields.
+Devices, consumables, UNCERTAIN jobs, recent faults and the central service (reachable, latency,
+certificate expiry, outbox backlog), from the same :class:`kiosk.diagnostics.Diagnostics` model as the
+screen. Exit 0 when every device is READY or WARNING, 1 otherwise, 2 when the config cannot be read.
 """
 
 from __future__ import annotations
@@ -10,38 +11,9 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Any
 
 ORDER = 30
 DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
-
-
-@dataclass
-class DiagnoseReport:
-    """Everything ``diagnose`` found. ``devices`` holds :class:`kiosk.hardware.DeviceReport` items."""
-
-    devices: list[Any] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing needs a technician."""
-        return all(d.ok for d in self.devices)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"devices": [d.to_dict() for d in self.devices]}
-
-    def to_text(self) -> str:
-        rows = []
-        for d in self.devices:
-            reasons = ",".join(d.reasons) or "-"
-            extra = " ".join(f"{k}={v}" for k, v in {**d.consumables, **d.counters}.items())
-            rows.append(f"{d.name:<17} {d.kind:<16} {d.driver:<10} {d.state:<16} {reasons:<24} {extra}".rstrip())
-            if d.message:
-                rows.append(f"{'':<17} {d.message}")
-        if not rows:
-            rows.append("no devices configured")
-        return "\n".join(rows)
 
 
 def default_config_path() -> str:
@@ -58,12 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", default=None, help=f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--no-central", action="store_true", help="do not contact the central service")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config
-    from kiosk.hardware import build_devices, device_reports
+    from kiosk.config import ConfigError, load_config, missing_files
+    from kiosk.diagnostics import Diagnostics
+    from kiosk.hardware import build_devices
+    from printjobs.store import PrintStore, store_dir
 
     path = args.config or default_config_path()
     try:
@@ -74,12 +49,23 @@ def run(args: argparse.Namespace) -> int:
         return 2
     devices = build_devices(config)
     devices.open_all()
+    # Read the journal only where the kiosk made one; diagnose never creates state of its own.
+    store = PrintStore(store_dir(config.storage.state_dir)) if store_dir(config.storage.state_dir).is_dir() else None
+    central = None
+    if not args.no_central and not missing_files(config):
+        from kiosk.central import CentralClient
+
+        central = CentralClient(config.central, config.kiosk.id)
     try:
-        report = DiagnoseReport(devices=device_reports(devices))
+        report = Diagnostics(config, devices, store, central).report(check_central=not args.no_central)
     finally:
         devices.close_all()
+        if store is not None:
+            store.close()
+        if central is not None:
+            central.close()
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(report.to_text())
-    return 0 if report.ok else 1
+    return 0 if all(d.ok for d in report.devices) else 1

@@ -19,7 +19,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.controller import Controller
-from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, Tick, Touched
+from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, TechnicianOpened, Tick, Touched
 from kiosk.ui.attract import AttractScreen
 from kiosk.ui.base import KioskScreen
 from kiosk.ui.confirm import ConfirmScreen
@@ -29,7 +29,11 @@ from kiosk.ui.navigator import Navigator
 from kiosk.ui.nik_entry import NikEntryScreen
 from kiosk.ui.out_of_service import OutOfServiceScreen
 from kiosk.ui.pin_entry import PinEntryScreen
+from kiosk.ui.pin_reset import PinResetScreen
 from kiosk.ui.printing import PrintingScreen
+from kiosk.ui.queue import QueueScreen
+from kiosk.ui.technician import TechnicianScreen, TechnicianServices
+from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.widgets.common import IdleOverlay
 
 UI_DIR = Path(__file__).resolve().parent
@@ -42,6 +46,10 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.PRINTING: PrintingScreen,
     Screen.DONE: DoneScreen,
     Screen.OUT_OF_SERVICE: OutOfServiceScreen,
+    Screen.TECHNICIAN: TechnicianScreen,
+    Screen.QUEUE: QueueScreen,
+    Screen.VERIFY: VerifyScreen,
+    Screen.PIN_RESET: PinResetScreen,
 }
 #: Keys a resident's keyboard could use to leave or reconfigure the app: Escape, F1, F4 (Alt+F4).
 BLOCKED_KEYS = {27, 282, 285}
@@ -55,16 +63,36 @@ def load_kv() -> None:
         Builder.load_file(str(UI_DIR / f"{kind.__module__.rsplit('.', 1)[-1]}.kv"))
 
 
-class KioskRoot(FloatLayout):
-    """Screens underneath, the idle overlay on top; any touch counts as activity."""
+#: The technician's way in: hold the top-left corner (this many pixels at 1080 lines) for HOLD_S seconds.
+CORNER_PX = 140
+HOLD_S = 5.0
 
-    def __init__(self, on_touch: Callable[[], None], **kwargs):
+
+class KioskRoot(FloatLayout):
+    """Screens underneath, the idle overlay on top; any touch counts as activity. A long press on the
+    top-left corner opens the technician area (the flow allows it only from attract or out of service)."""
+
+    def __init__(self, on_touch: Callable[[], None], on_corner_hold: Callable[[], None], **kwargs):
         super().__init__(**kwargs)
         self._on_touch = on_touch
+        self._on_corner_hold = on_corner_hold
+        self._hold = None
+
+    def _in_corner(self, touch) -> bool:
+        size = CORNER_PX * self.height / 1080
+        return touch.x <= self.x + size and touch.y >= self.top - size
+
+    def on_touch_up(self, touch):
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = None
+        return super().on_touch_up(touch)
 
     def on_touch_down(self, touch):
         # Children first: a touch on the idle warning must land on the warning, not on what the
         # warning covered (counting the touch as activity closes the warning).
+        if self._in_corner(touch):
+            self._hold = Clock.schedule_once(lambda _dt: self._on_corner_hold(), HOLD_S)
         handled = super().on_touch_down(touch)
         self._on_touch()
         return handled
@@ -85,6 +113,7 @@ class KioskApp(App):
         help_location: str,
         on_first_frame: Callable[[], None] | None = None,
         on_tick: Callable[[], None] | None = None,
+        technician: TechnicianServices | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -93,6 +122,7 @@ class KioskApp(App):
         self.help_location = help_location
         self._on_first_frame = on_first_frame
         self._on_tick = on_tick
+        self.technician = technician
         self.navigator: Navigator | None = None
         self.screens: dict[Screen, KioskScreen] = {}
 
@@ -104,10 +134,12 @@ class KioskApp(App):
         for state_screen, kind in SCREENS.items():
             screen = kind(name=state_screen.value)
             screen.emit_callback = self.controller.dispatch
+            if isinstance(screen, TechnicianScreen):
+                screen.services = self.technician
             manager.add_widget(screen)
             self.screens[state_screen] = screen
-        overlay = IdleOverlay(on_more=lambda: self._emit(ExtendTime), on_end=lambda: self._emit(CancelPressed))
-        root = KioskRoot(on_touch=lambda: self._emit(Touched))
+        overlay = IdleOverlay(more_action=lambda: self._emit(ExtendTime), end_action=lambda: self._emit(CancelPressed))
+        root = KioskRoot(on_touch=lambda: self._emit(Touched), on_corner_hold=lambda: self._emit(TechnicianOpened))
         root.add_widget(manager)
         root.add_widget(overlay)
         self.navigator = Navigator(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from kiosk.flow import FlowState, PrinterKind, StartPressed
+from kiosk.flow import FlowState, PrinterKind, QueuePressed, StartPressed, VerifyPressed
 from kiosk.ui.base import KioskScreen, ViewContext
 
 
@@ -17,7 +17,8 @@ def availability_text(state: FlowState, kind: PrinterKind, ctx: ViewContext) -> 
 
 
 class AttractScreen(KioskScreen):
-    KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint")
+    KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint",
+            "attract.queue", "attract.verify")
     location = StringProperty("")
     a4_text = StringProperty("")
     a4_status = StringProperty("")
@@ -39,3 +40,9 @@ class AttractScreen(KioskScreen):
 
     def start(self) -> None:
         self.emit(StartPressed)
+
+    def queue(self) -> None:
+        self.emit(QueuePressed)
+
+    def verify(self) -> None:
+        self.emit(VerifyPressed)

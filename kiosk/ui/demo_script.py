@@ -131,8 +131,9 @@ class Script:
         self.shot("idle-warning")
         self.press("idle.more")
         self.report["checks"]["idle_warning_closed"] = self.state.idle_warning_since is None
-        self.press("common.back")
-        self.wait_screen(Screen.ATTRACT)
+        wait_until(lambda: self.state.idle_warning_since is not None, 30, "the idle warning again")
+        self.press("idle.end")  # 'Selesai' on the warning ends the session at once
+        self.wait_screen(Screen.ATTRACT, timeout=5)
 
         # A paper jam in the middle of a print job.
         self.login(printed_before["nik"], printed_before["pin"])
@@ -169,6 +170,9 @@ class Script:
         self.report["checks"]["garbage_scan_message"] = self.state.message.key
         self.shot("attract-unknown-scan")
 
+        self.technician_area()
+        self.beyond_printing()
+
         # English, by one button.
         self.press("lang.switch")
         frames(2)
@@ -179,6 +183,146 @@ class Script:
         self.press("common.back")
         self.wait_screen(Screen.ATTRACT)
         self.report["checks"]["language_after_logout"] = self.state.language
+
+
+    def technician_area(self) -> None:
+        """The technician's visit: corner hold, a wrong PIN, the panel, a paper-out fixed by a reload,
+        a test print, an uncertain job resolved, the export to a USB stick."""
+        from kivy.core.window import Window
+        from kivy.tests.common import UnitTestTouch
+
+        from kiosk.demo import DEMO_TECHNICIAN_PIN
+
+        store = self.runtime.store
+        document_printer = self.runtime.devices.document_printer
+        # A card job that was being sent when the kiosk restarted: after recovery it is UNCERTAIN.
+        woman_ktp = self.central.resident("ready_woman")["documents"][0]["id"]
+        job = store.create_job(woman_ktp, "KTP_EL", "card", "card_printer", "")
+        store.fetched(job.job_id, [b"front", b"back"])
+        store.sending(job.job_id)
+        store.recover()
+        document_printer.set_fault("media-empty")
+
+        corner = UnitTestTouch(4, Window.height - 4)
+        corner.touch_down()
+        wait_until(lambda: self.state.screen is Screen.TECHNICIAN, 10, "the technician area")
+        corner.touch_up()
+        frames(3)  # the first layout of a screen shown for the first time
+        screen = self.app.screens[Screen.TECHNICIAN]
+        self.type_digits("1111")
+        self.press("common.next")
+        wait_until(lambda: not screen.busy and screen.message, 30, "the wrong technician PIN answer")
+        self.report["checks"]["technician_wrong_pin"] = screen.technician == ""
+        self.shot("technician-wrong-pin")
+        self.type_digits(DEMO_TECHNICIAN_PIN)
+        self.press("common.next")
+        wait_until(lambda: screen.technician and not screen.busy and screen.ids.rows.children, 30,
+                   "the diagnostics panel")
+        self.report["checks"]["technician_saw_media_empty"] = any(
+            "media-empty" in d.reasons for d in screen._report.devices)
+        self.shot("technician-panel")
+
+        tap(find_button(screen.ids.rows.children[-1], self.tr("tech.reload")))  # the document printer's row
+        frames(3)
+        reload_view = next(w for w in Window.children if w.__class__.__name__ == "ReloadView")
+        for digit in "500":
+            tap(find_button(reload_view, digit))
+        self.shot("technician-reload")
+        tap(find_button(reload_view, self.tr("tech.save")))
+        wait_until(lambda: not screen.busy and document_printer.fault is None, 30, "the reload")
+        frames(2)
+        printed_before = len(list(document_printer.output_dir.glob("*.pdf")))
+        tap(find_button(screen.ids.rows.children[-1], self.tr("tech.test_print")))
+        wait_until(lambda: not screen.busy and "tes" in screen.message.lower(), 60, "the test print")
+        frames(2)
+        self.report["checks"]["technician_test_page"] = (
+            len(list(document_printer.output_dir.glob("*.pdf"))) == printed_before + 1)
+        tap(find_button(screen.ids.jobs, self.tr("tech.not_printed")))
+        wait_until(lambda: not screen.busy and not screen.ids.jobs.children, 30, "the uncertain job resolved")
+        frames(2)
+        self.report["checks"]["technician_resolved"] = store.journal.get(job.job_id).state.value
+        usb = self.runtime.config.technician.export_dir
+        self.press("tech.export")  # no stick yet
+        wait_until(lambda: not screen.busy and screen.message == self.tr("tech.no_usb", path=usb), 30, "no stick")
+        self.report["checks"]["technician_no_usb_message"] = True
+        usb.mkdir(parents=True)  # the stick is plugged in and mounted
+        self.press("tech.export")
+        wait_until(lambda: not screen.busy and screen.message.startswith(self.tr("tech.exported", folder="")), 30,
+                   "the export")
+        self.report["checks"]["technician_export"] = sorted(
+            p.name for p in next((self.runtime.config.technician.export_dir).iterdir()).iterdir())
+        self.shot("technician-after-fixes")
+        self.press("tech.exit")
+        self.wait_screen(Screen.ATTRACT)
+
+
+    def beyond_printing(self) -> None:
+        """Queue check-in (typed, then a scanned expired booking), the three verification colours, scanner
+        garbage, 'Lupa PIN?' for a registered and an unregistered NIK, and the slip of the first session."""
+        reader = self.runtime.devices.barcode_readers[0]
+        checks = self.report["checks"]
+        receipts = self.runtime.devices.receipt_printer.output_dir
+        checks["slip_printed"] = any("DOKUMEN TERCETAK" in p.read_text() for p in receipts.glob("receipt-*.txt"))
+
+        self.press("attract.queue")
+        self.wait_screen(Screen.QUEUE)
+        self.type_digits("0901")
+        self.shot("queue-entry")
+        self.press("queue.take")
+        wait_until(lambda: self.state.ticket is not None and self.state.ticket.printed is not None, 30, "the ticket")
+        checks["queue_ticket"] = [self.state.ticket.number, self.state.ticket.printed]
+        self.shot("queue-ticket")
+        self.press("common.finish")
+        self.wait_screen(Screen.ATTRACT)
+        reader.inject(b"ANTRI-0905")  # yesterday's booking, scanned on the attract screen
+        wait_until(lambda: self.state.screen is Screen.QUEUE and not self.state.busy and self.state.message, 30,
+                   "the expired-booking answer")
+        checks["queue_expired_message"] = self.state.message.key
+        self.shot("queue-expired")
+        self.press("common.back")
+        self.wait_screen(Screen.ATTRACT)
+
+        codes = self.central.summary["verify_codes"]
+        self.press("attract.verify")
+        self.wait_screen(Screen.VERIFY)
+        self.shot("verify-scan")
+        outcomes = []
+        for name, code in (("active", codes["active"][0]), ("superseded", codes["superseded"][0]),
+                           ("unknown", "00000000DEADBEEF")):
+            before = self.state.verification  # the answer shown now: the new one must replace it
+            reader.inject(f"https://adm-central.example.go.id/v1/verify/{code}".encode())
+            wait_until(lambda b=before: self.state.verification is not None and self.state.verification is not b,
+                       30, f"the {name} verification")
+            outcomes.append(self.state.verification.outcome.value)
+            self.shot(f"verify-{name}")
+        checks["verify_outcomes"] = outcomes
+        reader.inject(b"\x1b]garbage\x07")  # control bytes: the reader drops the line
+        reader.inject(b"hello?")
+        wait_until(lambda: self.state.message is not None, 10, "the wrong-scan message")
+        checks["verify_garbage"] = [self.state.screen.value, self.state.message.key]
+        self.press("common.finish")
+        self.wait_screen(Screen.ATTRACT)
+
+        answers = []
+        for nik in (self.central.resident("ready")["nik"], "3273021708859999"):
+            self.press("attract.start")
+            self.wait_screen(Screen.NIK_ENTRY)
+            self.type_digits(nik)
+            self.press("common.next")
+            self.wait_screen(Screen.PIN_ENTRY)
+            self.press("pin.forgot")
+            self.wait_screen(Screen.PIN_RESET)
+            if not answers:
+                self.shot("pin-reset")
+            self.press("pin_reset.send")
+            wait_until(lambda: self.state.pin_request_sent or (not self.state.busy and self.state.message), 30,
+                       "the PIN request answer")
+            answers.append([self.state.screen.value, self.state.message.key if self.state.message else None])
+            if len(answers) == 1:
+                self.shot("pin-reset-sent")
+            self.press("common.finish")
+            self.wait_screen(Screen.ATTRACT)
+        checks["pin_reset_answers"] = answers
 
 
 def run_script(app, runtime, central, out: Path) -> int:

@@ -69,7 +69,7 @@ class DocumentsScreen(KioskScreen):
                     status_text=status,
                     selectable=doc.status is DocStatus.READY,
                     selected=doc.id in state.selected,
-                    on_toggle=self.toggle,
+                    toggle_action=self.toggle,
                 )
             )
 

@@ -17,6 +17,7 @@ class DoneScreen(KioskScreen):
 
     summary = StringProperty("")
     take_text = StringProperty("")
+    slip_text = StringProperty("")
     failed_text = StringProperty("")
     countdown = StringProperty("")
     any_failed = BooleanProperty(False)
@@ -31,6 +32,7 @@ class DoneScreen(KioskScreen):
         self.any_failed = any(p.phase is Phase.FAILED for p in state.progress)
         any_done = any(p.phase is Phase.DONE for p in state.progress)
         self.take_text = ctx.tr("done.take") if any_done else ctx.tr("done.none_printed")
+        self.slip_text = ctx.tr("done.take_slip") if state.slip_printed else ""
         if self.any_failed:
             self.failed_text = ctx.tr("done.some_failed" if any_done else "done.ask_help", help=ctx.help_location)
         else:

@@ -27,7 +27,7 @@ def walk(widget: Widget) -> Iterator[Widget]:
 def visible(widget: Widget) -> bool:
     node = widget
     while node is not None:
-        if getattr(node, "opacity", 1) == 0:
+        if getattr(node, "opacity", 1) == 0 or getattr(node, "shown", True) is False:
             return False
         node = node.parent if node.parent is not node else None
     return widget.width > 0 and widget.height > 0
@@ -43,7 +43,9 @@ def find_button(root: Widget, text: str) -> Button:
 
 
 def tap(widget: Widget) -> None:
-    """Press and release at the widget's centre, through the window."""
+    """Press and release at the widget's centre, through the window (after a frame, so a widget made
+    just now has its place)."""
+    frames(1)
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
     touch.touch_down()

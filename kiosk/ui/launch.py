@@ -25,6 +25,15 @@ def _session_metrics(metrics, old, new) -> None:
         metrics.session_ended(outcome)
 
 
+def technician_services(config: Config, runtime: Any):
+    from kiosk.technician import TechnicianGate
+    from kiosk.ui.technician import TechnicianServices
+
+    section = config.technician
+    gate = TechnicianGate(section.technicians, section.max_attempts, section.lockout_s)
+    return TechnicianServices(gate=gate, diagnostics=runtime.diagnostics, last_scan=runtime.last_scan)
+
+
 def launch(config: Config, *, out: Path | None = None, headless: bool = False, central: Any = None) -> int:
     """Build runtime and app from ``config`` and run until the app stops; returns an exit code.
 
@@ -55,7 +64,7 @@ def launch(config: Config, *, out: Path | None = None, headless: bool = False, c
     controller.subscribe(lambda old, new: _session_metrics(metrics, old, new))
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
                    on_first_frame=lambda: sdnotify.ready("attract screen shown"),
-                   on_tick=sdnotify.watchdog_pinger())
+                   on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime))
     holder["app"] = app
     signal.signal(signal.SIGTERM, lambda *_: app.post_stop())
     runtime.monitor.last = controller.state.printers

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import BackPressed, FlowState, PinSubmitted
+from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, PinSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext
 
 PIN_LENGTH = 6
 
 
 class PinEntryScreen(KioskScreen):
-    KEYS = ("pin.title", "pin.hint", "keypad.delete", "keypad.clear", "common.busy")
+    KEYS = ("pin.title", "pin.hint", "pin.forgot", "keypad.delete", "keypad.clear", "common.busy")
 
     # The digits live only here and in the Login effect; never in a Label's text.
     pin = StringProperty("")
@@ -43,6 +43,10 @@ class PinEntryScreen(KioskScreen):
 
     def back(self) -> None:
         self.emit(BackPressed)
+
+    def forgot(self) -> None:
+        self.pin = ""
+        self.emit(ForgotPinPressed)
 
     def wipe(self) -> None:
         self.pin = ""

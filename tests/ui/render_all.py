@@ -34,6 +34,7 @@ from kiosk.flow import (  # noqa: E402
     PrinterKind,
     Screen,
 )
+from kiosk.services import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 from kiosk.ui.driver import frames, overflowing, screenshot  # noqa: E402
 
@@ -69,6 +70,22 @@ STATES = {
     "done": replace(session, screen=Screen.DONE, progress=progress, done_since=now),
     "idle_warning": replace(session, screen=Screen.DOCUMENTS, idle_warning_since=now),
     "out_of_service": replace(base, screen=Screen.OUT_OF_SERVICE, printers=DOWN),
+    "technician": replace(base, screen=Screen.TECHNICIAN),
+    "done_with_slip": replace(session, screen=Screen.DONE, progress=progress, done_since=now, slip_printed=True),
+    "queue": replace(base, screen=Screen.QUEUE, message=Message("queue.early_hours", {"hours": 23})),
+    "queue_ticket": replace(base, screen=Screen.QUEUE, ticket=TicketInfo(
+        "A-127", "Konsultasi Kartu Keluarga dan Akta Perkawinan", "12", "09:30-10:00", 14, "2026-11-23T09:12+07:00",
+        "https://adm-central.example.go.id/antrean/A-127", printed=False), message=Message("queue.not_printed")),
+    "verify": replace(base, screen=Screen.VERIFY, message=Message("verify.scan_wrong", severity="warning")),
+    "verify_active": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(
+        VerifyOutcome.ACTIVE, "AKTA_KELAHIRAN", "2026-11-20", 1, LONG_NAME)),
+    "verify_superseded": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(
+        VerifyOutcome.SUPERSEDED, "KK", "2025-09-30", 1)),
+    "verify_unknown": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(VerifyOutcome.UNKNOWN)),
+    "pin_reset": replace(session, screen=Screen.PIN_RESET, reset_from=Screen.PIN_ENTRY,
+                         message=Message("central.protocol")),
+    "pin_reset_sent": replace(session, screen=Screen.PIN_RESET, pin_request_sent=True,
+                              message=Message("pin_reset.sent", severity="info")),
 }
 
 controller = Controller(Flow(FlowSettings()), STATES["attract"], perform=lambda effect: None)

@@ -63,10 +63,51 @@ def test_what_the_resident_saw_at_each_step(demo: Path):
     assert checks["garbage_scan_message"] == "scan.unknown"
 
 
+def test_the_technician_visit(demo: Path):
+    """Corner hold, a wrong PIN, then the panel: paper-out seen and fixed by a reload, a test page
+    printed, an uncertain job resolved, the export written to the mounted stick."""
+    checks = json.loads((demo / "screens" / "report.json").read_text())["checks"]
+    assert checks["technician_wrong_pin"] is True
+    assert checks["technician_saw_media_empty"] is True
+    assert checks["technician_test_page"] is True
+    assert checks["technician_resolved"] in ("RESOLVED", "REPORTED")
+    assert checks["technician_no_usb_message"] is True
+    exported = checks["technician_export"]
+    assert re.fullmatch(r"audit-\d{4}-\d{2}\.csv", exported[0])
+    assert exported[1:] == ["audit-verify.json", "diagnostics.json", "journal.json"]
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    assert {"technician"} <= {entry["screen"] for entry in report["screens"]}
+
+
+def test_queue_verification_and_pin_resend_paths(demo: Path):
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    checks = report["checks"]
+    assert checks["queue_ticket"] == ["A-001", True]
+    assert checks["queue_expired_message"] == "queue.expired"
+    assert checks["verify_outcomes"] == ["active", "superseded", "unknown"]
+    assert checks["verify_garbage"] == ["verify", "verify.scan_wrong"]
+    known, unknown = checks["pin_reset_answers"]
+    assert known == unknown == ["pin_reset", "pin_reset.sent"]
+    assert checks["slip_printed"] is True
+    shots = {entry["file"].split("-", 1)[1] for entry in report["screens"]}
+    assert {"queue-entry.png", "queue-ticket.png", "queue-expired.png", "verify-scan.png", "verify-active.png",
+            "verify-superseded.png", "verify-unknown.png", "pin-reset.png", "pin-reset-sent.png"} <= shots
+    assert {"queue", "verify", "pin_reset"} <= {entry["screen"] for entry in report["screens"]}
+
+
+def test_the_ticket_and_the_slip_came_out_of_the_receipt_printer(demo: Path):
+    texts = [p.read_text() for p in sorted((demo / "printed" / "receipt_printer").glob("receipt-*.txt"))]
+    slip = next(t for t in texts if "DOKUMEN TERCETAK" in t)
+    assert " 1 x Kartu Keluarga" in slip and " 1 x KTP-el" in slip and "[QR] https://" in slip
+    ticket = next(t for t in texts if "NOMOR ANTRIAN" in t)
+    assert "A-001" in ticket and "Perekaman KTP-el" in ticket and "Loket 2" in ticket
+
+
 def test_printed_pdfs_are_byte_identical_to_the_signed_documents(demo: Path):
     resident = next(r for r in summary(demo)["residents"] if r["role"] == "ready")
     documents = central_documents(demo)
-    printed = sorted((demo / "printed" / "document_printer").glob("*.pdf"))
+    printed = sorted(p for p in (demo / "printed" / "document_printer").glob("*.pdf")
+                     if not p.name.startswith("selftest-"))  # the technician's test page
     a4 = [d["id"] for d in resident["documents"] if documents[d["id"]][0] == "application/pdf"]
     assert len(printed) == len(a4) == 2
     assert sorted(p.read_bytes() for p in printed) == sorted(documents[d][1] for d in a4)

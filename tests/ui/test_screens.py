@@ -13,7 +13,8 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 SCREENS = ["attract", "nik_entry", "pin_entry", "documents", "confirm", "printing", "done", "idle_warning",
-           "out_of_service"]
+           "out_of_service", "technician", "done_with_slip", "queue", "queue_ticket", "verify", "verify_active",
+           "verify_superseded", "verify_unknown", "pin_reset", "pin_reset_sent"]
 
 
 @pytest.fixture(scope="module")

@@ -64,8 +64,8 @@ class IdleOverlay(FloatLayout):
     body = StringProperty("")
     more_text = StringProperty("")
     end_text = StringProperty("")
-    on_more = ObjectProperty(None, allownone=True)
-    on_end = ObjectProperty(None, allownone=True)
+    more_action = ObjectProperty(None, allownone=True)
+    end_action = ObjectProperty(None, allownone=True)
 
     def on_touch_down(self, touch):  # while shown, nothing underneath takes touches
         if not self.active:
@@ -92,7 +92,7 @@ class DocumentRow(BoxLayout):
     status_text = StringProperty("")
     selectable = BooleanProperty(True)
     selected = BooleanProperty(False)
-    on_toggle = ObjectProperty(None, allownone=True)
+    toggle_action = ObjectProperty(None, allownone=True)
 
 
 class ProgressRow(BoxLayout):

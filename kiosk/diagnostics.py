@@ -1,0 +1,228 @@
+"""One diagnostics model for the technician screen and ``adm-kiosk diagnose``: no Kivy here.
+
+A :class:`Diagnostics` reads devices, the print store and the central service into a
+:class:`DiagnosticsReport`, and carries out the technician's actions (self-tests, reloads, resolving
+UNCERTAIN jobs, exports), each written to the audit log with the technician's id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+import kiosk.central as cc
+from central import contract as c
+from devices.base import DeviceError, SelfTestLevel, SelfTestResult, call_with_timeout
+from kiosk import __version__
+from kiosk.config import Config
+from kiosk.hardware import DeviceReport, Devices, device_report
+from kiosk.logs import event
+from printjobs.journal import JobState
+from printjobs.store import PrintStore
+
+log = logging.getLogger(__name__)
+SELF_TEST_TIMEOUT_S = 120.0
+
+
+@dataclass
+class CentralHealth:
+    """Whether the central service answers, how fast, and how long this kiosk's certificate lasts."""
+
+    reachable: bool
+    latency_ms: float | None
+    error: str | None
+    certificate_expires: str | None
+    certificate_days_left: int | None
+    outbox_backlog: int
+
+
+@dataclass
+class DiagnosticsReport:
+    devices: list[DeviceReport] = field(default_factory=list)
+    consumables: list[dict] = field(default_factory=list)
+    uncertain_jobs: list[dict] = field(default_factory=list)
+    recent_faults: list[dict] = field(default_factory=list)
+    central: CentralHealth | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing needs a technician: devices READY/WARNING, nothing uncertain, service reachable."""
+        central_ok = self.central is None or self.central.reachable
+        return all(d.ok for d in self.devices) and not self.uncertain_jobs and central_ok
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+    def to_text(self) -> str:
+        rows = []
+        for d in self.devices:
+            reasons = ",".join(d.reasons) or "-"
+            extra = " ".join(f"{k}={v}" for k, v in {**d.consumables, **d.counters}.items())
+            rows.append(f"{d.name:<17} {d.kind:<16} {d.driver:<10} {d.state:<16} {reasons:<24} {extra}".rstrip())
+            if d.message:
+                rows.append(f"{'':<17} {d.message}")
+        if not self.devices:
+            rows.append("no devices configured")
+        for job in self.uncertain_jobs:
+            rows.append(f"UNCERTAIN job {job['job_id']} ({job['document_type']} on {job['printer']}): "
+                        "resolve with 'adm-kiosk journal resolve JOB printed|not-printed'")
+        if self.central is not None:
+            ch = self.central
+            state = f"reachable, {ch.latency_ms:.0f} ms" if ch.reachable else f"NOT reachable ({ch.error})"
+            rows.append(f"central service: {state}; certificate expires {ch.certificate_expires} "
+                        f"({ch.certificate_days_left} days); outbox backlog {ch.outbox_backlog}")
+        return "\n".join(rows)
+
+
+def certificate_expiry(path: Path) -> datetime | None:
+    """When the kiosk's client certificate expires (None when it cannot be read)."""
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return cert.not_valid_after_utc
+
+
+class Diagnostics:
+    """The technician's view of the kiosk and the actions they take; every action is audited."""
+
+    def __init__(self, config: Config, devices: Devices, store: PrintStore | None,
+                 central: cc.CentralClient | None):
+        self.config = config
+        self.devices = devices
+        self.store = store
+        self.central = central
+        self.faults: deque[dict] = deque(maxlen=50)
+
+    # ----- reading
+    def report(self, *, check_central: bool = True) -> DiagnosticsReport:
+        devices = [device_report(d) for d in self.devices.all()]
+        for d in devices:
+            if not d.ok:
+                self.note_fault(d.name, d.reasons[0] if d.reasons else d.state)
+        report = DiagnosticsReport(devices=devices, recent_faults=list(self.faults))
+        if self.store is not None:
+            report.consumables = [s.to_json() for s in self.store.consumables.status()]
+            report.uncertain_jobs = [j.to_json() for j in self.store.journal.jobs(states=[JobState.UNCERTAIN])]
+            report.recent_faults += [
+                {"at": j.updated_at, "device": j.printer, "reason": j.cause, "job_id": j.job_id}
+                for j in self.store.journal.jobs(states=[JobState.FAILED, JobState.REPORTED], limit=20)
+                if j.cause
+            ]
+        if check_central:
+            report.central = self.central_health(devices)
+        return report
+
+    def note_fault(self, device: str, reason: str) -> None:
+        last = self.faults[-1] if self.faults else None
+        if not last or (last["device"], last["reason"]) != (device, reason):
+            self.faults.append({"at": time.time(), "device": device, "reason": reason})
+
+    def central_health(self, devices: list[DeviceReport] | None = None) -> CentralHealth:
+        expires = certificate_expiry(self.config.central.client_cert)
+        days = (expires - datetime.now(UTC)).days if expires else None
+        backlog = self.store.outbox.pending_count() if self.store is not None else 0
+        if self.central is None:
+            return CentralHealth(False, None, "no client", expires.date().isoformat() if expires else None, days,
+                                 backlog)
+        beat = c.Heartbeat(
+            devices={d.name: c.DeviceReport(state=d.state, reasons=d.reasons) for d in devices or []},
+            consumables={f"{s['printer']}.{s['kind']}": s["level"] for s in self._levels()},
+            software_version=__version__,
+        )
+        started = time.monotonic()
+        try:
+            self.central.heartbeat(beat)
+        except cc.CentralError as exc:
+            return CentralHealth(False, None, type(exc).__name__, expires.date().isoformat() if expires else None,
+                                 days, backlog)
+        latency = (time.monotonic() - started) * 1000
+        return CentralHealth(True, round(latency, 1), None, expires.date().isoformat() if expires else None, days,
+                             backlog)
+
+    def _levels(self) -> list[dict]:
+        if self.store is None:
+            return []
+        return [s.to_json() for s in self.store.consumables.status() if s.level is not None]
+
+    # ----- actions
+    def _device(self, name: str) -> Any:
+        device = getattr(self.devices, name, None)
+        if device is None:
+            device = next((d for d in self.devices.all() if d.name == name), None)
+        if device is None:
+            raise KeyError(name)
+        return device
+
+    def self_test(self, name: str, level: SelfTestLevel | str, technician: str) -> SelfTestResult:
+        """Run a device's self-test (external: a test page, card or receipt) and audit it."""
+        device = self._device(name)
+        level = SelfTestLevel(level)
+        try:
+            result = call_with_timeout(lambda: device.self_test(level), SELF_TEST_TIMEOUT_S, f"{name} self-test")
+        except DeviceError as exc:
+            result = SelfTestResult(level, False, f"{exc.reason}: {exc}")
+        self._audit(technician, "self_test", device=name, test_level=level.value, passed=result.passed)
+        return result
+
+    def reload(self, printer: str, kind: str, level: int, technician: str) -> None:
+        """A technician filled paper, blanko or ribbon: the journal's count, the audit, and the
+        simulated device's tray when it is one (training mode mirrors what the hands did)."""
+        if self.store is not None:
+            self.store.reload(printer, kind, level, technician)
+        device = self._device(printer)
+        refill = getattr(device, "reload", None)
+        if callable(refill) and getattr(device, "driver", "") == "simulated":
+            refill(**{"paper" if kind in ("paper", "receipt") else kind: level})
+        event(log, "technician.reload", technician=technician, printer=printer, kind=kind, count=level)
+
+    def resolve(self, job_id: str, printed: bool, technician: str) -> None:
+        """The technician's answer for an UNCERTAIN job (audited by the store)."""
+        if self.store is None:
+            raise RuntimeError("no print store")
+        self.store.resolve(job_id, "printed" if printed else "not-printed", technician)
+
+    def export(self, technician: str, month: str | None = None) -> Path:
+        """Write diagnostics, the journal (no personal data) and the month's audit report to the USB stick.
+
+        Raises FileNotFoundError when no stick is mounted at ``technician.export_dir``."""
+        mount = self.config.technician.export_dir
+        if not mount.is_dir():
+            raise FileNotFoundError(f"no USB stick at {mount}")
+        month = month or datetime.now(UTC).strftime("%Y-%m")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = mount / f"adm-{self.config.kiosk.id}-{stamp}"
+        target.mkdir(parents=True, exist_ok=False)
+        report = self.report(check_central=False)
+        _write(target / "diagnostics.json", json.dumps(report.to_dict(), indent=1, default=str))
+        if self.store is not None:
+            _write(target / "journal.json", json.dumps(self.store.summary(limit=500), indent=1, default=str))
+            with (target / f"audit-{month}.csv").open("w", encoding="utf-8", newline="") as handle:
+                self.store.audit.report_csv(month, handle)
+            verification = self.store.audit.verify()
+            _write(target / "audit-verify.json", json.dumps(asdict(verification), indent=1, default=str))
+        self._audit(technician, "export", target=target.name, month=month)
+        return target
+
+    def _audit(self, technician: str, action: str, **fields: Any) -> None:
+        if self.store is not None:
+            self.store.audit.technician_action(technician, action, **fields)
+        event(log, f"technician.{action}", technician=technician, **fields)
+
+
+def _write(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -1,0 +1,125 @@
+"""Beyond printing: the plain data of the queue check-in, document verification and PIN resend paths.
+
+No Kivy, no I/O and no import of :mod:`kiosk.flow` (the flow imports this): what a ticket, a verification
+answer and a printed-documents slip are, how a typed booking code is checked, and which message each
+refusal gets. Nothing here holds a NIK, a name or a token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+#: Booking codes as the office's online queue issues them (the QR on the resident's phone holds the same).
+BOOKING_PREFIX = "ANTRI-"
+BOOKING_CODE = re.compile(r"^ANTRI-[0-9A-Z]{2,16}$")
+#: What the kiosk's keypad types after the fixed prefix: digits only (the codes the districts hand out).
+TYPED_DIGITS_MIN, TYPED_DIGITS_MAX = 4, 8
+
+
+class QueueProblem(Enum):
+    """Why no ticket came; each value is the resident-facing message key."""
+
+    MALFORMED = "queue.malformed"
+    UNKNOWN = "queue.unknown"
+    USED = "queue.used"
+    EARLY = "queue.early"
+    EXPIRED = "queue.expired"
+    WALK_IN_CLOSED = "queue.walk_in_closed"
+    UNREACHABLE = "central.unreachable"
+    TIMEOUT = "central.timeout"
+    PROTOCOL = "central.protocol"
+
+
+class VerifyOutcome(Enum):
+    """The colour a verification shows: green, yellow, red."""
+
+    ACTIVE = "active"  # genuine and current
+    SUPERSEDED = "superseded"  # genuine, but a newer version exists: go to the office
+    UNKNOWN = "unknown"  # not a document this service issued
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    """A queue ticket as the kiosk shows and prints it (no personal data)."""
+
+    number: str
+    service: str
+    counter: str = ""
+    slot: str = ""
+    waiting_before: int = 0
+    when: str = ""  # ISO 8601 of the check-in, in the kiosk's local time
+    qr: str = ""
+    walk_in: bool = False
+    printed: bool | None = None  # None while printing, then whether the receipt printer printed it
+
+
+@dataclass(frozen=True)
+class VerifyInfo:
+    """What the QR on a document says about it: outcome, type and issue date; never a name in clear."""
+
+    outcome: VerifyOutcome
+    document_type: str = ""  # flow's type key: KK, AKTA_KELAHIRAN, ...
+    issued: str = ""  # ISO date
+    version: int | None = None
+    masked_name: str = ""
+
+
+def booking_code(text: str) -> str | None:
+    """The booking code a resident typed or scanned, normalised, or None when it has no booking shape.
+
+    The keypad types only the digits after the prefix; a scan carries the whole code."""
+    text = text.strip().upper()
+    if text.isdigit():
+        if not TYPED_DIGITS_MIN <= len(text) <= TYPED_DIGITS_MAX:
+            return None
+        text = BOOKING_PREFIX + text
+    return text if BOOKING_CODE.match(text) else None
+
+
+@dataclass(frozen=True)
+class Slip:
+    """The printed-documents slip: document types and counts, a QR to verify; no personal data."""
+
+    counts: tuple[tuple[str, int], ...]
+    qr: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+def slip_for(printed: Iterable[tuple[str, str]]) -> Slip | None:
+    """A slip for the documents printed, given as (type key, verify URL); None when nothing printed.
+
+    The slip carries one QR, the first document's verification link (each document also carries its own)."""
+    printed = list(printed)
+    if not printed:
+        return None
+    counts = Counter(doc_type for doc_type, _ in printed)
+    order = list(dict.fromkeys(doc_type for doc_type, _ in printed))
+    qr = next((url for _, url in printed if url), "")
+    return Slip(tuple((t, counts[t]) for t in order), qr)
+
+
+#: How a document type reads on the slip (the slip is printed in Bahasa Indonesia: the office's language).
+SLIP_TITLES = {
+    "KK": "Kartu Keluarga",
+    "AKTA_KELAHIRAN": "Akta Kelahiran",
+    "AKTA_KEMATIAN": "Akta Kematian",
+    "KTP_EL": "KTP-el",
+    "KIA": "Kartu Identitas Anak",
+}
+
+
+def slip_lines(slip: Slip, when: str, kiosk_id: str) -> list[str]:
+    """The slip's text lines: when, where, one line per document type with its count."""
+    lines = [f"Waktu : {when}", f"ADM   : {kiosk_id}", ""]
+    for doc_type, count in slip.counts:
+        lines.append(f"{count:>2} x {SLIP_TITLES.get(doc_type, 'Dokumen lain')}")
+    lines += ["", f"Jumlah: {slip.total} dokumen", "Cek keaslian: pindai QR di bawah atau",
+              "QR pada dokumen di menu ADM", "'Cek keaslian dokumen'."]
+    return lines
