@@ -26,7 +26,6 @@ class AttractScreen(KioskScreen):
     card_status = StringProperty("")
     a4_ok = StringProperty("yes")
     card_ok = StringProperty("yes")
-    message = StringProperty("")
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         self.location = ctx.location
@@ -36,7 +35,7 @@ class AttractScreen(KioskScreen):
         self.card_status = availability_text(state, PrinterKind.CARD, ctx)
         self.a4_ok = "yes" if state.printer_ok(PrinterKind.DOCUMENT) else "no"
         self.card_ok = "yes" if state.printer_ok(PrinterKind.CARD) else "no"
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
+        self.show_message(state, ctx)
 
     def start(self) -> None:
         self.emit(StartPressed)

@@ -7,11 +7,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kivy.properties import DictProperty, ObjectProperty
+from kivy.properties import DictProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.flow import Event, FlowSettings, FlowState, LanguageToggled
 from kiosk.i18n import Translator
+
+
+def keyed(value: str, key: str, limit: int) -> str:
+    """``value`` after one keypad key: a digit (up to ``limit`` of them), 'delete' or 'clear'."""
+    if key == "delete":
+        return value[:-1]
+    if key == "clear":
+        return ""
+    if key.isdigit() and len(key) == 1 and len(value) < limit:
+        return value + key
+    return value
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class KioskScreen(Screen):
     """A screen renders state and emits events; it never switches screens or reaches for services."""
 
     emit_callback = ObjectProperty(None, allownone=True)
+    #: The flow's message for this screen, translated, and how it looks (error, warning, info).
+    message = StringProperty("")
+    severity = StringProperty("error")
     #: Translated texts of the catalog keys in KEYS (and the header's), bound in the .kv as root.t['key'].
     t = DictProperty({})
     #: The catalog keys this screen's .kv shows as they are.
@@ -46,6 +60,11 @@ class KioskScreen(Screen):
         """Send one flow event, stamped with the monotonic time."""
         if self.emit_callback is not None:
             self.emit_callback(event_type(now=time.monotonic(), **fields))
+
+    def show_message(self, state: FlowState, ctx: ViewContext) -> None:
+        """Put the flow's current message (or none) into ``message`` and ``severity``."""
+        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
+        self.severity = state.message.severity if state.message else "error"
 
     def toggle_language(self) -> None:
         self.emit(LanguageToggled)

@@ -14,7 +14,6 @@ class ConfirmScreen(KioskScreen):
 
     chosen = StringProperty("")
     where = StringProperty("")
-    message = StringProperty("")
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         docs = [d for d in state.documents if d.id in state.selected]
@@ -26,7 +25,7 @@ class ConfirmScreen(KioskScreen):
         if PrinterKind.CARD in kinds:
             lines.append(ctx.tr("confirm.take_card"))
         self.where = "\n".join(lines)
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
+        self.show_message(state, ctx)
 
     def confirm(self) -> None:
         self.emit(Confirmed)

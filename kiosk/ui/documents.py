@@ -36,16 +36,13 @@ class DocumentsScreen(KioskScreen):
 
     hello = StringProperty("")
     print_text = StringProperty("")
-    message = StringProperty("")
-    severity = StringProperty("error")
     _shown: tuple = ()
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         tr = ctx.tr
         self.hello = tr("documents.hello", name=state.masked_name) if state.masked_name else ""
         self.print_text = tr("documents.print", count=len(state.selected))
-        self.message = tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
         key = (state.documents, state.selected, tr.language)
         if key == self._shown:
             return

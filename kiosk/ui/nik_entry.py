@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flow import BackPressed, FlowState, NikSubmitted
-from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.base import KioskScreen, ViewContext, keyed
 
 NIK_LENGTH = 16
 
@@ -22,24 +22,16 @@ class NikEntryScreen(KioskScreen):
     digits = StringProperty("")
     shown = StringProperty(group_digits(""))
     count_text = StringProperty("")
-    message = StringProperty("")
-    severity = StringProperty("error")
     busy = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         self.busy = state.busy
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
         self._tr = ctx.tr
         self._refresh()
 
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif key.isdigit() and len(self.digits) < NIK_LENGTH:
-            self.digits += key
+        self.digits = keyed(self.digits, key, NIK_LENGTH)
         self.message = ""
         self._refresh()
 

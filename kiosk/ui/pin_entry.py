@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, PinSubmitted
-from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.base import KioskScreen, ViewContext, keyed
 
 PIN_LENGTH = 6
 
@@ -16,8 +16,6 @@ class PinEntryScreen(KioskScreen):
     # The digits live only here and in the Login effect; never in a Label's text.
     pin = StringProperty("")
     for_nik = StringProperty("")
-    message = StringProperty("")
-    severity = StringProperty("error")
     busy = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
@@ -25,16 +23,10 @@ class PinEntryScreen(KioskScreen):
         if was_busy and not state.busy:
             self.pin = ""  # an answer came back: a new attempt starts empty
         self.for_nik = ctx.tr("pin.for_nik", nik=state.nik.masked()) if state.nik else ""
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
 
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.pin = self.pin[:-1]
-        elif key == "clear":
-            self.pin = ""
-        elif key.isdigit() and len(self.pin) < PIN_LENGTH:
-            self.pin += key
+        self.pin = keyed(self.pin, key, PIN_LENGTH)
         self.message = ""
 
     def submit(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flow import BackPressed, CancelPressed, EnterPinPressed, FlowState, PinRequestSubmitted
-from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.base import KioskScreen, ViewContext, keyed
 from kiosk.ui.nik_entry import NIK_LENGTH, group_digits
 
 
@@ -17,8 +17,6 @@ class PinResetScreen(KioskScreen):
     phase = StringProperty("entry")  # entry | sent
     digits = StringProperty("")
     shown = StringProperty(group_digits(""))
-    message = StringProperty("")
-    severity = StringProperty("error")
     busy = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
@@ -29,17 +27,11 @@ class PinResetScreen(KioskScreen):
         self.phase = "sent" if state.pin_request_sent else "entry"
         if state.pin_request_sent:
             self.digits = ""  # the NIK leaves the widgets as soon as the request is out
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
         self.shown = group_digits(self.digits)
 
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif key.isdigit() and len(self.digits) < NIK_LENGTH:
-            self.digits += key
+        self.digits = keyed(self.digits, key, NIK_LENGTH)
         self.message = ""
         self.shown = group_digits(self.digits)
 

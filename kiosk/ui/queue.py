@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flow import BackPressed, BookingSubmitted, CancelPressed, FlowState, WalkInPressed
 from kiosk.services import BOOKING_PREFIX, TYPED_DIGITS_MAX, TYPED_DIGITS_MIN
-from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.base import KioskScreen, ViewContext, keyed
 
 
 def booking_shown(digits: str) -> str:
@@ -31,8 +31,6 @@ class QueueScreen(KioskScreen):
     phase = StringProperty("entry")  # entry | ticket
     digits = StringProperty("")
     shown = StringProperty(booking_shown(""))
-    message = StringProperty("")
-    severity = StringProperty("error")
     busy = BooleanProperty(False)
     number = StringProperty("")
     service = StringProperty("")
@@ -46,8 +44,7 @@ class QueueScreen(KioskScreen):
         was_busy, self.busy = self.busy, state.busy
         if was_busy and not state.busy:
             self.digits = ""
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
         ticket = state.ticket
         self.phase = "ticket" if ticket is not None else "entry"
         if ticket is None:
@@ -71,12 +68,7 @@ class QueueScreen(KioskScreen):
             self.message = ""
 
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif key.isdigit() and len(self.digits) < TYPED_DIGITS_MAX:
-            self.digits += key
+        self.digits = keyed(self.digits, key, TYPED_DIGITS_MAX)
         self.message = ""
         self.shown = booking_shown(self.digits)
 

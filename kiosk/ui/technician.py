@@ -27,7 +27,7 @@ from kiosk.flow import FlowState, TechnicianClosed
 from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
 from kiosk.technician import TechnicianGate
-from kiosk.ui.base import KioskScreen, ViewContext
+from kiosk.ui.base import KioskScreen, ViewContext, keyed
 from kiosk.ui.documents import reason_text
 from printjobs.errors import PrintJobError
 
@@ -128,12 +128,7 @@ class ReloadView(ModalView):
                  primary=chosen)
 
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.count = self.count[:-1]
-        elif key == "clear":
-            self.count = ""
-        elif key.isdigit() and len(self.count) < 4:
-            self.count += key
+        self.count = keyed(self.count, key, 4)
 
     def save(self) -> None:
         if self.save_action and self.kind and self.count:
@@ -184,12 +179,7 @@ class TechnicianScreen(KioskScreen):
 
     # ----- PIN
     def on_key(self, key: str) -> None:
-        if key == "delete":
-            self.pin = self.pin[:-1]
-        elif key == "clear":
-            self.pin = ""
-        elif key.isdigit() and len(self.pin) < 12:
-            self.pin += key
+        self.pin = keyed(self.pin, key, 12)
 
     def submit_pin(self) -> None:
         pin, self.pin = self.pin, ""

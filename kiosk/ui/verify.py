@@ -23,8 +23,6 @@ class VerifyScreen(KioskScreen):
     phase = StringProperty("scan")  # scan | result
     outcome = StringProperty("")  # active | superseded | unknown (tests and the demo read it)
     busy = BooleanProperty(False)
-    message = StringProperty("")
-    severity = StringProperty("error")
     headline = StringProperty("")
     document = StringProperty("")
     advice = StringProperty("")
@@ -33,8 +31,7 @@ class VerifyScreen(KioskScreen):
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         self.busy = state.busy
-        self.message = ctx.tr(state.message.key, **state.message.params) if state.message else ""
-        self.severity = state.message.severity if state.message else "error"
+        self.show_message(state, ctx)
         info = state.verification
         self.phase = "result" if info is not None else "scan"
         if info is None:
