@@ -1,0 +1,55 @@
+"""``python -m bench [--only NAME,...] [--quick]``: every benchmark, one table, ``bench/results.json``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+from collections.abc import Callable
+
+from bench.common import RESULTS, Figure, table, write_results
+
+
+def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
+    from bench import coldstart, crash, journal, sessions, stall
+
+    return {
+        "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
+        "sessions": lambda: sessions.run(sessions=20 if quick else 100, soak=50 if quick else 500),
+        "stall": lambda: stall.run(sessions=1 if quick else 2),
+        "journal": lambda: journal.run(jobs=100 if quick else 300),
+        "crash": lambda: crash.run(runs=50 if quick else 1000),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", default="", help="comma-separated: coldstart,sessions,stall,journal,crash")
+    parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    suites = _suites(args.quick)
+    chosen = [name for name in args.only.split(",") if name] or list(suites)
+    unknown = set(chosen) - set(suites)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    figures: list[Figure] = []
+    seconds: dict[str, float] = {}
+    for name in chosen:
+        started = time.monotonic()
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        figures += suites[name]()
+        seconds[name] = round(time.monotonic() - started, 1)
+    print(table(figures))
+    meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
+            "machine": platform.machine(), "cpus": __import__("os").cpu_count(), "quick": args.quick,
+            "seconds": seconds}
+    write_results(figures, meta)
+    print(f"bench: wrote {RESULTS}", file=sys.stderr)
+    return 0 if all(f.ok is not False for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

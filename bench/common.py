@@ -1,0 +1,83 @@
+"""Figures, percentiles, the table and results.json, and running a bench child process."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass
+class Figure:
+    """One measured figure against its budget; ``ratio`` = value / budget (above 1: over budget)."""
+
+    name: str
+    value: float
+    unit: str
+    budget: float | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.budget is None or self.budget == 0 or math.isnan(self.value):
+            return None if self.budget != 0 else (0.0 if self.value == 0 else math.inf)
+        return self.value / self.budget
+
+    @property
+    def ok(self) -> bool | None:
+        ratio = self.ratio
+        return None if ratio is None else ratio <= 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ratio"] = None if self.ratio is None or math.isinf(self.ratio) else round(self.ratio, 3)
+        data["ok"] = self.ok
+        data["value"] = None if math.isnan(self.value) else self.value
+        return data
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100), nearest rank; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def table(figures: list[Figure]) -> str:
+    """The one table ``python -m bench`` prints."""
+    rows = [("figure", "value", "budget", "ratio", "")]
+    for f in figures:
+        value = "n/a" if math.isnan(f.value) else f"{f.value:.4g} {f.unit}"
+        budget = "-" if f.budget is None else f"{f.budget:g} {f.unit}"
+        ratio = "-" if f.ratio is None else f"{f.ratio:.2f}"
+        verdict = "" if f.ok is None else ("ok" if f.ok else "OVER")
+        rows.append((f.name, value, budget, ratio, verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS) -> None:
+    path.write_text(json.dumps({"meta": meta, "figures": [f.to_json() for f in figures]}, indent=1) + "\n")
+
+
+def run_child(module: str, request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> dict:
+    """Run ``python -m MODULE`` with ``request`` as JSON on stdin; its last stdout line is the JSON answer."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", module], input=json.dumps(request), capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=ROOT)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{module} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return json.loads(lines[-1])

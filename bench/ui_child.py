@@ -1,0 +1,149 @@
+"""The real Kivy app, headless, in its own process: sessions driven on the main thread while every frame's
+start is timed, to find the longest main-thread stall (the gap between two frames).
+
+Reads a JSON request on stdin (``root``, ``config``, ``residents``) and prints one JSON line: per session the
+longest gaps with the screen shown at the time, and every gap's length.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.config import parse_config
+from kiosk.ui import prepare_kivy
+
+#: Frames run first, so the measurement starts on a drawn attract screen.
+WARMUP_FRAMES = 30
+
+
+class StallWatcher:
+    """Samples the main thread's stack when a frame has taken longer than ``threshold_s``: where a stall is."""
+
+    def __init__(self, main_id: int, threshold_s: float = 0.04, period_s: float = 0.005):
+        self.main_id = main_id
+        self.threshold_s = threshold_s
+        self.period_s = period_s
+        self.last_frame = time.perf_counter()
+        self.samples: collections.Counter[str] = collections.Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-watcher", daemon=True)
+        self._thread.start()
+
+    def frame_done(self, now: float) -> None:
+        self.last_frame = now
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            if time.perf_counter() - self.last_frame < self.threshold_s:
+                continue
+            frame = sys._current_frames().get(self.main_id)
+            if frame is not None:
+                stack = traceback.extract_stack(frame)[-8:]
+                self.samples[" <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(stack))] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def report(self, top: int = 8) -> list[list]:
+        """The most sampled stacks during stalls, with their sample counts (5 ms each)."""
+        return [[count, stack] for stack, count in self.samples.most_common(top)]
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    root = Path(request["root"])
+    config = parse_config(request["config"], base_dir=root, source="bench")
+    display = config.kiosk.display
+    prepare_kivy(width=display.width, height=display.height, fullscreen=False, home=root / "kivy")
+
+    from kivy.base import EventLoop
+
+    from kiosk.controller import Controller
+    from kiosk.flow import (
+        CancelPressed,
+        Confirmed,
+        Event,
+        Flow,
+        NikSubmitted,
+        PinSubmitted,
+        PrintPressed,
+        Screen,
+        StartPressed,
+    )
+    from kiosk.runtime import KioskRuntime
+    from kiosk.ui.app import KioskApp
+
+    holder: dict[str, KioskApp] = {}
+    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
+    flow = Flow(runtime.flow_settings())
+    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
+    app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location)
+    holder["app"] = app
+    runtime.monitor.last = controller.state.printers
+    runtime.start()
+    app._run_prepare()
+
+    gaps: list[tuple[float, str]] = []
+    last = time.perf_counter()
+    watcher = StallWatcher(threading.get_ident())
+
+    def frame() -> None:
+        nonlocal last
+        EventLoop.idle()
+        now = time.perf_counter()
+        gaps.append((now - last, controller.state.screen.value))
+        last = now
+        watcher.frame_done(now)
+
+    def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:g} s for {what} (screen {controller.state.screen.value})")
+            frame()
+
+    def tap(event_type: Callable[..., Event], **fields: object) -> None:
+        # What a button's on_press does, on the main thread, between two frames.
+        controller.dispatch(event_type(now=time.monotonic(), **fields))
+        frame()
+
+    sessions = []
+    try:
+        for _ in range(WARMUP_FRAMES):
+            frame()
+        for nik, pin in request["residents"]:
+            gaps.clear()
+            started = time.monotonic()
+            tap(StartPressed)
+            tap(NikSubmitted, text=nik)
+            tap(PinSubmitted, pin=pin)
+            until(lambda: controller.state.screen is Screen.DOCUMENTS, 120, "the documents")
+            tap(PrintPressed)
+            tap(Confirmed)
+            until(lambda: controller.state.screen is Screen.DONE, 300, "the done screen")
+            phases = [p.phase.value + (f":{p.error}" if p.error else "") for p in controller.state.progress]
+            tap(CancelPressed)
+            end = time.monotonic() + 3  # the logout travels through the slow network meanwhile
+            until(lambda end=end: time.monotonic() > end, 10, "the logout")
+            ordered = sorted(gaps, reverse=True)
+            sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
+                             "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
+                             "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
+    finally:
+        watcher.stop()
+        app.stop()
+        EventLoop.idle()
+        runtime.stop()
+    print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report()}))
+
+
+if __name__ == "__main__":
+    main()

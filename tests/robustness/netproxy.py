@@ -1,0 +1,211 @@
+"""A small loopback TCP proxy that misbehaves on purpose: latency, stalls, resets, truncated streams, refusals.
+
+It sits between the kiosk's client and the reference server and forwards the TLS bytes untouched (it cannot
+read them), so everything it does is what a bad village network does: late bytes, no bytes, a connection
+reset, a stream cut short. The fault is chosen per connection when it is accepted (:attr:`NetProxy.plan`
+returns a :class:`Fault`), and :meth:`NetProxy.reset_all` breaks every open connection at once.
+
+Plain code, no pytest: the benchmarks use it for the 2 s latency run.
+"""
+
+from __future__ import annotations
+
+import collections
+import select
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What happens on one connection.
+
+    ``latency_s``: every chunk arrives this much later (each direction). ``stall_s``: the server's answer is
+    held this long before anything of it is forwarded. ``reset_after``: the connection is reset (RST) after
+    this many bytes from the server. ``truncate_after``: after this many bytes from the server the stream
+    simply ends (FIN). ``refuse``: the connection is closed at once.
+    """
+
+    latency_s: float = 0.0
+    stall_s: float = 0.0
+    reset_after: int | None = None
+    truncate_after: int | None = None
+    refuse: bool = False
+
+
+PASS = Fault()
+
+
+class NetProxy:
+    """Listens on 127.0.0.1:<free port> and forwards to ``upstream`` (host, port)."""
+
+    def __init__(self, upstream: tuple[str, int], plan: Callable[[], Fault] | None = None):
+        self.upstream = upstream
+        self.plan: Callable[[], Fault] = plan or (lambda: PASS)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self.connections = 0
+        self._acceptor = threading.Thread(target=self._accept_loop, name="netproxy-accept", daemon=True)
+        self._acceptor.start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    # ----------------------------------------------------------------- control
+    def reset_all(self) -> None:
+        """Reset every open connection (RST), like a NAT box that forgot them all."""
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _reset(sock)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop accepting, break every connection, and wait for the forwarding threads."""
+        self._stop.set()
+        self._acceptor.join(timeout)
+        self._listener.close()
+        self.reset_all()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def __enter__(self) -> NetProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- forwarding
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            fault = self.plan()
+            if fault.refuse:
+                _reset(client)
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                _reset(client)
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, server))
+                self._threads = [t for t in self._threads if t.is_alive()]
+            left = [2]
+
+            def finished(pair: tuple[socket.socket, socket.socket] = (client, server), left: list = left) -> None:
+                with self._lock:
+                    left[0] -= 1
+                    if left[0]:
+                        return
+                    self._sockets.difference_update(pair)
+                for sock in pair:
+                    sock.close()
+
+            for source, target, downstream in ((client, server, False), (server, client, True)):
+                self._start_pipe(source, target, fault, downstream, finished)
+
+    def _start_pipe(self, source: socket.socket, target: socket.socket, fault: Fault, downstream: bool,
+                    finished: Callable[[], None]) -> None:
+        pending: collections.deque[tuple[float, bytes]] = collections.deque()
+        ready = threading.Condition()
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                while not self._stop.is_set():
+                    # select, not a bare recv: a recv blocked in one thread is not woken when another closes
+                    # the socket, and every thread here must end once its connection is gone.
+                    if not select.select([source], [], [], 0.2)[0]:
+                        continue
+                    data = source.recv(_CHUNK)
+                    if not data:
+                        break
+                    with ready:
+                        pending.append((time.monotonic(), data))
+                        ready.notify()
+            except (OSError, ValueError):  # ValueError: select on a socket closed meanwhile
+                pass
+            finally:
+                done.set()
+                with ready:
+                    ready.notify()
+
+        def write() -> None:
+            sent = 0
+            held_until = None
+            try:
+                while True:
+                    with ready:
+                        while not pending and not done.is_set():
+                            ready.wait(0.2)
+                            if self._stop.is_set():
+                                return  # close() resets the sockets
+                        if not pending:
+                            break
+                        arrived, data = pending.popleft()
+                    if downstream and fault.stall_s and held_until is None:
+                        held_until = time.monotonic() + fault.stall_s
+                    due = max(arrived + fault.latency_s, held_until or 0.0)
+                    while (wait := due - time.monotonic()) > 0:
+                        if self._stop.wait(min(wait, 0.2)):
+                            return
+                    if downstream and fault.truncate_after is not None:
+                        data = data[: max(0, fault.truncate_after - sent)]
+                        if not data:
+                            break  # the stream ends here: an orderly close, mid-answer
+                    if downstream and fault.reset_after is not None and sent + len(data) > fault.reset_after:
+                        target.sendall(data[: max(0, fault.reset_after - sent)])
+                        _reset(target)
+                        _reset(source)
+                        return
+                    target.sendall(data)
+                    sent += len(data)
+                try:
+                    target.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+            except OSError:
+                _reset(source)
+            finally:
+                if downstream and fault.truncate_after is not None:
+                    _reset(source)
+                finished()
+
+        for work, name in ((read, "netproxy-read"), (write, "netproxy-write")):
+            thread = threading.Thread(target=work, name=name, daemon=True)
+            with self._lock:
+                self._threads.append(thread)
+            thread.start()
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with an RST instead of a FIN (linger 0)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
