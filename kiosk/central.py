@@ -42,6 +42,9 @@ _RETRY_STATUS = frozenset({502, 503, 504})
 
 
 # --------------------------------------------------------------------------- errors
+#: Seconds an idle connection is kept for reuse (under the server's own keep-alive).
+KEEPALIVE_EXPIRY_S = 2.0
+
 class CentralError(Exception):
     """Anything that went wrong talking to the central service."""
 
@@ -194,6 +197,9 @@ class CentralClient:
             headers={"User-Agent": f"adm-kiosk ({kiosk_id})", "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment must not sit between the kiosk and its CA
+            # Drop idle connections well before the server does (uvicorn: 5 s), so a request never leaves
+            # on a connection whose close is still on its way back over a slow link.
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
 
     def close(self) -> None:
@@ -407,7 +413,8 @@ class CentralClient:
 
 
 class _Retryable(CentralError):
-    """A 502/503/504: worth another try; a ProtocolError once the retries are spent."""
+    """A 502/503/504 or a connection that broke mid-answer: worth another try for an idempotent call;
+    a ProtocolError once the retries are spent (and at once for the others)."""
 
     def as_protocol_error(self) -> ProtocolError:
         return ProtocolError(str(self))
@@ -429,7 +436,8 @@ def _transport_error(exc: httpx.HTTPError) -> CentralError:
     if isinstance(exc, httpx.TimeoutException):
         return Timeout("the central service did not answer in time")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return ProtocolError("the connection broke mid-answer")
+        # No complete answer came back: an idempotent call may go again, the others report it.
+        return _Retryable("the connection broke before a whole answer")
     return Unreachable(type(exc).__name__)
 
 

@@ -1,4 +1,4 @@
-"""A bug the slow-network bench found: a kept-alive connection the server has just closed is reused.
+"""Fixed: a bug the slow-network bench found: a kept-alive connection the server has just closed is reused.
 
 uvicorn closes a connection idle for 5 s; the kiosk's httpx pool keeps one for 5 s after the last answer
 arrived. With latency the server's close reaches the kiosk later than the kiosk's next request leaves, so
@@ -28,9 +28,6 @@ ONE_WAY_S = 1.0
 SERVER_KEEPALIVE_S = 5.0  # uvicorn's default timeout_keep_alive
 
 
-@pytest.mark.xfail(strict=True, raises=kc.ProtocolError,
-                   reason="kiosk.central retries no RemoteProtocolError: a GET on a connection the server closed "
-                          "meanwhile fails as ProtocolError (see module docstring)")
 @pytest.mark.timeout(60)
 def test_a_get_after_the_server_closed_the_idle_connection_still_succeeds(central: RunningCentral, tmp_path: Path):
     code = next(iter(central.summary["verify_codes"].values()))[0]
