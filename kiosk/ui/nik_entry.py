@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import BackPressed, FlowState, NikSubmitted
+from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, NikSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
 
 NIK_LENGTH = 16
@@ -17,7 +17,8 @@ def group_digits(digits: str) -> str:
 
 
 class NikEntryScreen(KioskScreen):
-    KEYS = ("nik.title", "nik.hint", "keypad.delete", "keypad.clear", "attract.scan_hint", "common.busy")
+    KEYS = ("nik.title", "nik.hint", "keypad.delete", "keypad.clear", "attract.scan_hint", "common.busy",
+            "pin.forgot")
 
     digits = StringProperty("")
     shown = StringProperty(group_digits(""))
@@ -45,6 +46,10 @@ class NikEntryScreen(KioskScreen):
 
     def back(self) -> None:
         self.emit(BackPressed)
+
+    def forgot(self) -> None:
+        """'Lupa PIN?': no PIN, or lost it; the flow asks for the NIK on its own screen."""
+        self.emit(ForgotPinPressed)
 
     def wipe(self) -> None:
         self.digits = ""
