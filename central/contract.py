@@ -35,6 +35,8 @@ H_IDEMPOTENCY_KEY = "Idempotency-Key"
 PIN_PATTERN = r"^[0-9]{6}$"
 NIK_PATTERN = r"^[0-9]{16}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+#: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
+RESOLUTION_SUFFIX = ":resolution"
 
 
 class ErrorCode(StrEnum):

@@ -406,9 +406,15 @@ class Store:
         return Content(meta, row["key_id"], row["signature"], bytes(row["content"]))
 
     def print_event(self, document_id: str, idem_key: str, event: c.PrintEvent) -> c.PrintEventAck:
-        """Record a print event once; a replay with the same key and body gets the stored answer."""
-        if idem_key != event.job_id:
-            raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key must be the job id")
+        """Record a print event once; a replay with the same key and body gets the stored answer.
+
+        The key is the job id; ``<job id>:resolution`` carries a technician's answer for a job first
+        reported ``uncertain`` (printed: the document is printed; failed: its claim is released)."""
+        resolution = idem_key == event.job_id + c.RESOLUTION_SUFFIX
+        if idem_key != event.job_id and not resolution:
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key must be the job id (or <job id>:resolution)")
+        if resolution and event.outcome == c.PrintOutcome.UNCERTAIN:
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "a resolution is printed or failed, not uncertain")
         body_hash = _sha(event.model_dump_json())
         now = self.clock()
         with self._tx() as db:
@@ -422,7 +428,8 @@ class Store:
                 raise StoreError(c.ErrorCode.NOT_FOUND, "no such document")
             grant = db.execute("SELECT pin_id, status FROM grants WHERE document_id=? AND job_id=?",
                                (document_id, event.job_id)).fetchone()
-            applied = grant is not None and grant["status"] == c.DocumentStatus.CLAIMED
+            expected = c.DocumentStatus.UNCERTAIN if resolution else c.DocumentStatus.CLAIMED
+            applied = grant is not None and grant["status"] == expected
             if applied:
                 new_status, job = {
                     c.PrintOutcome.PRINTED: (c.DocumentStatus.PRINTED, event.job_id),

@@ -273,8 +273,9 @@ class CentralClient:
     # ------------------------------------------------------------------ kiosk calls (client certificate only)
     def report_print_event(self, document_id: str, job_id: str, outcome: c.PrintOutcome | str,
                            cause: str | None = None, counters: dict[str, int] | None = None,
-                           occurred_at: datetime | None = None) -> c.PrintEventAck:
-        """Report what happened to a print job; safe to repeat (Idempotency-Key = job id)."""
+                           occurred_at: datetime | None = None, key: str | None = None) -> c.PrintEventAck:
+        """Report what happened to a print job; safe to repeat (Idempotency-Key = ``key``, by default the job
+        id; ``<job id>:resolution`` for a technician's answer to an uncertain job)."""
         try:
             body = c.PrintEvent(job_id=job_id, kiosk_id=self.kiosk_id, outcome=outcome, cause=cause,
                                 counters=counters or {}, occurred_at=occurred_at)
@@ -282,7 +283,7 @@ class CentralClient:
             raise Rejected(f"print event outside the contract ({exc.error_count()} errors)") from None
         return self._call("POST", f"/v1/documents/{document_id}/print-events",
                           json=body.model_dump(mode="json"), model=c.PrintEventAck,
-                          headers={c.H_IDEMPOTENCY_KEY: job_id})
+                          headers={c.H_IDEMPOTENCY_KEY: key or job_id})
 
     def heartbeat(self, status: c.Heartbeat) -> c.HeartbeatAck:
         """Send the kiosk's device status, consumables and counters."""

@@ -50,7 +50,7 @@ class CentralEventSender:
     def send(self, event: PrintEvent) -> None:
         try:
             self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
-                                            dict(event.counters))
+                                            dict(event.counters), key=event.key)
         except (cc.Unreachable, cc.Timeout) as exc:
             raise TransientDeliveryError(type(exc).__name__) from None
         except cc.ProtocolError as exc:  # a 5xx or a proxy's HTML page: the service may be back later

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from central.contract import DocumentStatus, Heartbeat, PrintOutcome, VerifyStatus
+from central.contract import RESOLUTION_SUFFIX, DocumentStatus, Heartbeat, PrintOutcome, VerifyStatus
 from central.store import DB_FILE
 from central.testing import RunningCentral
 from kiosk import central as kc
@@ -259,3 +259,20 @@ def test_nothing_personal_reaches_the_logs(central, make_client, caplog):
     assert "central.document_verified" in text  # the log is there...
     for secret in (resident["nik"], resident["pin"], session.token, "Agus", UNKNOWN_NIK, "654321"):
         assert secret not in text  # ...and holds nothing personal
+
+
+@pytest.mark.parametrize("answer,status", [(PrintOutcome.FAILED, DocumentStatus.READY),
+                                           (PrintOutcome.PRINTED, DocumentStatus.PRINTED)])
+def test_a_technicians_answer_follows_an_uncertain_event(fresh_central, make_client, answer, status):
+    client = make_client(fresh_central)
+    session = _login(client, fresh_central)
+    doc_id = _doc(session, "ktp_el")
+    client.fetch_document(session, doc_id, "job-R")
+    client.report_print_event(doc_id, "job-R", PrintOutcome.UNCERTAIN, cause="interrupted-while-sending")
+    key = "job-R" + RESOLUTION_SUFFIX
+    ack = client.report_print_event(doc_id, "job-R", answer, counters={"resolved_by_technician": 1}, key=key)
+    assert ack.applied and ack.document_status == status
+    assert client.report_print_event(doc_id, "job-R", answer, counters={"resolved_by_technician": 1}, key=key) == ack
+    assert {d.id: d.status for d in client.documents(session)}[doc_id] == status
+    with pytest.raises(kc.Rejected):  # a key that is neither the job id nor its resolution
+        client.report_print_event(doc_id, "job-R", answer, key="job-S" + RESOLUTION_SUFFIX)
