@@ -36,7 +36,23 @@ from kiosk.flow import (  # noqa: E402
 )
 from kiosk.services import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
-from kiosk.ui.driver import frames, overflowing, screenshot  # noqa: E402
+from kiosk.ui.driver import frames, overflowing, screenshot, visible, walk  # noqa: E402
+
+
+def too_small(root, u: float) -> list[str]:
+    """Touch targets under 48 px and text under 24 px, both measured at 1080 lines."""
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    found = []
+    for widget in walk(root):
+        if not isinstance(widget, Label) or not visible(widget):
+            continue
+        if isinstance(widget, Button) and min(widget.width, widget.height) / u < 48 - 0.5:
+            found.append(f"button {widget.text[:30]!r} {widget.width:.0f}x{widget.height:.0f}")
+        if widget.text and widget.font_size / u < 24 - 0.5:
+            found.append(f"text {widget.text[:30]!r} at {widget.font_size / u:.0f} px")
+    return found
 
 LONG_NAME = "M********** A********** S**********"
 DOCS = (
@@ -94,7 +110,7 @@ app = KioskApp(controller, location="Mal Pelayanan Publik Kabupaten Contoh, Lant
 app._run_prepare()
 frames(5)
 
-report: dict = {"overflow": {}, "lockdown": {}, "status_before": EventLoop.status}
+report: dict = {"overflow": {}, "small": {}, "lockdown": {}, "status_before": EventLoop.status}
 
 # The checker itself must be able to fail: a long text in a small fixed box.
 from kivy.uix.label import Label  # noqa: E402
@@ -102,7 +118,7 @@ from kivy.uix.label import Label  # noqa: E402
 probe = Label(text="Teks yang terlalu panjang untuk kotaknya", size_hint=(None, None), size=(60, 20))
 app.root.add_widget(probe)
 frames(2)
-report["checker_catches"] = bool(overflowing(probe))
+report["checker_catches"] = bool(overflowing(probe)) and bool(too_small(probe, app.u))
 app.root.remove_widget(probe)
 for language in ("id", "en"):
     for name, state in STATES.items():
@@ -110,6 +126,7 @@ for language in ("id", "en"):
         app.navigator.show(None, state)
         frames(3)
         report["overflow"][f"{name}.{language}"] = overflowing(app.root)
+        report["small"][f"{name}.{language}"] = too_small(app.root, app.u)
         screenshot(OUT / f"{name}.{language}.png")
 
 # Lock-down: the keys a resident could use to leave, and the window's close button.

@@ -40,6 +40,15 @@ def test_no_text_overflows_its_widget(rendered, screen: str, language: str):
 
 
 @pytest.mark.ui
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_touch_targets_of_48_px_and_text_of_24_px(rendered, screen: str, language: str):
+    """Measured at 1080 lines (the window is 1280x800, so sizes are scaled back by 1080/800)."""
+    _out, report = rendered
+    assert report["small"][f"{screen}.{language}"] == []
+
+
+@pytest.mark.ui
 @pytest.mark.parametrize("key", ["escape", "f1", "alt_f4"])
 def test_escape_f1_and_alt_f4_leave_the_app_running_and_settings_shut(rendered, key: str):
     _out, report = rendered
