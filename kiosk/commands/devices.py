@@ -46,12 +46,12 @@ def _match(item: dict[str, Any], kind: str, configured: list[tuple[str, Any]]) -
 
 def run(args: argparse.Namespace) -> int:
     from devices.discovery import cups_queues, serial_ports, usb_printers
-    from kiosk.commands.diagnose import default_config_path
+    from kiosk.commands import config_path
     from kiosk.config import ConfigError, load_config
 
     configured: list[tuple[str, Any]] = []
     server = port = None
-    path = args.config or default_config_path()
+    path = config_path(args)
     if args.config or Path(path).exists():
         try:
             config = load_config(path)

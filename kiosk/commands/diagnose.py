@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
+
+from kiosk.commands import CONFIG_HELP, load_config_or_report
 
 ORDER = 30
-DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
-
-
-def default_config_path() -> str:
-    """$ADM_KIOSK_CONFIG, else /etc/adm-kiosk/config.yaml."""
-    return os.environ.get("ADM_KIOSK_CONFIG") or DEFAULT_CONFIG
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,24 +22,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Asks every configured device for its state, reasons, consumables and counters. Exit 0 "
         "when all are READY or WARNING, 1 otherwise, 2 when the config cannot be read.",
     )
-    parser.add_argument("--config", default=None, help=f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})")
+    parser.add_argument("--config", default=None, help=CONFIG_HELP)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--no-central", action="store_true", help="do not contact the central service")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config, missing_files
+    from kiosk.config import missing_files
     from kiosk.diagnostics import Diagnostics
     from kiosk.hardware import build_devices
     from printjobs.store import PrintStore, store_dir
 
-    path = args.config or default_config_path()
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+    config = load_config_or_report(args)
+    if config is None:
         return 2
     devices = build_devices(config)
     devices.open_all()

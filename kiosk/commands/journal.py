@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
+from kiosk.commands import CONFIG_HELP
+from kiosk.commands import load_config_or_report as load
+
 ORDER = 40
-DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -52,26 +53,8 @@ def add_config_argument(parser: argparse.ArgumentParser, suppress: bool = False)
     parser.add_argument(
         "--config",
         default=argparse.SUPPRESS if suppress else None,
-        help=f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})",
+        help=CONFIG_HELP,
     )
-
-
-def config_path(args: argparse.Namespace) -> str:
-    """--config, else $ADM_KIOSK_CONFIG, else /etc/adm-kiosk/config.yaml."""
-    return getattr(args, "config", None) or os.environ.get("ADM_KIOSK_CONFIG") or DEFAULT_CONFIG
-
-
-def load(args: argparse.Namespace) -> Any:
-    """The validated config, or None after printing every problem (the caller exits 2)."""
-    from kiosk.config import ConfigError, load_config
-
-    path = config_path(args)
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return None
 
 
 def thresholds(config: Any) -> dict[str, int]:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from kiosk.commands import CONFIG_HELP, load_config_or_report
+
 ORDER = 1
-DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run the kiosk (production entry point)")
-    run.add_argument("--config", default=os.environ.get("ADM_KIOSK_CONFIG", DEFAULT_CONFIG),
-                     help=f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})")
+    run.add_argument("--config", default=None, help=CONFIG_HELP)
     run.set_defaults(handler=run_kiosk)
 
     demo = sub.add_parser(
@@ -30,14 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config, missing_files
+    from kiosk.config import missing_files
     from kiosk.logs import setup_logging
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+    config = load_config_or_report(args)
+    if config is None:
         return 2
     missing = missing_files(config)
     if missing:
