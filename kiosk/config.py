@@ -499,11 +499,14 @@ def _message(error: dict, parent: type[BaseModel] | None) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{_short(error.get('input'))} is not one of: {_tags(expected)}"
     message = error["msg"]
+    secret = bool(loc) and str(loc[-1]) in SECRET_KEYS  # a PIN put where its hash belongs stays unseen
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     elif message.startswith("Input "):
         message = message[len("Input ") :]
-    return f"{message} (got {_short(error.get('input'))})" if "input" in error and kind != "model_type" else message
+    if "input" in error and kind != "model_type" and not secret:
+        return f"{message} (got {_short(error.get('input'))})"
+    return message
 
 
 def _tags(expected: str) -> str:

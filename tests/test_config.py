@@ -158,3 +158,11 @@ def test_config_is_immutable():
     with pytest.raises(ValidationError):
         config.kiosk.id = "other"  # type: ignore[misc]
     assert isinstance(config, Config)
+
+
+def test_a_pin_put_where_its_hash_belongs_is_never_echoed(shipped: dict):
+    data = copy.deepcopy(shipped)
+    data["technician"]["technicians"][0]["pin_hash"] = "246810"
+    problems = problems_of(data)
+    assert any(p.startswith("technician.technicians.0.pin_hash:") for p in problems)
+    assert not any("246810" in p for p in problems)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kiosk.commands import CONFIG_HELP, load_config_or_report
+from kiosk.commands import CONFIG_HELP, config_path
 
 ORDER = 1
 
@@ -29,17 +29,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from kiosk.config import missing_files
+    from kiosk.config import ConfigError, load_config, missing_files
     from kiosk.logs import setup_logging
 
-    config = load_config_or_report(args)
-    if config is None:
-        return 2
-    missing = missing_files(config)
-    if missing:
-        for problem in missing:
+    try:
+        config = load_config(config_path(args))
+        problems = [str(p) for p in missing_files(config)]
+    except ConfigError as exc:
+        problems = [str(p) for p in exc.problems]
+    if problems:
+        # On the screen, not only in a log: a technician at the cabinet sees what to fix (no secrets in
+        # these lines: key paths, file names, what is wrong).
+        for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
-        return 2
+        from kiosk.ui.config_error import show_config_error
+
+        return show_config_error(problems)
     setup_logging(config.logging.level, config.logging.format)
     from kiosk.ui.launch import launch
 

@@ -1,0 +1,64 @@
+"""What the kiosk shows when its config cannot be used: the problems, on the screen, for the technician.
+
+A kiosk that exited on a bad config would restart in a loop behind a black screen; this one stays up,
+tells systemd it is ready (with the reason in its status) and keeps the watchdog fed, until the config
+is fixed and the service restarted. Config problems name keys and files, never secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+from kiosk.ui import prepare_kivy
+
+MAX_LINES = 12
+
+
+def show_config_error(problems: list[str]) -> int:
+    """Run a full-screen page listing ``problems`` until SIGTERM; returns the exit code (2)."""
+    home = Path(os.environ.get("STATE_DIRECTORY") or tempfile.gettempdir()) / "kivy-config-error"
+    prepare_kivy(width=1920, height=1080, fullscreen=True, home=home)
+
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.factory import Factory
+    from kivy.lang import Builder
+    from kivy.properties import NumericProperty, StringProperty
+
+    from kiosk import sdnotify
+    from kiosk.i18n import Translator
+
+    tr = Translator("id")
+    shown = problems[:MAX_LINES] + ([f"... (+{len(problems) - MAX_LINES})"] if len(problems) > MAX_LINES else [])
+    ui = Path(__file__).resolve().parent
+    Builder.load_file(str(ui / "widgets" / "common.kv"))
+    Builder.load_file(str(ui / "config_error.kv"))
+
+    class ConfigErrorApp(App):
+        title = "Anjungan Dukcapil Mandiri"
+        u = NumericProperty(1.0)
+        heading = StringProperty(tr("config.title"))
+        body = StringProperty(tr("config.body"))
+        details = StringProperty("\n".join(shown))
+
+        def build(self):
+            self.u = Window.height / 1080.0
+            Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=lambda *_a: True)
+            ping = sdnotify.watchdog_pinger()
+            if ping:
+                Clock.schedule_interval(lambda _dt: ping(), 0.5)
+            Clock.schedule_once(lambda _dt: sdnotify.ready(f"config error: {len(problems)} problem(s)"), 0)
+            return Factory.ConfigErrorPage()
+
+        def open_settings(self, *args) -> bool:
+            return False
+
+    app = ConfigErrorApp()
+    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
+    app.run()
+    sdnotify.stopping("stopping")
+    return 2
