@@ -259,21 +259,14 @@ class _SimulatedPrinter:
                               needs_confirmation=level is SelfTestLevel.INTERACTIVE)
 
 
-class SimulatedDocumentPrinter(_SimulatedPrinter):
-    """An A4 printer that "prints" by keeping the PDF bytes as ``<job_id>-<n>.pdf``."""
+class _PaperFed(_SimulatedPrinter):
+    """A printer fed from paper (sheets in a tray, or a receipt roll): ``paper`` left, warns at ``paper_low``."""
 
-    kind = "document_printer"
-    unit = "pages"
-
-    def __init__(self, name: str, output_dir: Path, seconds_per_page: float = 0.0, paper: int = 500,
-                 paper_low: int = 50, fault: str | None = None, jam_after: int | None = None,
-                 fail_after: int | None = None) -> None:
-        super().__init__(name, output_dir, seconds_per_page, fault, jam_after, fail_after)
-        self.paper = paper
-        self.paper_low = paper_low
+    paper: int
+    paper_low: int
 
     def reload(self, paper: int) -> None:
-        """Fill the tray: ``paper`` sheets; clears a media-empty fault."""
+        """New paper: ``paper`` sheets or receipts; clears a media-empty or media-low fault."""
         with self._lock:
             self.paper = paper
             if self._fault in (MEDIA_EMPTY, MEDIA_LOW):
@@ -289,8 +282,23 @@ class SimulatedDocumentPrinter(_SimulatedPrinter):
             return [(DeviceState.WARNING, MEDIA_LOW)]
         return []
 
-    def _use_sheet(self) -> None:
+    def _use_paper(self) -> None:
         self.paper -= 1
+
+
+class SimulatedDocumentPrinter(_PaperFed):
+    """An A4 printer that "prints" by keeping the PDF bytes as ``<job_id>-<n>.pdf``."""
+
+    kind = "document_printer"
+    unit = "pages"
+
+    def __init__(self, name: str, output_dir: Path, seconds_per_page: float = 0.0, paper: int = 500,
+                 paper_low: int = 50, fault: str | None = None, jam_after: int | None = None,
+                 fail_after: int | None = None) -> None:
+        super().__init__(name, output_dir, seconds_per_page, fault, jam_after, fail_after)
+        self.paper = paper
+        self.paper_low = paper_low
+
 
     def submit(self, job: DocumentJob, progress: Progress | None = None, timeout: float | None = None) -> JobResult:
         """Print ``job``: one sheet per page and copy; the PDF lands in ``output_dir`` when the last sheet is out."""
@@ -302,7 +310,7 @@ class SimulatedDocumentPrinter(_SimulatedPrinter):
                                                                                                 job.job_id))
             return (str(path),)
 
-        return self._run(job.job_id, pages, progress, timeout, self._use_sheet, finish)
+        return self._run(job.job_id, pages, progress, timeout, self._use_paper, finish)
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
         """internal: status; external/interactive: a one-page test PDF."""
@@ -370,7 +378,7 @@ class SimulatedCardPrinter(_SimulatedPrinter):
                                                                   _TEST_CARD, "self-test")))
 
 
-class SimulatedReceiptPrinter(_SimulatedPrinter):
+class SimulatedReceiptPrinter(_PaperFed):
     """A receipt printer that keeps each slip as ``receipt-<n>.bin`` (ESC/POS) and ``receipt-<n>.txt``."""
 
     kind = "receipt_printer"
@@ -381,25 +389,6 @@ class SimulatedReceiptPrinter(_SimulatedPrinter):
         super().__init__(name, output_dir, seconds_per_receipt, fault, None, None)
         self.paper, self.paper_low, self.profile = paper, paper_low, profile
 
-    def reload(self, paper: int) -> None:
-        """A new roll: ``paper`` receipts."""
-        with self._lock:
-            self.paper = paper
-            if self._fault in (MEDIA_EMPTY, MEDIA_LOW):
-                self._fault = None
-
-    def _consumables(self) -> dict[str, int]:
-        return {"paper": self.paper}
-
-    def _consumable_reasons(self) -> list[tuple[DeviceState, str]]:
-        if self.paper <= 0:
-            return [(DeviceState.NEEDS_ATTENTION, MEDIA_EMPTY)]
-        if self.paper <= self.paper_low:
-            return [(DeviceState.WARNING, MEDIA_LOW)]
-        return []
-
-    def _use_paper(self) -> None:
-        self.paper -= 1
 
     def _print(self, layout: Receipt | QueueTicket) -> tuple[str, ...]:
         data = receipt_bytes(layout, self.profile)
