@@ -94,6 +94,19 @@ def certificate_expiry(path: Path) -> datetime | None:
     return cert.not_valid_after_utc
 
 
+def heartbeat_body(reports: list[DeviceReport], store: PrintStore | None) -> c.Heartbeat:
+    """Device states, counted consumables and job counts for the central service (no personal data)."""
+    levels: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    if store is not None:
+        levels = {f"{s.printer}.{s.kind}": s.level for s in store.consumables.status() if s.level is not None}
+        counters = dict(store.journal.counts())
+    return c.Heartbeat(
+        devices={r.name: c.DeviceReport(state=r.state, reasons=r.reasons) for r in reports},
+        consumables=levels, counters=counters, software_version=__version__,
+    )
+
+
 class Diagnostics:
     """The technician's view of the kiosk and the actions they take; every action is audited."""
 
@@ -130,31 +143,20 @@ class Diagnostics:
             self.faults.append({"at": time.time(), "device": device, "reason": reason})
 
     def central_health(self, devices: list[DeviceReport] | None = None) -> CentralHealth:
+        """A heartbeat to the central service, timed; the certificate's expiry and the outbox backlog."""
         expires = certificate_expiry(self.config.central.client_cert)
+        expires_on = expires.date().isoformat() if expires else None
         days = (expires - datetime.now(UTC)).days if expires else None
         backlog = self.store.outbox.pending_count() if self.store is not None else 0
         if self.central is None:
-            return CentralHealth(False, None, "no client", expires.date().isoformat() if expires else None, days,
-                                 backlog)
-        beat = c.Heartbeat(
-            devices={d.name: c.DeviceReport(state=d.state, reasons=d.reasons) for d in devices or []},
-            consumables={f"{s['printer']}.{s['kind']}": s["level"] for s in self._levels()},
-            software_version=__version__,
-        )
+            return CentralHealth(False, None, "no client", expires_on, days, backlog)
         started = time.monotonic()
         try:
-            self.central.heartbeat(beat)
+            self.central.heartbeat(heartbeat_body(devices or [], self.store))
         except cc.CentralError as exc:
-            return CentralHealth(False, None, type(exc).__name__, expires.date().isoformat() if expires else None,
-                                 days, backlog)
+            return CentralHealth(False, None, type(exc).__name__, expires_on, days, backlog)
         latency = (time.monotonic() - started) * 1000
-        return CentralHealth(True, round(latency, 1), None, expires.date().isoformat() if expires else None, days,
-                             backlog)
-
-    def _levels(self) -> list[dict]:
-        if self.store is None:
-            return []
-        return [s.to_json() for s in self.store.consumables.status() if s.level is not None]
+        return CentralHealth(True, round(latency, 1), None, expires_on, days, backlog)
 
     # ----- actions
     def _device(self, name: str) -> Any:

@@ -13,9 +13,8 @@ from collections.abc import Callable
 import kiosk.central as cc
 from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
-from kiosk import __version__
 from kiosk.config import Config
-from kiosk.diagnostics import Diagnostics
+from kiosk.diagnostics import Diagnostics, heartbeat_body
 from kiosk.effects import PRINTER_NAMES, EffectRunner
 from kiosk.flow import (
     BookingScanned,
@@ -193,18 +192,11 @@ class KioskRuntime:
     def heartbeat_status(self) -> c.Heartbeat:
         """Device states, consumables and counters for the central service (no personal data)."""
         reports = [device_report(d) for d in self.devices.all()]
-        levels, counters = {}, {}
-        if self.store is not None:
-            levels = {f"{s.printer}.{s.kind}": s.level for s in self.store.consumables.status() if s.level is not None}
-            counters = dict(self.store.journal.counts())
         metrics = get_metrics()
         for report in reports:
             metrics.set_device_state(report.name, report.state)
         metrics.set_outbox(self.store.outbox.pending_count() if self.store is not None else 0)
-        return c.Heartbeat(
-            devices={r.name: c.DeviceReport(state=r.state, reasons=r.reasons) for r in reports},
-            consumables=levels, counters=counters, software_version=__version__,
-        )
+        return heartbeat_body(reports, self.store)
 
     def send_heartbeat(self) -> None:
         self.central.heartbeat(self.heartbeat_status())

@@ -13,9 +13,16 @@ from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.widgets.common import DocumentRow
 
 
+def type_title(document_type: str, tr: Translator, fallback: str | None = None) -> str:
+    """'KTP_EL' -> 'KTP-el'; an unknown type -> ``fallback``, or 'Dokumen'."""
+    key = f"doctype.{document_type}"
+    if tr.has(key):
+        return tr(key)
+    return fallback if fallback is not None else tr("doctype.OTHER")
+
+
 def doc_title(doc: DocumentItem, tr: Translator) -> str:
-    key = f"doctype.{doc.type}"
-    return tr(key) if tr.has(key) else tr("doctype.OTHER")
+    return type_title(doc.type, tr)
 
 
 def long_date(iso: str, language: str) -> str:

@@ -28,7 +28,7 @@ from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
 from kiosk.technician import TechnicianGate
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
-from kiosk.ui.documents import reason_text
+from kiosk.ui.documents import reason_text, type_title
 from printjobs.errors import PrintJobError
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,6 @@ def _buttons(box: BoxLayout, items: list[tuple[str, Callable[[], None]]], primar
         button = kind(text=text, size_hint_y=1, font_size=24 * u)
         button.bind(on_release=lambda _b, act=action: act())
         box.add_widget(button)
-
-
-def doc_title_key(document_type: str, tr: Translator) -> str:
-    key = f"doctype.{document_type.upper()}"
-    return tr(key) if tr.has(key) else document_type
 
 
 class Hideable(BoxLayout):
@@ -231,7 +226,7 @@ class TechnicianScreen(KioskScreen):
         jobs.clear_widgets()
         for job in report.uncertain_jobs:
             jobs.add_widget(TechJobRow(
-                text=tr("tech.uncertain_row", type=doc_title_key(job["document_type"], tr),
+                text=tr("tech.uncertain_row", type=type_title(job["document_type"].upper(), tr, job["document_type"]),
                         printer=device_title(job["printer"], "", tr)),
                 printed_text=tr("tech.printed"), not_printed_text=tr("tech.not_printed"),
                 answer_action=lambda printed, j=job["job_id"]: self.resolve(j, printed)))
