@@ -45,4 +45,7 @@ def run(sessions: int = 2) -> list[Figure]:
         "frames": len(every),
         "main_thread_during_stalls": answer.get("stall_stacks", []),
     }
-    return [Figure("longest main-thread stall (slow network, busy printer)", max(every), "ms", 50.0, detail)]
+    mb = 1024 * 1024
+    return [Figure("longest main-thread stall (slow network, busy printer)", max(every), "ms", 50.0, detail),
+            Figure("RSS of the kiosk with its UI after these sessions", answer["rss_end"] / mb, "MB", 250.0,
+                   {"after_start_mb": round(answer["rss_start"] / mb, 1)})]

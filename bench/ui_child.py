@@ -2,13 +2,14 @@
 start is timed, to find the longest main-thread stall (the gap between two frames).
 
 Reads a JSON request on stdin (``root``, ``config``, ``residents``) and prints one JSON line: per session the
-longest gaps with the screen shown at the time, and every gap's length.
+longest gaps with the screen shown at the time, and every gap's length; the RSS after start and at the end.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import os
 import sys
 import threading
 import time
@@ -18,6 +19,11 @@ from pathlib import Path
 
 from kiosk.config import parse_config
 from kiosk.ui import prepare_kivy
+
+def rss_bytes(_pid: int) -> int:
+    """This process's resident set size (read here: the tests' helper module would import the server)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
 
 #: Frames run first, so the measurement starts on a drawn attract screen.
 WARMUP_FRAMES = 30
@@ -119,6 +125,7 @@ def main() -> None:
     try:
         for _ in range(WARMUP_FRAMES):
             frame()
+        rss_start = rss_bytes(os.getpid())
         for nik, pin in request["residents"]:
             gaps.clear()
             started = time.monotonic()
@@ -135,14 +142,15 @@ def main() -> None:
             until(lambda end=end: time.monotonic() > end, 10, "the logout")
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
-                             "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
+                             "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]], "rss_end": rss_bytes(os.getpid()),
                              "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
     finally:
         watcher.stop()
         app.stop()
         EventLoop.idle()
         runtime.stop()
-    print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report()}))
+    print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report(), "rss_start": rss_start,
+                      "rss_end": rss_bytes(os.getpid())}))
 
 
 if __name__ == "__main__":

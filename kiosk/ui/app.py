@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
+from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
@@ -25,6 +26,7 @@ from kiosk.ui.base import KioskScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.documents import DocumentsScreen
 from kiosk.ui.done import DoneScreen
+from kiosk.ui.labels import fresh_label_textures
 from kiosk.ui.navigator import Navigator
 from kiosk.ui.nik_entry import NikEntryScreen
 from kiosk.ui.out_of_service import OutOfServiceScreen
@@ -34,7 +36,7 @@ from kiosk.ui.printing import PrintingScreen
 from kiosk.ui.queue import QueueScreen
 from kiosk.ui.technician import TechnicianScreen, TechnicianServices
 from kiosk.ui.verify import VerifyScreen
-from kiosk.ui.widgets.common import IdleOverlay
+from kiosk.ui.widgets.common import IdleOverlay, StartCover
 
 UI_DIR = Path(__file__).resolve().parent
 SCREENS: dict[Screen, type[KioskScreen]] = {
@@ -54,10 +56,13 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
 #: Keys a resident's keyboard could use to leave or reconfigure the app: Escape, F1, F4 (Alt+F4).
 BLOCKED_KEYS = {27, 282, 285}
 TICK_S = 0.25
+#: Frames each screen is drawn at start: one to lay it out, one for the labels that the layout resized.
+WARM_UP_FRAMES = 2
 
 
 def load_kv() -> None:
     """Load the shared widget rules, then one .kv per screen."""
+    fresh_label_textures()
     Builder.load_file(str(UI_DIR / "widgets" / "common.kv"))
     for kind in SCREENS.values():
         Builder.load_file(str(UI_DIR / f"{kind.__module__.rsplit('.', 1)[-1]}.kv"))
@@ -145,13 +150,28 @@ class KioskApp(App):
         self.navigator = Navigator(
             manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location
         )
+        self._cover = StartCover(title=self.navigator.context(self.controller.state).tr("app.title"))
+        root.add_widget(self._cover)
+        Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
+        return root
+
+    def on_start(self) -> None:
+        """Draw every screen once under the cover, then follow the flow. The first resident then waits
+        for no screen's first layout and text rendering (40-120 ms a screen on these machines)."""
+        assert self.navigator is not None
+        ctx = self.navigator.context(self.controller.state)
+        manager = self.navigator.manager
+        for screen in self.screens.values():
+            screen.translate(ctx)
+            manager.current = screen.name
+            for _ in range(WARM_UP_FRAMES):
+                EventLoop.idle()
+        self.root.remove_widget(self._cover)
         self.controller.subscribe(self.navigator.show)
         self.navigator.show(None, self.controller.state)
-        Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
         Clock.schedule_interval(self._tick, TICK_S)
         if self._on_first_frame:
             Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
-        return root
 
     def open_settings(self, *args) -> bool:  # F1 and the settings panel stay shut
         return False

@@ -230,6 +230,7 @@ class Script:
         self.shot("technician-reload")
         tap(find_button(reload_view, self.tr("tech.save")))
         wait_until(lambda: not screen.busy and document_printer.fault is None, 30, "the reload")
+        wait_until(lambda: reload_view.parent is None, 5, "the reload view to close")  # it fades out first
         frames(2)
         printed_before = len(list(document_printer.output_dir.glob("*.pdf")))
         tap(find_button(screen.ids.rows.children[-1], self.tr("tech.test_print")))

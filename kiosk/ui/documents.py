@@ -8,9 +8,9 @@ from babel.dates import format_date
 from kivy.properties import StringProperty
 
 from kiosk.flow import CancelPressed, DocStatus, DocumentItem, DocumentToggled, FlowState, PrintPressed
-from kiosk.i18n import Translator
+from kiosk.i18n import LANGUAGES, Translator
 from kiosk.ui.base import KioskScreen, ViewContext
-from kiosk.ui.widgets.common import DocumentRow
+from kiosk.ui.widgets.common import DocumentRow, RowPool
 
 
 def type_title(document_type: str, tr: Translator, fallback: str | None = None) -> str:
@@ -38,12 +38,28 @@ def reason_text(reason: str | None, tr: Translator) -> str:
     return tr(key) if tr.has(key) else tr("reason.unknown")
 
 
+#: Rows built with the screen: most residents have up to this many documents.
+READY_ROWS = 4
+
+
+def blank_document_row(row: DocumentRow) -> None:
+    row.document_id = row.title = row.detail = row.status_text = ""
+    row.selected = False
+
+
 class DocumentsScreen(KioskScreen):
     KEYS = ("documents.title",)
 
     hello = StringProperty("")
     print_text = StringProperty("")
     _shown: tuple = ()
+    pool: RowPool
+
+    def on_kv_post(self, base_widget) -> None:
+        self.pool = RowPool(self.ids.rows, lambda: DocumentRow(toggle_action=self.toggle), blank_document_row,
+                            ready=READY_ROWS)
+        for language in LANGUAGES:  # Babel reads its locale data on first use: 10 ms each, not at a resident's tap
+            long_date("2000-01-01", language)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         tr = ctx.tr
@@ -54,9 +70,7 @@ class DocumentsScreen(KioskScreen):
         if key == self._shown:
             return
         self._shown = key
-        rows = self.ids.rows
-        rows.clear_widgets()
-        for doc in state.documents:
+        for row, doc in zip(self.pool.show(len(state.documents)), state.documents, strict=True):
             printer = tr("printer.card" if doc.printer.value == "card" else "printer.document")
             if doc.status is DocStatus.READY:
                 status = tr("documents.ready")
@@ -64,18 +78,13 @@ class DocumentsScreen(KioskScreen):
                 status = tr("documents.printed")
             else:
                 status = tr("documents.unavailable", reason=reason_text(doc.reason, tr))
-            rows.add_widget(
-                DocumentRow(
-                    document_id=doc.id,
-                    title=doc_title(doc, tr),
-                    detail=f"{tr('documents.issued', date=long_date(doc.issued, tr.language))}  ·  {printer}"
-                    if doc.issued else printer,
-                    status_text=status,
-                    selectable=doc.status is DocStatus.READY,
-                    selected=doc.id in state.selected,
-                    toggle_action=self.toggle,
-                )
-            )
+            row.document_id = doc.id
+            row.title = doc_title(doc, tr)
+            row.detail = (f"{tr('documents.issued', date=long_date(doc.issued, tr.language))}  ·  {printer}"
+                          if doc.issued else printer)
+            row.status_text = status
+            row.selectable = doc.status is DocStatus.READY
+            row.selected = doc.id in state.selected
 
     def toggle(self, document_id: str) -> None:
         self.emit(DocumentToggled, document_id=document_id)
@@ -87,6 +96,6 @@ class DocumentsScreen(KioskScreen):
         self.emit(CancelPressed)
 
     def wipe(self) -> None:
-        self.ids.rows.clear_widgets()
+        self.pool.clear()
         self._shown = ()
         self.hello = ""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from kiosk.flow import FlowState, Phase, PrinterKind
 from kiosk.i18n import Translator
 from kiosk.ui.base import KioskScreen, ViewContext
-from kiosk.ui.documents import doc_title
-from kiosk.ui.widgets.common import ProgressRow
+from kiosk.ui.documents import READY_ROWS, doc_title
+from kiosk.ui.widgets.common import ProgressRow, RowPool
 
 
 def phase_text(phase: Phase, error: str | None, tr: Translator) -> str:
@@ -16,19 +16,23 @@ def phase_text(phase: Phase, error: str | None, tr: Translator) -> str:
     return tr(f"phase.{phase.value}")
 
 
+def blank_progress_row(row: ProgressRow) -> None:
+    row.title = row.phase_text = ""
+    row.fraction = 0.0
+    row.failed = row.done = False
+
+
 class PrintingScreen(KioskScreen):
     KEYS = ("printing.title", "printing.wait", "confirm.take_a4", "confirm.take_card")
 
+    pool: RowPool
+
+    def on_kv_post(self, base_widget) -> None:
+        self.pool = RowPool(self.ids.rows, ProgressRow, blank_progress_row, ready=READY_ROWS)
+
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         docs = {d.id: d for d in state.documents}
-        rows = self.ids.rows
-        existing = list(reversed(rows.children))
-        if len(existing) != len(state.progress):
-            rows.clear_widgets()
-            existing = [ProgressRow() for _ in state.progress]
-            for row in existing:
-                rows.add_widget(row)
-        for row, progress in zip(existing, state.progress, strict=True):
+        for row, progress in zip(self.pool.show(len(state.progress)), state.progress, strict=True):
             doc = docs.get(progress.id)
             row.title = doc_title(doc, ctx.tr) if doc else ""
             row.phase_text = phase_text(progress.phase, progress.error, ctx.tr)
@@ -40,4 +44,5 @@ class PrintingScreen(KioskScreen):
         self.ids.where.text = "\n".join(ctx.tr(key) for kind, key in slots if kind in kinds)
 
     def wipe(self) -> None:
-        self.ids.rows.clear_widgets()
+        self.pool.clear()
+        self.ids.where.text = ""

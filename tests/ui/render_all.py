@@ -111,6 +111,9 @@ app._run_prepare()
 frames(5)
 
 report: dict = {"overflow": {}, "small": {}, "lockdown": {}, "status_before": EventLoop.status}
+report["start_cover_gone"] = not any(type(w).__name__ == "StartCover" for w in walk(app.root))
+report["warmed_screens"] = sorted(name.value for name, screen in app.screens.items()
+                                  if any(w.texture is not None for w in walk(screen) if hasattr(w, "texture_size")))
 
 # The checker itself must be able to fail: a long text in a small fixed box.
 from kivy.uix.label import Label  # noqa: E402
@@ -120,6 +123,17 @@ app.root.add_widget(probe)
 frames(2)
 report["checker_catches"] = bool(overflowing(probe)) and bool(too_small(probe, app.u))
 app.root.remove_widget(probe)
+
+# A label whose text changes to one of the same size draws into a new texture, never the one on screen.
+probe = Label(text="Mencetak", size_hint=(None, None), size=(600, 40), text_size=(600, 40))
+app.root.add_widget(probe)
+frames(2)
+before = probe.texture
+probe.text = "Selesai!"
+frames(2)
+report["new_texture_on_change"] = {"same_size": before.size == probe.texture.size,
+                                   "new_texture": probe.texture is not before}
+app.root.remove_widget(probe)
 for language in ("id", "en"):
     for name, state in STATES.items():
         state = replace(state, language=language)
@@ -128,6 +142,18 @@ for language in ("id", "en"):
         report["overflow"][f"{name}.{language}"] = overflowing(app.root)
         report["small"][f"{name}.{language}"] = too_small(app.root, app.u)
         screenshot(OUT / f"{name}.{language}.png")
+
+# A logout forgets every text of the session on every screen, shown or not (the rows are pooled).
+for name in ("documents", "printing", "done_with_slip"):
+    app.navigator.show(None, STATES[name])
+    frames(2)
+app.navigator.show(STATES["done_with_slip"], STATES["attract"])
+frames(3)
+secrets = [LONG_NAME, "Akta", "Kartu Keluarga", "3273", "0002"]
+widgets = [w for screen in app.screens.values()
+           for top in (screen, *(getattr(screen, "pool", None) and screen.pool.rows or ())) for w in walk(top)]
+report["left_after_logout"] = sorted({w.text for w in widgets
+                                      if hasattr(w, "texture_size") and any(x in w.text for x in secrets)})
 
 # Lock-down: the keys a resident could use to leave, and the window's close button.
 app.navigator.show(None, STATES["attract"])

@@ -60,3 +60,23 @@ def test_the_window_close_request_is_refused(rendered):
     _out, report = rendered
     assert report["lockdown"]["close"] == {"running": True, "vetoed": True}
     assert report["kivy_logs_disabled"]
+
+
+@pytest.mark.ui
+def test_every_screen_is_drawn_once_under_the_start_cover_before_the_first_resident(rendered):
+    _out, report = rendered
+    assert report["start_cover_gone"]
+    assert len(report["warmed_screens"]) >= 12, report["warmed_screens"]
+
+
+@pytest.mark.ui
+def test_a_label_whose_text_changes_gets_a_new_texture(rendered):
+    """Writing into a texture a frame still uses made the main thread wait for that frame (bench/stall.py)."""
+    _out, report = rendered
+    assert report["new_texture_on_change"] == {"same_size": True, "new_texture": True}
+
+
+@pytest.mark.ui
+def test_logout_leaves_no_name_document_or_nik_digits_on_any_screen(rendered):
+    _out, report = rendered
+    assert report["left_after_logout"] == []
