@@ -48,4 +48,7 @@ def run(sessions: int = 2) -> list[Figure]:
     mb = 1024 * 1024
     return [Figure("longest main-thread stall (slow network, busy printer)", max(every), "ms", 50.0, detail),
             Figure("RSS of the kiosk with its UI after these sessions", answer["rss_end"] / mb, "MB", 250.0,
-                   {"after_start_mb": round(answer["rss_start"] / mb, 1)})]
+                   {"after_start_mb": round(answer["rss_start"] / mb, 1),
+                    "per_session_mb": [round(s["rss_end"] / mb, 1) for s in runs],
+                    "renderer_libraries_mb": round(answer["renderer_libraries_rss"] / mb, 1),
+                    "renderer": "Mesa llvmpipe (software); a kiosk's GPU driver differs"})]

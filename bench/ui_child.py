@@ -20,9 +20,21 @@ from pathlib import Path
 from kiosk.config import parse_config
 from kiosk.ui import prepare_kivy
 
-def rss_bytes(_pid: int) -> int:
+
+def rss_bytes(_pid: int = 0) -> int:
     """This process's resident set size (read here: the tests' helper module would import the server)."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def library_rss_bytes(*names: str) -> int:
+    """Resident bytes of the mapped files whose path contains one of ``names`` (the renderer's libraries)."""
+    total, counting = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isalnum() and "-" in line.split(" ", 1)[0]:
+            counting = any(name in line for name in names)
+        elif counting and line.startswith("Rss:"):
+            total += int(line.split()[1]) * 1024
+    return total
 
 
 #: Frames run first, so the measurement starts on a drawn attract screen.
@@ -142,15 +154,16 @@ def main() -> None:
             until(lambda end=end: time.monotonic() > end, 10, "the logout")
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
-                             "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]], "rss_end": rss_bytes(os.getpid()),
-                             "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
+                             "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
+                             "rss_end": rss_bytes(os.getpid()), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
     finally:
         watcher.stop()
         app.stop()
         EventLoop.idle()
         runtime.stop()
     print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report(), "rss_start": rss_start,
-                      "rss_end": rss_bytes(os.getpid())}))
+                      "rss_end": rss_bytes(os.getpid()),
+                      "renderer_libraries_rss": library_rss_bytes("libLLVM", "_dri.so", "libgallium")}))
 
 
 if __name__ == "__main__":

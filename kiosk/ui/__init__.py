@@ -6,8 +6,33 @@ configuration once, when the window is created.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
+
+#: glibc's mallopt parameter numbers (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: Blocks this large or larger are mapped on their own and given back to the system when freed.
+MMAP_THRESHOLD = 64 * 1024
+
+
+def return_freed_memory() -> bool:
+    """Hand memory back to the system once freed, instead of keeping it for later.
+
+    The software renderer and the label textures allocate and free many blocks of 64 KB to a few MB; with
+    glibc's default, which raises its mmap threshold after each such free, they stayed in the heap and the
+    UI process grew by 14 MB more over a few sessions (bench/stall.py). False where the C library is not glibc.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = libc.mallopt if libc is not None else None
+    except (OSError, AttributeError):
+        return False
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD))
 
 
 def prepare_kivy(*, width: int, height: int, fullscreen: bool, home: Path) -> None:
@@ -17,6 +42,7 @@ def prepare_kivy(*, width: int, height: int, fullscreen: bool, home: Path) -> No
     parsing, no Escape-to-exit, no multitouch emulation, no settings panel, a private KIVY_HOME.
     """
     home.mkdir(parents=True, exist_ok=True)
+    return_freed_memory()
     os.environ.update(
         KIVY_NO_ARGS="1",
         KIVY_NO_CONSOLELOG="1",

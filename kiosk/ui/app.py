@@ -36,6 +36,7 @@ from kiosk.ui.printing import PrintingScreen
 from kiosk.ui.queue import QueueScreen
 from kiosk.ui.technician import TechnicianScreen, TechnicianServices
 from kiosk.ui.verify import VerifyScreen
+from kiosk.ui.warmup import SAMPLE_NIK, sample_states
 from kiosk.ui.widgets.common import IdleOverlay, StartCover
 
 UI_DIR = Path(__file__).resolve().parent
@@ -156,22 +157,34 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        """Draw every screen once under the cover, then follow the flow. The first resident then waits
-        for no screen's first layout and text rendering (40-120 ms a screen on these machines)."""
+        """Draw every screen once under the cover, then a made-up session (:mod:`kiosk.ui.warmup`), then
+        follow the flow. The first resident then waits for no screen's first layout and drawing."""
         assert self.navigator is not None
         ctx = self.navigator.context(self.controller.state)
         manager = self.navigator.manager
         for screen in self.screens.values():
             screen.translate(ctx)
             manager.current = screen.name
-            for _ in range(WARM_UP_FRAMES):
-                EventLoop.idle()
+            self._frames(WARM_UP_FRAMES)
+        self.screens[Screen.NIK_ENTRY].digits = SAMPLE_NIK[:6]
+        self.screens[Screen.PIN_ENTRY].pin = SAMPLE_NIK[:3]
+        for state in sample_states(self.controller.state):
+            self.navigator.show(None, state)
+            self._frames(WARM_UP_FRAMES)
+        for screen in self.screens.values():
+            screen.wipe()
+        self.navigator.overlay.active = False
         self.root.remove_widget(self._cover)
         self.controller.subscribe(self.navigator.show)
         self.navigator.show(None, self.controller.state)
         Clock.schedule_interval(self._tick, TICK_S)
         if self._on_first_frame:
             Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
+
+    @staticmethod
+    def _frames(count: int) -> None:
+        for _ in range(count):
+            EventLoop.idle()
 
     def open_settings(self, *args) -> bool:  # F1 and the settings panel stay shut
         return False

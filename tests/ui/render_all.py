@@ -111,6 +111,19 @@ app._run_prepare()
 frames(5)
 
 report: dict = {"overflow": {}, "small": {}, "lockdown": {}, "status_before": EventLoop.status}
+
+
+def texts_with(parts: list[str]) -> list[str]:
+    """Texts of any label on any screen (shown or not, pooled rows included) containing one of ``parts``."""
+    widgets = [w for screen in app.screens.values()
+               for top in (screen, *(getattr(screen, "pool", None) and screen.pool.rows or ())) for w in walk(top)]
+    return sorted({w.text for w in widgets if hasattr(w, "texture_size") and any(x in w.text for x in parts)})
+
+
+# The made-up session drawn at start (kiosk.ui.warmup) leaves nothing behind.
+report["left_after_start"] = texts_with(["W*** U*", "Kartu Keluarga", "Akta Kelahiran", "3171"]) + [
+    f"typed {name}" for name, value in (("nik", app.screens[Screen.NIK_ENTRY].digits),
+                                        ("pin", app.screens[Screen.PIN_ENTRY].pin)) if value]
 report["start_cover_gone"] = not any(type(w).__name__ == "StartCover" for w in walk(app.root))
 report["warmed_screens"] = sorted(name.value for name, screen in app.screens.items()
                                   if any(w.texture is not None for w in walk(screen) if hasattr(w, "texture_size")))
@@ -150,10 +163,7 @@ for name in ("documents", "printing", "done_with_slip"):
 app.navigator.show(STATES["done_with_slip"], STATES["attract"])
 frames(3)
 secrets = [LONG_NAME, "Akta", "Kartu Keluarga", "3273", "0002"]
-widgets = [w for screen in app.screens.values()
-           for top in (screen, *(getattr(screen, "pool", None) and screen.pool.rows or ())) for w in walk(top)]
-report["left_after_logout"] = sorted({w.text for w in widgets
-                                      if hasattr(w, "texture_size") and any(x in w.text for x in secrets)})
+report["left_after_logout"] = texts_with(secrets)
 
 # Lock-down: the keys a resident could use to leave, and the window's close button.
 app.navigator.show(None, STATES["attract"])

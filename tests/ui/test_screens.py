@@ -67,6 +67,7 @@ def test_every_screen_is_drawn_once_under_the_start_cover_before_the_first_resid
     _out, report = rendered
     assert report["start_cover_gone"]
     assert len(report["warmed_screens"]) >= 12, report["warmed_screens"]
+    assert report["left_after_start"] == []
 
 
 @pytest.mark.ui
