@@ -35,6 +35,9 @@ from central.store import Store, StoreError
 log = logging.getLogger("central.server")
 
 CA_FILE, SERVER_CERT, SERVER_KEY = "ca.pem", "server.pem", "server.key"
+#: Seconds an idle kept-alive connection stays open (uvicorn's default, set here because clients depend on
+#: it: the kiosk drops its idle connections sooner, by more than a slow link's round trip).
+KEEP_ALIVE_S = 5
 _CHUNK = 64 * 1024
 _ID = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
@@ -215,6 +218,7 @@ def openapi_document() -> dict:
 def _config(data_dir: Path, app: FastAPI, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE_S,
         ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
         ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )

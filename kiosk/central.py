@@ -39,12 +39,14 @@ M = TypeVar("M", bound=BaseModel)
 #: Largest document accepted; a bigger one is a protocol error, not a reason to fill the memory.
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _RETRY_STATUS = frozenset({502, 503, 504})
+#: Seconds an idle connection is kept for reuse. The server drops its end after its own keep-alive (the
+#: reference server: ``central.server.KEEP_ALIVE_S``, 5 s) counted from when it sent the answer; this plus a
+#: round trip must stay under that, or a request leaves on a connection the server has already closed.
+#: A 2 s round trip (the slow-network bench) leaves 1 s to spare.
+KEEPALIVE_EXPIRY_S = 2.0
 
 
 # --------------------------------------------------------------------------- errors
-#: Seconds an idle connection is kept for reuse (under the server's own keep-alive).
-KEEPALIVE_EXPIRY_S = 2.0
-
 class CentralError(Exception):
     """Anything that went wrong talking to the central service."""
 

@@ -1,47 +1,124 @@
-"""Fixed: a bug the slow-network bench found: a kept-alive connection the server has just closed is reused.
+"""A kept-alive connection the server has just closed must not cost a resident a document on a slow link.
 
-uvicorn closes a connection idle for 5 s; the kiosk's httpx pool keeps one for 5 s after the last answer
-arrived. With latency the server's close reaches the kiosk later than the kiosk's next request leaves, so
-the request goes out on a dead connection and httpx raises RemoteProtocolError ("server disconnected
-without sending a response"). The client maps that to ProtocolError and does not retry it, not even for a
-GET or a document fetch: on a slow village network a document then fails to print for no reason
-(``bench/stall.py`` saw ``failed:central.protocol``).
+The slow-network bench (``bench/stall.py``, 1 s each way) once ended a document with ``failed:central.protocol``:
+uvicorn closes a connection idle for ``KEEP_ALIVE_S`` (5 s) after sending its answer, the kiosk's pool then
+kept a connection for 5 s after the answer *arrived*, so with latency the kiosk's next request (there: the
+next document's ``GET .../content``) left on a connection whose close was still on its way. httpx raises
+``RemoteProtocolError`` ("server disconnected without sending a response"), which the client reported as a
+ProtocolError without a retry, even for a GET.
 
-Fix (kiosk/central.py): retry ``httpx.RemoteProtocolError`` like Unreachable for idempotent calls (nothing
-was answered, so nothing happened twice), and/or give the pool a ``keepalive_expiry`` well under the server's
-keep-alive (``httpx.Limits(keepalive_expiry=2.0)``).
+Two things keep it from happening, and each is pinned here on its own:
+
+* the pool drops an idle connection after ``KEEPALIVE_EXPIRY_S`` (2 s): expiry plus a round trip stays under
+  the server's keep-alive, so no request, not even a login (which is never repeated), meets a closed connection;
+* when a connection breaks anyway (a slower link, another server), an idempotent call (GET, or a POST with an
+  Idempotency-Key) goes again on a fresh connection; a call that is not idempotent is reported, never repeated.
+
+The timing: the server sends its answer at ``t - 1 s`` (``t``: it arrives here) and closes at ``t + 4 s``; its
+close arrives at ``t + 5 s``. A request that leaves at ``t + 4.5 s`` reaches the server after it closed, while
+the pool cannot have seen the close yet: 0.5 s of margin on each side.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
+from central.server import KEEP_ALIVE_S
 from central.testing import RunningCentral
 from kiosk import central as kc
 from kiosk.config import CentralSection
 from tests.robustness.netproxy import Fault, NetProxy
+from tests.robustness.support import new_resident
 
 ONE_WAY_S = 1.0
-SERVER_KEEPALIVE_S = 5.0  # uvicorn's default timeout_keep_alive
+#: When the next request leaves, after the previous answer arrived (see the module docstring).
+IDLE_S = KEEP_ALIVE_S - ONE_WAY_S + 0.5
+
+
+@pytest.fixture
+def proxy(central: RunningCentral) -> Iterator[NetProxy]:
+    """A 2 s round trip between the kiosk and the server, as in the bench."""
+    proxy = NetProxy(("127.0.0.1", central.handle.port), lambda: Fault(latency_s=ONE_WAY_S))
+    yield proxy
+    proxy.close()
+
+
+def client(central: RunningCentral, proxy: NetProxy) -> kc.CentralClient:
+    section = CentralSection(**central.client_config(url=proxy.url, retries=2, read_timeout_s=10,
+                                                     connect_timeout_s=10))
+    return kc.CentralClient(section, "ADM-DEMO-01", backoff_s=0.01, max_backoff_s=0.02)
+
+
+def idle_past_the_servers_keep_alive(answered: float) -> None:
+    time.sleep(max(0.0, answered + IDLE_S - time.monotonic()))
+
+
+@pytest.fixture
+def pool_outlives_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client whose pool keeps idle connections longer than the server does (a slower link, another
+    server): the request then does leave on a connection the server has closed."""
+    monkeypatch.setattr(kc, "KEEPALIVE_EXPIRY_S", 60.0)
+
+
+def test_the_pool_drops_an_idle_connection_a_round_trip_before_the_server_does():
+    assert kc.KEEPALIVE_EXPIRY_S + 2 * ONE_WAY_S < KEEP_ALIVE_S
 
 
 @pytest.mark.timeout(60)
-def test_a_get_after_the_server_closed_the_idle_connection_still_succeeds(central: RunningCentral, tmp_path: Path):
+def test_a_get_after_the_server_closed_the_idle_connection_still_succeeds(central: RunningCentral,
+                                                                          proxy: NetProxy):
     code = next(iter(central.summary["verify_codes"].values()))[0]
-    proxy = NetProxy(("127.0.0.1", central.handle.port), lambda: Fault(latency_s=ONE_WAY_S))
-    section = CentralSection(**central.client_config(url=proxy.url, retries=2, read_timeout_s=10,
-                                                     connect_timeout_s=10))
-    try:
-        with kc.CentralClient(section, "ADM-DEMO-01", backoff_s=0.01, max_backoff_s=0.02) as client:
-            client.verify_code(code)
-            answered = time.monotonic()
-            # The server closes at (its send + 5 s) = answered - 1 s + 5 s; its FIN reaches us 1 s later.
-            # Ask in between: the pool still trusts the connection.
-            time.sleep(SERVER_KEEPALIVE_S - ONE_WAY_S + 0.5)
-            assert time.monotonic() - answered < SERVER_KEEPALIVE_S  # within httpx's own keep-alive expiry
-            client.verify_code(code)
-    finally:
-        proxy.close()
+    with client(central, proxy) as kiosk:
+        kiosk.verify_code(code)
+        idle_past_the_servers_keep_alive(time.monotonic())
+        kiosk.verify_code(code)
+
+
+@pytest.mark.timeout(60)
+def test_a_login_after_an_idle_pause_does_not_leave_on_a_closed_connection(central: RunningCentral,
+                                                                           proxy: NetProxy):
+    """A login is never repeated, so only the pool's expiry keeps it off a connection the server closed."""
+    resident = new_resident(central)
+    code = next(iter(central.summary["verify_codes"].values()))[0]
+    with client(central, proxy) as kiosk:
+        kiosk.verify_code(code)
+        idle_past_the_servers_keep_alive(time.monotonic())
+        session = kiosk.login(resident.nik, resident.pin)
+    assert {d.id for d in session.documents} >= set(resident.document_ids)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.usefixtures("pool_outlives_the_server")
+def test_a_document_fetch_on_a_connection_the_server_closed_goes_again(central: RunningCentral, proxy: NetProxy,
+                                                                       caplog: pytest.LogCaptureFixture):
+    """The call that failed in the bench: the next document's fetch, after the first one printed."""
+    resident = new_resident(central)
+    first, second = resident.document_ids[:2]
+    with client(central, proxy) as kiosk:
+        session = kiosk.login(resident.nik, resident.pin)
+        kiosk.fetch_document(session, first, "job-keepalive-1")
+        idle_past_the_servers_keep_alive(time.monotonic())
+        with caplog.at_level(logging.INFO, logger="kiosk.central"):
+            document = kiosk.fetch_document(session, second, "job-keepalive-2")
+    assert document.document_id == second
+    # It did meet the closed connection (else this test proves nothing) and went again on a new one.
+    assert [r.getMessage() for r in caplog.records].count("central.retry") == 1
+    assert proxy.connections == 2
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("pool_outlives_the_server")
+def test_a_login_on_a_connection_the_server_closed_is_reported_not_repeated(central: RunningCentral,
+                                                                            proxy: NetProxy):
+    resident = new_resident(central)
+    code = next(iter(central.summary["verify_codes"].values()))[0]
+    with client(central, proxy) as kiosk:
+        kiosk.verify_code(code)
+        idle_past_the_servers_keep_alive(time.monotonic())
+        with pytest.raises(kc.ProtocolError):
+            kiosk.login(resident.nik, resident.pin)
+    assert proxy.connections == 1  # no second attempt on a fresh connection
