@@ -18,11 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import ROOT, Figure
+from bench.common import MB, ROOT, Figure
 from central.testing import start_central
 from tests.robustness.support import kiosk_config_data, rss_bytes
-
-MB = 1024 * 1024
 
 
 def _one_start(config_path: Path, notify: Path, timeout: float) -> tuple[float, int]:

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.common import Figure, percentile, run_child
+from bench.common import MB, Figure, percentile, run_child
 from central.testing import start_central
 from tests.robustness.netproxy import Fault, NetProxy
 from tests.robustness.support import kiosk_config_data, new_resident
@@ -45,10 +45,9 @@ def run(sessions: int = 2) -> list[Figure]:
         "frames": len(every),
         "main_thread_during_stalls": answer.get("stall_stacks", []),
     }
-    mb = 1024 * 1024
     return [Figure("longest main-thread stall (slow network, busy printer)", max(every), "ms", 50.0, detail),
-            Figure("RSS of the kiosk with its UI after these sessions", answer["rss_end"] / mb, "MB", 250.0,
-                   {"after_start_mb": round(answer["rss_start"] / mb, 1),
-                    "per_session_mb": [round(s["rss_end"] / mb, 1) for s in runs],
-                    "renderer_libraries_mb": round(answer["renderer_libraries_rss"] / mb, 1),
+            Figure("RSS of the kiosk with its UI after these sessions", answer["rss_end"] / MB, "MB", 250.0,
+                   {"after_start_mb": round(answer["rss_start"] / MB, 1),
+                    "per_session_mb": [round(s["rss_end"] / MB, 1) for s in runs],
+                    "renderer_libraries_mb": round(answer["renderer_libraries_rss"] / MB, 1),
                     "renderer": "Mesa llvmpipe (software); a kiosk's GPU driver differs"})]

@@ -21,7 +21,7 @@ from kiosk.config import parse_config
 from kiosk.ui import prepare_kivy
 
 
-def rss_bytes(_pid: int = 0) -> int:
+def rss_bytes() -> int:
     """This process's resident set size (read here: the tests' helper module would import the server)."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -137,7 +137,7 @@ def main() -> None:
     try:
         for _ in range(WARMUP_FRAMES):
             frame()
-        rss_start = rss_bytes(os.getpid())
+        rss_start = rss_bytes()
         for nik, pin in request["residents"]:
             gaps.clear()
             started = time.monotonic()
@@ -155,14 +155,14 @@ def main() -> None:
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
                              "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
-                             "rss_end": rss_bytes(os.getpid()), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
+                             "rss_end": rss_bytes(), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
     finally:
         watcher.stop()
         app.stop()
         EventLoop.idle()
         runtime.stop()
     print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report(), "rss_start": rss_start,
-                      "rss_end": rss_bytes(os.getpid()),
+                      "rss_end": rss_bytes(),
                       "renderer_libraries_rss": library_rss_bytes("libLLVM", "_dri.so", "libgallium")}))
 
 

@@ -173,7 +173,6 @@ class KioskApp(App):
             self._frames(WARM_UP_FRAMES)
         for screen in self.screens.values():
             screen.wipe()
-        self.navigator.overlay.active = False
         self.root.remove_widget(self._cover)
         self.controller.subscribe(self.navigator.show)
         self.navigator.show(None, self.controller.state)
