@@ -6,6 +6,7 @@ Usage: python render_all.py OUT_DIR
 
 from __future__ import annotations
 
+import ctypes
 import json
 import sys
 import time
@@ -113,6 +114,18 @@ frames(5)
 report: dict = {"overflow": {}, "small": {}, "lockdown": {}, "status_before": EventLoop.status}
 
 
+def heap_in_use() -> int:
+    """Bytes the C heap has handed out (glibc's mallinfo2): where the GL driver keeps its frames."""
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    mallinfo2.restype = MallInfo2
+    info = mallinfo2()
+    return info.uordblks + info.hblkhd
+
+
 def texts_with(parts: list[str]) -> list[str]:
     """Texts of any label on any screen (shown or not, pooled rows included) containing one of ``parts``."""
     widgets = [w for screen in app.screens.values()
@@ -147,6 +160,15 @@ frames(2)
 report["new_texture_on_change"] = {"same_size": before.size == probe.texture.size,
                                    "new_texture": probe.texture is not before}
 app.root.remove_widget(probe)
+
+# Frames already shown are let go: the software renderer's memory stays flat over redraws.
+heap_before, heap_peak = heap_in_use(), 0
+for _ in range(80):
+    app.root.canvas.ask_update()
+    frames(1)
+    heap_peak = max(heap_peak, heap_in_use())
+report["heap_peak_growth_over_80_redraws_mb"] = round((heap_peak - heap_before) / 2**20, 1)
+
 for language in ("id", "en"):
     for name, state in STATES.items():
         state = replace(state, language=language)
