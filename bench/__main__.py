@@ -13,12 +13,13 @@ from bench.common import RESULTS, Figure, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
-    from bench import coldstart, crash, journal, sessions, stall
+    from bench import coldstart, crash, journal, sessions, stall, ui_soak
 
     return {
         "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
         "sessions": lambda: sessions.run(sessions=20 if quick else 100, soak=50 if quick else 500),
         "stall": lambda: stall.run(sessions=1 if quick else 2),
+        "uisoak": lambda: ui_soak.run(sessions=20 if quick else 500),
         "journal": lambda: journal.run(jobs=100 if quick else 300),
         "crash": lambda: crash.run(runs=50 if quick else 1000),
     }
@@ -26,7 +27,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", default="", help="comma-separated: coldstart,sessions,stall,journal,crash")
+    parser.add_argument("--only", default="", help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash")
     parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)

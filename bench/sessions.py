@@ -11,11 +11,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.common import Figure, percentile, run_child
+from bench.common import MB, Figure, percentile, run_child
 from central.testing import start_central
 from tests.robustness.support import cached_rendering, kiosk_config_data, new_resident
-
-MB = 1024 * 1024
 
 
 def _residents(central, count: int) -> list[list[str]]:

@@ -1,8 +1,9 @@
 """The real Kivy app, headless, in its own process: sessions driven on the main thread while every frame's
 start is timed, to find the longest main-thread stall (the gap between two frames).
 
-Reads a JSON request on stdin (``root``, ``config``, ``residents``) and prints one JSON line: per session the
-longest gaps with the screen shown at the time, and every gap's length; the RSS after start and at the end.
+Reads a JSON request on stdin (``root``, ``config``, ``residents``, optionally ``settle_s``: how long to keep
+drawing after each logout, 3 s) and prints one JSON line: per session the longest gaps with the screen shown
+at the time, every gap's length and the RSS at its end; the RSS after start and at the end.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def main() -> None:
         frame()
 
     sessions = []
+    settle_s = float(request.get("settle_s", 3.0))
     try:
         for _ in range(WARMUP_FRAMES):
             frame()
@@ -150,7 +152,7 @@ def main() -> None:
             until(lambda: controller.state.screen is Screen.DONE, 300, "the done screen")
             phases = [p.phase.value + (f":{p.error}" if p.error else "") for p in controller.state.progress]
             tap(CancelPressed)
-            end = time.monotonic() + 3  # the logout travels through the slow network meanwhile
+            end = time.monotonic() + settle_s  # the logout travels through the network meanwhile
             until(lambda end=end: time.monotonic() > end, 10, "the logout")
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),

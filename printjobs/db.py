@@ -92,6 +92,11 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: SQLite's page cache for the journal, in KiB. A transition touches a few pages of the jobs in flight; with
+#: SQLite's default (2000 KiB) the cache filled as the file grew with finished jobs, and the kiosk's RSS with
+#: it, by about 1 MB per 300 sessions (bench: RSS growth).
+CACHE_KIB = 256
+
 
 class Database:
     """A serialised SQLite connection with durable settings, checked at open and migrated to the current schema.
@@ -116,6 +121,7 @@ class Database:
                 raise JournalError(f"{self.path}: could not switch to WAL (got {mode})")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.check_integrity()
             self._migrate()
         except sqlite3.OperationalError as exc:  # locked too long, cannot open, read-only: not corruption

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from printjobs.db import SCHEMA_VERSION, Database
+from printjobs.db import CACHE_KIB, SCHEMA_VERSION, Database
 from printjobs.errors import IllegalTransition, JournalCorrupt, JournalError, SchemaTooNew, UnknownJob
 from printjobs.journal import TRANSITIONS, JobState, Resolution
 from printjobs.store import PrintStore
@@ -22,6 +22,12 @@ def test_the_database_is_durable_and_private(store: PrintStore, state_dir: Path)
     assert store.db.schema_version == SCHEMA_VERSION
     for name in ("journal.sqlite", "nik-hmac.key", "audit-ed25519.pem"):
         assert stat.S_IMODE(os.stat(state_dir / name).st_mode) == 0o600, name
+
+
+def test_the_page_cache_stays_small_as_the_journal_grows(store: PrintStore):
+    """SQLite's default cache (2000 KiB) filled as finished jobs piled up: RSS growth in the soak bench."""
+    assert store.db.query("PRAGMA cache_size")[0][0] == -CACHE_KIB
+    assert CACHE_KIB <= 512
 
 
 def test_a_corrupt_journal_is_refused_at_open(tmp_path: Path):
