@@ -1,9 +1,10 @@
 """The real Kivy app, headless, in its own process: sessions driven on the main thread while every frame's
 start is timed, to find the longest main-thread stall (the gap between two frames).
 
-Reads a JSON request on stdin (``root``, ``config``, ``residents``, optionally ``settle_s``: how long to keep
-drawing after each logout, 3 s) and prints one JSON line: per session the longest gaps with the screen shown
-at the time, every gap's length and the RSS at its end; the RSS after start and at the end.
+Reads a JSON request on stdin (``root``, ``config``, ``residents``; optionally ``settle_s``, how long to keep
+drawing after each logout, 3 s, and ``memory_only``, to keep no frame gaps) and prints one JSON line: per
+session the longest gaps with the screen shown at the time, every gap's length and the RSS at its end; the
+RSS after start and at the end.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def main() -> None:
 
     gaps: list[tuple[float, str]] = []
     last = time.perf_counter()
-    watcher = StallWatcher(threading.get_ident())
+    # A soak measures memory: the frame gaps and the stacks of slow frames would be its own growth.
+    timing = not request.get("memory_only", False)
+    watcher = StallWatcher(threading.get_ident(), threshold_s=0.04 if timing else float("inf"))
 
     def frame() -> None:
         nonlocal last
@@ -157,7 +160,7 @@ def main() -> None:
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
                              "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
-                             "rss_end": rss_bytes(), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps]})
+                             "rss_end": rss_bytes(), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps] if timing else []})
     finally:
         watcher.stop()
         app.stop()

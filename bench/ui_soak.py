@@ -27,7 +27,8 @@ def run(sessions: int = 500, warmup: int = 10) -> list[Figure]:
             config = kiosk_config_data(root / "kiosk", central.client_config())
             env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
             answer = run_child("bench.ui_child", {"root": str(root / "kiosk"), "config": config,
-                                                  "residents": residents, "settle_s": 0.3},
+                                                  "residents": residents, "settle_s": 0.3,
+                                                  "memory_only": True},
                                timeout=60 * 30, env=env)
         finally:
             central.stop()

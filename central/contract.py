@@ -77,13 +77,15 @@ ERROR_STATUS: dict[ErrorCode, int] = {
 }
 
 
+# JSON parsing caches field names only: pydantic's default also keeps string values (tokens, job ids, NIKs
+# on the server) in a process-wide cache of up to 16,384 strings, which grew with every session.
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", cache_strings="keys")
 
 
 class _Reply(BaseModel):
     # Replies ignore unknown fields so that a newer server can add some without breaking older kiosks.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", cache_strings="keys")
 
 
 class ErrorBody(_Reply):

@@ -105,10 +105,13 @@ def write_new_file(directory: Path, stem: str, suffix: str, data: bytes, start: 
     return final, n
 
 
+_NUMBER = re.compile(r"-(\d+)(?:\.|-)")
+
+
 def next_number(directory: Path, job_id: str) -> int:
     """One more than the highest ``n`` among ``<job_id>-<n>...`` files in ``directory``."""
-    pattern = re.compile(re.escape(job_id) + r"-(\d+)(?:\.|-)")
-    numbers = [int(m.group(1)) for p in directory.glob(f"{job_id}-*") if (m := pattern.match(p.name))]
+    # No pattern compiled per job: re's cache would keep one for each of the last 512 jobs.
+    numbers = [int(m.group(1)) for p in directory.glob(f"{job_id}-*") if (m := _NUMBER.match(p.name, len(job_id)))]
     return max(numbers, default=0) + 1
 
 

@@ -1,8 +1,8 @@
 """The kiosk's client of the central service (contract: ``central.contract``).
 
 httpx over mutual TLS: the kiosk's client certificate, and only the operator's CA trusted. Connect and
-read timeouts come from config; idempotent calls (GETs, POSTs with an Idempotency-Key) are retried with
-exponential backoff and jitter, nothing else is (a login attempt must never count twice). Every document's
+read timeouts come from config; idempotent calls (GETs, POSTs with an Idempotency-Key, PIN requests) are
+retried with exponential backoff and jitter, nothing else is (a login attempt must never count twice). Every document's
 digest and Ed25519 signature are checked against the configured keys before its bytes are returned.
 
 Every failure is a :class:`CentralError` subclass the UI can put into words. Logs carry the call, status
@@ -225,8 +225,12 @@ class CentralClient:
         return self._session(body)
 
     def request_pin(self, nik: str) -> None:
-        """Ask for a fresh PIN on the resident's WhatsApp; the answer never says whether the NIK exists."""
-        self._call("POST", "/v1/pin-requests", json={"nik": nik}, model=c.PinRequestAccepted, expect=(202,))
+        """Ask for a fresh PIN on the resident's WhatsApp; the answer never says whether the NIK exists.
+
+        Safe to send again: within its cooldown (5 minutes) the service sends no second PIN.
+        """
+        self._call("POST", "/v1/pin-requests", json={"nik": nik}, model=c.PinRequestAccepted, expect=(202,),
+                   retry=True)
 
     def documents(self, session: Session) -> list[c.DocumentSummary]:
         """The session's documents with their print status."""

@@ -11,8 +11,9 @@ Two things keep it from happening, and each is pinned here on its own:
 
 * the pool drops an idle connection after ``KEEPALIVE_EXPIRY_S`` (2 s): expiry plus a round trip stays under
   the server's keep-alive, so no request, not even a login (which is never repeated), meets a closed connection;
-* when a connection breaks anyway (a slower link, another server), an idempotent call (GET, or a POST with an
-  Idempotency-Key) goes again on a fresh connection; a call that is not idempotent is reported, never repeated.
+* when a connection breaks anyway (a slower link, another server), an idempotent call (GET, a POST with an
+  Idempotency-Key, a PIN request) goes again on a fresh connection; a call that is not idempotent is reported,
+  never repeated.
 
 The timing: the server sends its answer at ``t - 1 s`` (``t``: it arrives here) and closes at ``t + 4 s``; its
 close arrives at ``t + 5 s``. A request that leaves at ``t + 4.5 s`` reaches the server after it closed, while
@@ -122,3 +123,26 @@ def test_a_login_on_a_connection_the_server_closed_is_reported_not_repeated(cent
         with pytest.raises(kc.ProtocolError):
             kiosk.login(resident.nik, resident.pin)
     assert proxy.connections == 1  # no second attempt on a fresh connection
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("pool_outlives_the_server")
+def test_a_pin_request_on_a_connection_the_server_closed_goes_again_and_sends_one_pin(
+        central: RunningCentral, proxy: NetProxy, caplog: pytest.LogCaptureFixture):
+    """Repeating a PIN request is safe (the service sends no second PIN within its cooldown), so it goes again."""
+    resident = new_resident(central)
+    code = next(iter(central.summary["verify_codes"].values()))[0]
+    store = central.handle.store
+    store.set_setting("pin_request_cooldown_s", "0")  # the resident's PIN was issued a moment ago
+    try:
+        with client(central, proxy) as kiosk:
+            kiosk.verify_code(code)
+            idle_past_the_servers_keep_alive(time.monotonic())
+            before = len(central.outbox())
+            with caplog.at_level(logging.INFO, logger="kiosk.central"):
+                kiosk.request_pin(resident.nik)
+    finally:
+        store.set_setting("pin_request_cooldown_s", "300")
+    assert [r.getMessage() for r in caplog.records].count("central.retry") == 1
+    assert proxy.connections == 2
+    assert len(central.outbox()) == before + 1
