@@ -160,7 +160,8 @@ def main() -> None:
             ordered = sorted(gaps, reverse=True)
             sessions.append({"seconds": time.monotonic() - started, "phases": phases, "frames": len(gaps),
                              "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
-                             "rss_end": rss_bytes(), "gaps_ms": [round(g * 1000, 2) for g, _ in gaps] if timing else []})
+                             "rss_end": rss_bytes(),
+                             "gaps_ms": [round(g * 1000, 2) for g, _ in gaps] if timing else []})
     finally:
         watcher.stop()
         app.stop()
