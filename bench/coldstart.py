@@ -7,7 +7,6 @@ start-up included. RSS is read from /proc at that moment. Then SIGTERM stops the
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import MB, ROOT, Figure
+from bench.common import MB, ROOT, Figure, headless_env
 from central.testing import start_central
 from tests.robustness.support import kiosk_config_data, rss_bytes
 
@@ -27,8 +26,7 @@ def _one_start(config_path: Path, notify: Path, timeout: float) -> tuple[float, 
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
         listener.bind(str(notify))
         listener.settimeout(0.5)
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env["NOTIFY_SOCKET"] = str(notify)
+        env = {**headless_env(), "NOTIFY_SOCKET": str(notify)}
         started = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(config_path)], env=env,
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

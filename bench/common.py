@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from central.testing import RunningCentral
+from tests.robustness.support import cached_rendering, new_resident
+
 #: Bytes in a megabyte, for the memory figures.
 MB = 1024 * 1024
 
@@ -75,9 +78,23 @@ def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESU
     path.write_text(json.dumps({"meta": meta, "figures": [f.to_json() for f in figures]}, indent=1) + "\n")
 
 
-def run_child(module: str, request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> dict:
-    """Run ``python -m MODULE`` with ``request`` as JSON on stdin; its last stdout line is the JSON answer."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+def headless_env() -> dict[str, str]:
+    """This process's environment without a display: a child's Kivy window then draws offscreen."""
+    return {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+
+
+def residents(central: RunningCentral, count: int) -> list[list[str]]:
+    """``count`` new residents of ``central``, as the [NIK, PIN] pairs a bench child reads."""
+    with cached_rendering():
+        return [[r.nik, r.pin] for r in (new_resident(central) for _ in range(count))]
+
+
+def run_child(module: str, request: dict[str, Any], timeout: float, headless: bool = False) -> dict:
+    """Run ``python -m MODULE`` with ``request`` as JSON on stdin; its last stdout line is the JSON answer.
+
+    ``headless``: without a display in the child's environment (:func:`headless_env`).
+    """
+    full_env = {**(headless_env() if headless else os.environ), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", module], input=json.dumps(request), capture_output=True,
                           text=True, timeout=timeout, env=full_env, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]

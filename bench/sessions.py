@@ -11,14 +11,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.common import MB, Figure, percentile, run_child
+from bench.common import MB, Figure, percentile, residents, run_child
 from central.testing import start_central
-from tests.robustness.support import cached_rendering, kiosk_config_data, new_resident
-
-
-def _residents(central, count: int) -> list[list[str]]:
-    with cached_rendering():
-        return [[r.nik, r.pin] for r in (new_resident(central) for _ in range(count))]
+from tests.robustness.support import kiosk_config_data
 
 
 def run(sessions: int = 100, soak: int = 500, warmup: int = 20) -> list[Figure]:
@@ -30,7 +25,7 @@ def run(sessions: int = 100, soak: int = 500, warmup: int = 20) -> list[Figure]:
             # Timing: fresh kiosk, `sessions` sessions, the first few warm the caches.
             timed = run_child("bench.kiosk_child", {
                 "root": str(root / "k1"), "config": kiosk_config_data(root / "k1", central.client_config()),
-                "residents": _residents(central, sessions + 5), "warmup": 5}, timeout=600)
+                "residents": residents(central, sessions + 5), "warmup": 5}, timeout=600)
             totals = [t * 1000 for t in timed["totals"][5:]]
             first = [t * 1000 for t in timed["first_bytes"][5:]]
             detail = {"sessions": len(totals), "failed_documents": timed["failed_documents"],
@@ -42,7 +37,7 @@ def run(sessions: int = 100, soak: int = 500, warmup: int = 20) -> list[Figure]:
             # Memory: another fresh kiosk, `soak` sessions after `warmup` sessions of warm-up.
             soaked = run_child("bench.kiosk_child", {
                 "root": str(root / "k2"), "config": kiosk_config_data(root / "k2", central.client_config()),
-                "residents": _residents(central, soak + warmup), "warmup": warmup}, timeout=1200)
+                "residents": residents(central, soak + warmup), "warmup": warmup}, timeout=1200)
             growth = (soaked["rss_end"] - soaked["rss_after_warmup"]) / MB
             figures.append(Figure(f"RSS growth over {soak} sessions (no UI)", growth, "MB", 5.0, {
                 "rss_after_start_mb": round(soaked["rss_start"] / MB, 1),

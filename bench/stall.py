@@ -7,14 +7,13 @@ take 1 s per A4 page and 4 s per card, so they are busy for most of the session.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from bench.common import MB, Figure, percentile, run_child
+from bench.common import MB, Figure, percentile, residents, run_child
 from central.testing import start_central
 from tests.robustness.netproxy import Fault, NetProxy
-from tests.robustness.support import kiosk_config_data, new_resident
+from tests.robustness.support import kiosk_config_data
 
 ONE_WAY_S = 1.0
 
@@ -25,12 +24,11 @@ def run(sessions: int = 2) -> list[Figure]:
         central = start_central(root / "central")
         proxy = NetProxy(("127.0.0.1", central.handle.port), lambda: Fault(latency_s=ONE_WAY_S))
         try:
-            residents = [[r.nik, r.pin] for r in (new_resident(central) for _ in range(sessions))]
+            people = residents(central, sessions)
             config = kiosk_config_data(root / "kiosk", central.client_config(url=proxy.url), seconds_per_page=1.0,
                                        seconds_per_card=4.0, connect_timeout_s=30, read_timeout_s=60)
-            env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
             answer = run_child("bench.ui_child", {"root": str(root / "kiosk"), "config": config,
-                                                  "residents": residents}, timeout=900, env=env)
+                                                  "residents": people}, timeout=900, headless=True)
         finally:
             proxy.close()
             central.stop()

@@ -8,13 +8,12 @@ sessions to the last session.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from bench.common import MB, Figure, run_child
+from bench.common import MB, Figure, percentile, residents, run_child
 from central.testing import start_central
-from tests.robustness.support import cached_rendering, kiosk_config_data, new_resident
+from tests.robustness.support import kiosk_config_data
 
 
 def run(sessions: int = 500, warmup: int = 10) -> list[Figure]:
@@ -22,14 +21,11 @@ def run(sessions: int = 500, warmup: int = 10) -> list[Figure]:
         root = Path(tmp)
         central = start_central(root / "central")
         try:
-            with cached_rendering():
-                residents = [[r.nik, r.pin] for r in (new_resident(central) for _ in range(warmup + sessions))]
             config = kiosk_config_data(root / "kiosk", central.client_config())
-            env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
             answer = run_child("bench.ui_child", {"root": str(root / "kiosk"), "config": config,
-                                                  "residents": residents, "settle_s": 0.3,
-                                                  "memory_only": True},
-                               timeout=60 * 30, env=env)
+                                                  "residents": residents(central, warmup + sessions),
+                                                  "settle_s": 0.3, "memory_only": True},
+                               timeout=60 * 30, headless=True)
         finally:
             central.stop()
     rss = [s["rss_end"] / MB for s in answer["sessions"]]
@@ -39,5 +35,5 @@ def run(sessions: int = 500, warmup: int = 10) -> list[Figure]:
                          "after_warmup_mb": round(rss[warmup - 1], 1), "end_mb": round(rss[-1], 1),
                          "max_mb": round(max(rss), 1),
                          "every_10th_session_mb": [round(r, 1) for r in rss[::10]],
-                         "session_seconds_p50": sorted(s["seconds"] for s in answer["sessions"])[len(rss) // 2],
+                         "session_seconds_p50": percentile([s["seconds"] for s in answer["sessions"]], 50),
                          "failed_documents": failed})]
