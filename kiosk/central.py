@@ -2,8 +2,9 @@
 
 httpx over mutual TLS: the kiosk's client certificate, and only the operator's CA trusted. Connect and
 read timeouts come from config; idempotent calls (GETs, POSTs with an Idempotency-Key, PIN requests) are
-retried with exponential backoff and jitter, nothing else is (a login attempt must never count twice). Every document's
-digest and Ed25519 signature are checked against the configured keys before its bytes are returned.
+retried with exponential backoff and jitter, nothing else is (a login attempt must never count twice).
+Every document's digest and Ed25519 signature are checked against the configured keys before its bytes
+are returned.
 
 Every failure is a :class:`CentralError` subclass the UI can put into words. Logs carry the call, status
 and timing, never a NIK, PIN, token, name or document bytes.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -58,6 +59,19 @@ def idle_past_the_servers_keep_alive(answered: float) -> None:
     time.sleep(max(0.0, answered + IDLE_S - time.monotonic()))
 
 
+def a_verify_code(central: RunningCentral) -> str:
+    return next(iter(central.summary["verify_codes"].values()))[0]
+
+
+@contextmanager
+def idle_connection(central: RunningCentral, proxy: NetProxy) -> Iterator[kc.CentralClient]:
+    """A client whose one connection answered a call and then sat idle past the server's keep-alive."""
+    with client(central, proxy) as kiosk:
+        kiosk.verify_code(a_verify_code(central))
+        idle_past_the_servers_keep_alive(time.monotonic())
+        yield kiosk
+
+
 @pytest.fixture
 def pool_outlives_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """A client whose pool keeps idle connections longer than the server does (a slower link, another
@@ -72,11 +86,8 @@ def test_the_pool_drops_an_idle_connection_a_round_trip_before_the_server_does()
 @pytest.mark.timeout(60)
 def test_a_get_after_the_server_closed_the_idle_connection_still_succeeds(central: RunningCentral,
                                                                           proxy: NetProxy):
-    code = next(iter(central.summary["verify_codes"].values()))[0]
-    with client(central, proxy) as kiosk:
-        kiosk.verify_code(code)
-        idle_past_the_servers_keep_alive(time.monotonic())
-        kiosk.verify_code(code)
+    with idle_connection(central, proxy) as kiosk:
+        kiosk.verify_code(a_verify_code(central))
 
 
 @pytest.mark.timeout(60)
@@ -84,10 +95,7 @@ def test_a_login_after_an_idle_pause_does_not_leave_on_a_closed_connection(centr
                                                                            proxy: NetProxy):
     """A login is never repeated, so only the pool's expiry keeps it off a connection the server closed."""
     resident = new_resident(central)
-    code = next(iter(central.summary["verify_codes"].values()))[0]
-    with client(central, proxy) as kiosk:
-        kiosk.verify_code(code)
-        idle_past_the_servers_keep_alive(time.monotonic())
+    with idle_connection(central, proxy) as kiosk:
         session = kiosk.login(resident.nik, resident.pin)
     assert {d.id for d in session.documents} >= set(resident.document_ids)
 
@@ -116,10 +124,7 @@ def test_a_document_fetch_on_a_connection_the_server_closed_goes_again(central: 
 def test_a_login_on_a_connection_the_server_closed_is_reported_not_repeated(central: RunningCentral,
                                                                             proxy: NetProxy):
     resident = new_resident(central)
-    code = next(iter(central.summary["verify_codes"].values()))[0]
-    with client(central, proxy) as kiosk:
-        kiosk.verify_code(code)
-        idle_past_the_servers_keep_alive(time.monotonic())
+    with idle_connection(central, proxy) as kiosk:
         with pytest.raises(kc.ProtocolError):
             kiosk.login(resident.nik, resident.pin)
     assert proxy.connections == 1  # no second attempt on a fresh connection
@@ -131,13 +136,10 @@ def test_a_pin_request_on_a_connection_the_server_closed_goes_again_and_sends_on
         central: RunningCentral, proxy: NetProxy, caplog: pytest.LogCaptureFixture):
     """Repeating a PIN request is safe (the service sends no second PIN within its cooldown), so it goes again."""
     resident = new_resident(central)
-    code = next(iter(central.summary["verify_codes"].values()))[0]
     store = central.handle.store
     store.set_setting("pin_request_cooldown_s", "0")  # the resident's PIN was issued a moment ago
     try:
-        with client(central, proxy) as kiosk:
-            kiosk.verify_code(code)
-            idle_past_the_servers_keep_alive(time.monotonic())
+        with idle_connection(central, proxy) as kiosk:
             before = len(central.outbox())
             with caplog.at_level(logging.INFO, logger="kiosk.central"):
                 kiosk.request_pin(resident.nik)
