@@ -62,7 +62,7 @@ class Nik:
     __str__ = __repr__
 
 
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # 29 Feb: some year in the century fits
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def parse_nik(text: str) -> Nik:
@@ -80,6 +80,9 @@ def parse_nik(text: str) -> Nik:
     if day > 40:
         day -= 40
     if not (1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]):
+        raise InvalidNik(NikProblem.BIRTH_DATE)
+    # 29 February needs a leap year: 19YY or 20YY is one only when YY is a multiple of 4 (2000 counts).
+    if (day, month) == (29, 2) and int(text[10:12]) % 4:
         raise InvalidNik(NikProblem.BIRTH_DATE)
     if text[12:16] == "0000":
         raise InvalidNik(NikProblem.SERIAL)

@@ -37,6 +37,8 @@ def test_spaces_are_ignored():
         ("3273017203850001", NikProblem.BIRTH_DATE),  # day 72 = 32 for a woman
         ("3273011513850001", NikProblem.BIRTH_DATE),  # month 13
         ("3273013102850001", NikProblem.BIRTH_DATE),  # 31 February
+        ("3273012902850001", NikProblem.BIRTH_DATE),  # 29 February 1985: not a leap year
+        ("3273016902010001", NikProblem.BIRTH_DATE),  # 29 February 2001, a woman (69 = 29 + 40)
         ("3273011503850000", NikProblem.SERIAL),
     ],
 )
@@ -45,6 +47,12 @@ def test_malformed_niks_are_refused_with_the_reason(text: str, problem: NikProbl
         parse_nik(text)
     assert info.value.problem is problem
     assert text not in str(info.value) or not text
+
+
+@pytest.mark.parametrize("year", ["00", "04", "84", "96"])
+def test_29_february_of_a_leap_year_is_a_birth_date(year: str):
+    assert parse_nik(f"3273012902{year}0001").birth_day_month == (29, 2)
+    assert parse_nik(f"3273016902{year}0001").female
 
 
 def test_repr_and_str_mask_the_nik():
