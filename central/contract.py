@@ -1,4 +1,4 @@
-"""The central service contract (v1): request and response models, error codes, signature rules.
+"""The central service contract (v2): request and response models, error codes, signature rules.
 
 Imported by the reference server (``central.server``) and by the kiosk's client (``kiosk.central``);
 it needs neither FastAPI nor Kivy. ``central/openapi.json`` is generated from the server built on these
@@ -7,10 +7,15 @@ models (``adm-central openapi --write``) and a test fails when the two drift.
 Transport: HTTPS with mutual TLS; the kiosk's client certificate (from the operator's CA) authorises
 kiosk-level calls (print events, heartbeats, queue check-in, verification); resident calls additionally
 carry ``Authorization: Bearer <session token>``. Errors are :class:`ErrorBody` JSON.
+
+Every answer carries ``X-ADM-Contract: 2``; a kiosk refuses an answer without it (an older server) instead of
+guessing. v2 binds each signed document to its holder: :func:`holder_digest` of the holder's NIK is part of
+the signed payload, so a kiosk can refuse a genuinely signed document of someone else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +24,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_PREFIX = "/v1"
+#: The contract's version; every answer of the service names it in ``X-ADM-Contract``.
+CONTRACT_VERSION = 2
+H_CONTRACT = "X-ADM-Contract"
 
 #: Headers of ``GET /v1/documents/{id}/content``; together they carry the detached signature.
 H_DOCUMENT_ID = "X-Document-Id"
@@ -26,6 +34,7 @@ H_DOCUMENT_TYPE = "X-Document-Type"
 H_DOCUMENT_VERSION = "X-Document-Version"
 H_CONTENT_SHA256 = "X-Content-SHA256"
 H_ISSUED_AT = "X-Issued-At"
+H_HOLDER = "X-Holder"  # holder_digest(NIK of the document's holder); signed
 H_SIGNATURE = "X-Signature"  # base64 of the Ed25519 signature over signing_payload(...)
 H_SIGNATURE_KEY_ID = "X-Signature-Key-Id"
 #: Sent by the kiosk when it fetches content for printing; claims the document for that job.
@@ -35,6 +44,8 @@ H_IDEMPOTENCY_KEY = "Idempotency-Key"
 PIN_PATTERN = r"^[0-9]{6}$"
 NIK_PATTERN = r"^[0-9]{16}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+HOLDER_PATTERN = r"^[0-9a-f]{32}$"
+_HOLDER_DOMAIN = b"adm/holder/v2\0"
 #: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
 RESOLUTION_SUFFIX = ":resolution"
 
@@ -276,6 +287,14 @@ class QueueTicket(_Reply):
     checked_in_at: datetime
 
 
+def holder_digest(nik: str) -> str:
+    """Who a document belongs to, as the signature names it: 32 hex digits of SHA-256 over a domain-separated NIK.
+
+    Not a secret (the NIK space is small enough to search), so treated like the NIK itself: never logged or
+    stored by the kiosk; kept in memory for one session only."""
+    return hashlib.sha256(_HOLDER_DOMAIN + nik.encode("ascii")).hexdigest()[:32]
+
+
 class ContentMetadata(_Reply):
     """What the document signature covers, besides the bytes' digest."""
 
@@ -285,6 +304,7 @@ class ContentMetadata(_Reply):
     content_type: str
     sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
     issued_at: str = Field(..., description="ISO 8601, exactly as sent in X-Issued-At.")
+    holder: str = Field(..., pattern=HOLDER_PATTERN, description="holder_digest of the holder's NIK (X-Holder).")
 
 
 def signing_payload(meta: ContentMetadata) -> bytes:
@@ -296,5 +316,6 @@ def signing_payload(meta: ContentMetadata) -> bytes:
         "content_type": meta.content_type,
         "sha256": meta.sha256,
         "issued_at": meta.issued_at,
+        "holder": meta.holder,
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")

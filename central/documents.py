@@ -143,13 +143,13 @@ class Signed:
 
 def sign(
     key: ed25519.Ed25519PrivateKey, key_id: str, *, document_id: str, doc_type: DocumentType, version: int,
-    content_type: str, content: bytes, issued_at: str,
+    content_type: str, content: bytes, issued_at: str, holder: str,
 ) -> Signed:
-    """Sign ``content`` and its metadata as the contract describes."""
+    """Sign ``content`` and its metadata as the contract describes; ``holder`` is the holder's holder_digest."""
     digest = hashlib.sha256(content).hexdigest()
     meta = ContentMetadata(
         document_id=document_id, type=doc_type, version=version, content_type=content_type,
-        sha256=digest, issued_at=issued_at,
+        sha256=digest, issued_at=issued_at, holder=holder,
     )
     signature = key.sign(signing_payload(meta))
     return Signed(key_id, base64.b64encode(signature).decode("ascii"), digest)

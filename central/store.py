@@ -243,7 +243,8 @@ class Store:
         rendered = render(doc_type, holder, self.verify_url(verify_code), version)
         issued_at = _iso(self.clock())
         signed = sign(key, key_id, document_id=doc_id, doc_type=doc_type, version=version,
-                      content_type=rendered.content_type, content=rendered.content, issued_at=issued_at)
+                      content_type=rendered.content_type, content=rendered.content, issued_at=issued_at,
+                      holder=c.holder_digest(holder.nik))
         with self._tx() as db:
             db.execute("UPDATE documents SET state='superseded' WHERE nik=? AND type=? AND state='active'",
                        (holder.nik, str(doc_type)))
@@ -284,7 +285,7 @@ class Store:
         resident = self._one("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
         titles = [TITLES[self.document_type(d)] for d in docs]
         self.gateway.send_pin(resident["whatsapp"], resident["name"].split()[0], pin, qr_token, titles,
-                              max(1, round(self.pin_ttl_s / 86400)))
+                              max(1, round(self.pin_ttl_s / 86400)), holder=c.holder_digest(nik))
         return IssuedPin(nik, pin, qr_token, docs)
 
     def mark_printed(self, nik: str, doc_id: str) -> None:
@@ -402,7 +403,8 @@ class Store:
             db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
                        (job_id, self.clock(), pin_id, document_id))
         meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
-                                 content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"])
+                                 content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"],
+                                 holder=c.holder_digest(row["nik"]))
         return Content(meta, row["key_id"], row["signature"], bytes(row["content"]))
 
     def print_event(self, document_id: str, idem_key: str, event: c.PrintEvent) -> c.PrintEventAck:

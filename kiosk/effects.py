@@ -63,13 +63,20 @@ PRINTER_NAMES = {PrinterKind.DOCUMENT: "document_printer", PrinterKind.CARD: "ca
 _TYPE_KEYS = {t.value: t.name for t in c.DocumentType}
 #: Central errors during a fetch -> the cause word the journal keeps and the message the resident sees.
 _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
+    cc.NotYourDocument: ("wrong-holder", "print.not_yours"),
     cc.BadSignature: ("bad-signature", "print.bad_signature"),
+    cc.ContractMismatch: ("contract-mismatch", "central.contract"),
     cc.AlreadyPrinted: ("already-printed", "print.already_printed"),
     cc.AlreadyClaimed: ("already-claimed", "print.already_printed"),
     cc.Unreachable: ("unreachable", "central.unreachable"),
     cc.Timeout: ("timeout", "central.timeout"),
     cc.SessionExpired: ("session-expired", "session.expired"),
 }
+
+
+def fetch_cause(exc: cc.CentralError) -> tuple[str, str]:
+    """The cause word the journal (and the print event) keeps for a failed fetch, and the resident's message."""
+    return next((v for k, v in _FETCH_CAUSES.items() if isinstance(exc, k)), ("protocol", "central.protocol"))
 
 
 def document_item(summary: c.DocumentSummary) -> DocumentItem:
@@ -150,6 +157,8 @@ def login_failure(exc: cc.CentralError, qr: bool = False) -> LoginFailed:
         return LoginFailed(now=now, problem=LoginProblem.TIMEOUT)
     if isinstance(exc, cc.Unreachable):
         return LoginFailed(now=now, problem=LoginProblem.UNREACHABLE)
+    if isinstance(exc, cc.ContractMismatch):
+        return LoginFailed(now=now, problem=LoginProblem.CONTRACT)
     if qr and isinstance(exc, (cc.NotFound, cc.SessionExpired)):
         return LoginFailed(now=now, problem=LoginProblem.QR_EXPIRED)
     return LoginFailed(now=now, problem=LoginProblem.PROTOCOL)
@@ -236,7 +245,7 @@ class EffectRunner:
 
     def _login_qr(self, effect: LoginWithQr) -> None:
         try:
-            session = self.central.login_qr(effect.token)
+            session = self.central.login_qr(effect.token, effect.holder)
         except cc.CentralError as exc:
             log_event(log, "login.qr_refused", reason=type(exc).__name__)
             self.post(login_failure(exc, qr=True))
@@ -272,9 +281,7 @@ class EffectRunner:
             try:
                 verified = self.central.fetch_document(session, doc.id, job_id)
             except cc.CentralError as exc:
-                cause, message = next(
-                    (v for k, v in _FETCH_CAUSES.items() if isinstance(exc, k)), ("protocol", "central.protocol")
-                )
+                cause, message = fetch_cause(exc)
                 failure.append(message)
                 raise FetchFailed(cause) from None
             update(Phase.PRINTING, 0.0)

@@ -173,9 +173,11 @@ class Flow(ServiceHandlers):
         return replace(state, nik=nik, screen=Screen.PIN_ENTRY, message=None), []
 
     def _on_LoginQrScanned(self, state: FlowState, event: LoginQrScanned) -> tuple[FlowState, list[Effect]]:
-        if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token:
+        if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token \
+                or not event.holder:
             return self._wrong_scan(state)
-        return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [LoginWithQr(event.token)]
+        return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [
+            LoginWithQr(event.token, event.holder)]
 
     def _on_UnknownScan(self, state: FlowState, event: UnknownScan) -> tuple[FlowState, list[Effect]]:
         return self._wrong_scan(state)

@@ -70,6 +70,7 @@ class LoginProblem(Enum):
     UNREACHABLE = "central.unreachable"
     TIMEOUT = "central.timeout"
     PROTOCOL = "central.protocol"
+    CONTRACT = "central.contract"  # the central service speaks another contract version: an officer must act
     QR_EXPIRED = "login.qr_invalid"
 
 
@@ -195,9 +196,13 @@ class NikSubmitted(Event):
 
 @dataclass(frozen=True)
 class LoginQrScanned(Event):
-    """The QR from the WhatsApp message was scanned; ``token`` already extracted by :mod:`kiosk.scans`."""
+    """The QR from the WhatsApp message was scanned; ``token`` and ``holder`` extracted by :mod:`kiosk.scans`."""
 
     token: str = ""
+    holder: str = ""
+
+    def __repr__(self) -> str:  # a login token is a credential, the holder digest stands for a NIK
+        return f"LoginQrScanned(now={self.now}, token='***')"
 
 
 @dataclass(frozen=True)
@@ -396,6 +401,7 @@ class Login(Effect):
 @dataclass(frozen=True)
 class LoginWithQr(Effect):
     token: str
+    holder: str = ""  # from the QR: the only documents this session may print
 
     def __repr__(self) -> str:
         return "LoginWithQr(token='***')"

@@ -141,7 +141,7 @@ def test_verification_failure_is_a_message_not_a_colour(flow):
 @pytest.mark.parametrize("screen_event", [QueuePressed, VerifyPressed])
 def test_scans_that_mean_nothing_here_only_give_a_message(flow, screen_event):
     state, _ = run(flow, attract(flow), screen_event(now=1))
-    for scan in (UnknownScan(now=2), LoginQrScanned(now=2, token="t" * 20),
+    for scan in (UnknownScan(now=2), LoginQrScanned(now=2, token="t" * 20, holder="ab" * 16),
                  BookingScanned(now=2, code="ANTRI-0901") if screen_event is VerifyPressed
                  else VerifyScanned(now=2, code="ABCD1234")):
         after, effects = run(flow, state, scan)
