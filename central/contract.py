@@ -10,7 +10,9 @@ carry ``Authorization: Bearer <session token>``. Errors are :class:`ErrorBody` J
 
 Every answer carries ``X-ADM-Contract: 2``; a kiosk refuses an answer without it (an older server) instead of
 guessing. v2 binds each signed document to its holder: :func:`holder_digest` of the holder's NIK is part of
-the signed payload, so a kiosk can refuse a genuinely signed document of someone else.
+the signed payload, so a kiosk can refuse a genuinely signed document of someone else. v2 also replaces the
+closed list of document types with a catalogue the service describes (:class:`DocumentTypeInfo`): a kiosk
+shows, routes and prints a type it has never heard of by its code, titles and media.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +47,10 @@ PIN_PATTERN = r"^[0-9]{6}$"
 NIK_PATTERN = r"^[0-9]{16}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 HOLDER_PATTERN = r"^[0-9a-f]{32}$"
+DOCUMENT_TYPE_PATTERN = r"^[a-z0-9_]{1,40}$"
+MEDIA_PATTERN = r"^[a-z0-9_]{1,20}$"
+#: A document type's code in the service's catalogue, e.g. 'kk', 'akta_perkawinan'.
+DocumentTypeCode = Annotated[str, Field(pattern=DOCUMENT_TYPE_PATTERN, description="Code in the type catalogue.")]
 _HOLDER_DOMAIN = b"adm/holder/v2\0"
 #: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
 RESOLUTION_SUFFIX = ":resolution"
@@ -110,23 +116,34 @@ class ErrorBody(_Reply):
     )
 
 
-class DocumentType(StrEnum):
-    """Civil registration documents the kiosk can print."""
-
-    KK = "kk"  # Kartu Keluarga (A4)
-    AKTA_KELAHIRAN = "akta_kelahiran"  # birth certificate (A4)
-    AKTA_KEMATIAN = "akta_kematian"  # death certificate (A4)
-    KTP_EL = "ktp_el"  # electronic identity card (card)
-    KIA = "kia"  # Kartu Identitas Anak (card)
-
-
-#: Which printer a document type goes to.
-CARD_TYPES = frozenset({DocumentType.KTP_EL, DocumentType.KIA})
-
-
 class Media(StrEnum):
-    A4 = "a4"
-    CARD = "card"
+    """What a document is printed on; a kiosk without a printer for a media lists such documents as not
+    printable there (a media it does not know included)."""
+
+    A4 = "a4"  # the document printer: plain HVS 80 g with the QR
+    CARD = "card"  # the card printer: CR80 blanko
+
+
+class Title(_Reply):
+    """A display title in Bahasa Indonesia (always) and English."""
+
+    id: str = Field(..., min_length=1, max_length=120, description="Bahasa Indonesia, e.g. 'Kartu Keluarga'.")
+    en: str = Field(..., min_length=1, max_length=120, description="English, e.g. 'Family Card (KK)'.")
+
+
+class DocumentTypeInfo(_Reply):
+    """One type of the catalogue (``GET /v1/document-types``): what the kiosk needs to show and route it."""
+
+    code: DocumentTypeCode
+    title: Title
+    media: str = Field(..., pattern=MEDIA_PATTERN, description="a4 (document printer) or card (card printer).")
+    pages: int = Field(..., ge=1, description="A4 pages, or card sides.")
+
+
+class DocumentTypeList(_Reply):
+    """``GET /v1/document-types``: the whole catalogue."""
+
+    types: list[DocumentTypeInfo]
 
 
 class DocumentStatus(StrEnum):
@@ -142,9 +159,9 @@ class DocumentSummary(_Reply):
     """One document a resident may see on the kiosk (no personal data beyond the title)."""
 
     id: str = Field(..., description="Document id.")
-    type: DocumentType
-    title: str = Field(..., description="Display title, e.g. 'Kartu Keluarga'.")
-    media: Media = Field(..., description="a4 (document printer) or card (card printer).")
+    type: DocumentTypeCode
+    title: Title = Field(..., description="The type's titles from the catalogue.")
+    media: str = Field(..., pattern=MEDIA_PATTERN, description="a4 (document printer) or card (card printer).")
     pages: int = Field(..., ge=1, description="A4 pages, or card sides.")
     content_type: str = Field(..., description="application/pdf (A4) or application/zip (front.png + back.png).")
     size: int = Field(..., ge=0, description="Content length in bytes.")
@@ -253,7 +270,8 @@ class VerifyResult(_Reply):
 
     code: str
     status: VerifyStatus
-    document_type: DocumentType | None = None
+    document_type: DocumentTypeCode | None = None
+    title: Title | None = Field(None, description="The type's titles, so that any type reads well.")
     version: int | None = None
     issued_at: datetime | None = None
 
@@ -299,7 +317,7 @@ class ContentMetadata(_Reply):
     """What the document signature covers, besides the bytes' digest."""
 
     document_id: str
-    type: DocumentType
+    type: DocumentTypeCode
     version: int
     content_type: str
     sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")

@@ -121,6 +121,11 @@ def _router() -> APIRouter:
         store.request_pin(body.nik)
         return c.PinRequestAccepted()
 
+    @api.get("/document-types", response_model=c.DocumentTypeList, tags=["kiosk"])
+    def document_types(store: StoreDep) -> c.DocumentTypeList:
+        """The document-type catalogue: code, titles (id, en), media and pages of every type the service issues."""
+        return store.document_types()
+
     @api.get("/documents", response_model=c.DocumentList, tags=["resident"],
              responses=_errors(c.ErrorCode.SESSION_EXPIRED))
     def documents(token: TokenDep, store: StoreDep) -> c.DocumentList:

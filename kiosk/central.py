@@ -249,6 +249,10 @@ class CentralClient:
         self._call("POST", "/v1/pin-requests", json={"nik": nik}, model=c.PinRequestAccepted, expect=(202,),
                    retry=True)
 
+    def document_types(self) -> list[c.DocumentTypeInfo]:
+        """The service's document-type catalogue (code, titles, media, pages)."""
+        return self._call("GET", "/v1/document-types", model=c.DocumentTypeList).types
+
     def documents(self, session: Session) -> list[c.DocumentSummary]:
         """The session's documents with their print status."""
         body = self._call("GET", "/v1/documents", session=session, model=c.DocumentList)

@@ -106,6 +106,8 @@ class Flow(ServiceHandlers):
         for doc in documents:
             if doc.status is DocStatus.PRINTED:
                 marked.append(doc)
+            elif not state.printer_installed(doc.printer):
+                marked.append(replace(doc, status=DocStatus.NOT_HERE, reason=None))
             elif state.printer_ok(doc.printer):
                 marked.append(replace(doc, status=DocStatus.READY, reason=None))
             else:
@@ -292,7 +294,7 @@ class Flow(ServiceHandlers):
             return state, []
         state = replace(state, screen=Screen.DONE, done_since=event.now, last_activity=event.now)
         docs = {d.id: d for d in state.documents}
-        slip = slip_for((docs[p.id].type, docs[p.id].verify_url) for p in state.progress
+        slip = slip_for((docs[p.id].title_in("id"), docs[p.id].verify_url) for p in state.progress
                         if p.phase is Phase.DONE and p.id in docs)
         return (replace(state, slip_printed=None), [PrintSlip(slip)]) if slip else (state, [])
 

@@ -106,7 +106,7 @@ content_headers = st.fixed_dictionaries({}, optional={
     c.H_CONTRACT: st.sampled_from(["2", "1", "02"]) | header_value,
     c.H_HOLDER: st.sampled_from([HOLDER, "0" * 32]) | header_value,
     c.H_DOCUMENT_ID: st.sampled_from([DOC, "DOC-OTHER"]) | header_value,
-    c.H_DOCUMENT_TYPE: st.sampled_from([t.value for t in c.DocumentType]) | header_value,
+    c.H_DOCUMENT_TYPE: st.sampled_from(["kk", "ktp_el", "akta_perkawinan", "KK", "x" * 41]) | header_value,
     c.H_DOCUMENT_VERSION: st.sampled_from(["1", "0", "-1", "x"]),
     c.H_CONTENT_SHA256: st.sampled_from(["0" * 64, "zz"]) | header_value,
     c.H_ISSUED_AT: st.sampled_from(["2026-11-20T00:00:00Z", "yesterday"]),
@@ -184,7 +184,7 @@ def test_a_document_with_a_good_signature_from_the_raw_server_is_accepted(centra
 
     key = serialization.load_pem_private_key((central.data_dir / "signing.key").read_bytes(), password=None)
     content = b"%PDF-1.4 fuzz"
-    signed = sign(key, central.summary["key_id"], document_id=DOC, doc_type=c.DocumentType.KK, version=1,
+    signed = sign(key, central.summary["key_id"], document_id=DOC, doc_type="kk", version=1,
                   content_type="application/pdf", content=content, issued_at="2026-11-20T00:00:00Z",
                   holder=HOLDER)
     headers = {c.H_CONTRACT: "2", c.H_HOLDER: HOLDER, c.H_DOCUMENT_ID: DOC, c.H_DOCUMENT_TYPE: "kk",
