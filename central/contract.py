@@ -1,4 +1,4 @@
-"""The central service contract (v1): request and response models, error codes, signature rules.
+"""The central service contract (v2): request and response models, error codes, signature rules.
 
 Imported by the reference server (``central.server``) and by the kiosk's client (``kiosk.central``);
 it needs neither FastAPI nor Kivy. ``central/openapi.json`` is generated from the server built on these
@@ -7,18 +7,28 @@ models (``adm-central openapi --write``) and a test fails when the two drift.
 Transport: HTTPS with mutual TLS; the kiosk's client certificate (from the operator's CA) authorises
 kiosk-level calls (print events, heartbeats, queue check-in, verification); resident calls additionally
 carry ``Authorization: Bearer <session token>``. Errors are :class:`ErrorBody` JSON.
+
+Every answer carries ``X-ADM-Contract: 2``; a kiosk refuses an answer without it (an older server) instead of
+guessing. v2 binds each signed document to its holder: :func:`holder_digest` of the holder's NIK is part of
+the signed payload, so a kiosk can refuse a genuinely signed document of someone else. v2 also replaces the
+closed list of document types with a catalogue the service describes (:class:`DocumentTypeInfo`): a kiosk
+shows, routes and prints a type it has never heard of by its code, titles and media.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_PREFIX = "/v1"
+#: The contract's version; every answer of the service names it in ``X-ADM-Contract``.
+CONTRACT_VERSION = 2
+H_CONTRACT = "X-ADM-Contract"
 
 #: Headers of ``GET /v1/documents/{id}/content``; together they carry the detached signature.
 H_DOCUMENT_ID = "X-Document-Id"
@@ -26,6 +36,7 @@ H_DOCUMENT_TYPE = "X-Document-Type"
 H_DOCUMENT_VERSION = "X-Document-Version"
 H_CONTENT_SHA256 = "X-Content-SHA256"
 H_ISSUED_AT = "X-Issued-At"
+H_HOLDER = "X-Holder"  # holder_digest(NIK of the document's holder); signed
 H_SIGNATURE = "X-Signature"  # base64 of the Ed25519 signature over signing_payload(...)
 H_SIGNATURE_KEY_ID = "X-Signature-Key-Id"
 #: Sent by the kiosk when it fetches content for printing; claims the document for that job.
@@ -35,6 +46,12 @@ H_IDEMPOTENCY_KEY = "Idempotency-Key"
 PIN_PATTERN = r"^[0-9]{6}$"
 NIK_PATTERN = r"^[0-9]{16}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+HOLDER_PATTERN = r"^[0-9a-f]{32}$"
+DOCUMENT_TYPE_PATTERN = r"^[a-z0-9_]{1,40}$"
+MEDIA_PATTERN = r"^[a-z0-9_]{1,20}$"
+#: A document type's code in the service's catalogue, e.g. 'kk', 'akta_perkawinan'.
+DocumentTypeCode = Annotated[str, Field(pattern=DOCUMENT_TYPE_PATTERN, description="Code in the type catalogue.")]
+_HOLDER_DOMAIN = b"adm/holder/v2\0"
 #: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
 RESOLUTION_SUFFIX = ":resolution"
 
@@ -99,23 +116,34 @@ class ErrorBody(_Reply):
     )
 
 
-class DocumentType(StrEnum):
-    """Civil registration documents the kiosk can print."""
-
-    KK = "kk"  # Kartu Keluarga (A4)
-    AKTA_KELAHIRAN = "akta_kelahiran"  # birth certificate (A4)
-    AKTA_KEMATIAN = "akta_kematian"  # death certificate (A4)
-    KTP_EL = "ktp_el"  # electronic identity card (card)
-    KIA = "kia"  # Kartu Identitas Anak (card)
-
-
-#: Which printer a document type goes to.
-CARD_TYPES = frozenset({DocumentType.KTP_EL, DocumentType.KIA})
-
-
 class Media(StrEnum):
-    A4 = "a4"
-    CARD = "card"
+    """What a document is printed on; a kiosk without a printer for a media lists such documents as not
+    printable there (a media it does not know included)."""
+
+    A4 = "a4"  # the document printer: plain HVS 80 g with the QR
+    CARD = "card"  # the card printer: CR80 blanko
+
+
+class Title(_Reply):
+    """A display title in Bahasa Indonesia (always) and English."""
+
+    id: str = Field(..., min_length=1, max_length=120, description="Bahasa Indonesia, e.g. 'Kartu Keluarga'.")
+    en: str = Field(..., min_length=1, max_length=120, description="English, e.g. 'Family Card (KK)'.")
+
+
+class DocumentTypeInfo(_Reply):
+    """One type of the catalogue (``GET /v1/document-types``): what the kiosk needs to show and route it."""
+
+    code: DocumentTypeCode
+    title: Title
+    media: str = Field(..., pattern=MEDIA_PATTERN, description="a4 (document printer) or card (card printer).")
+    pages: int = Field(..., ge=1, description="A4 pages, or card sides.")
+
+
+class DocumentTypeList(_Reply):
+    """``GET /v1/document-types``: the whole catalogue."""
+
+    types: list[DocumentTypeInfo]
 
 
 class DocumentStatus(StrEnum):
@@ -131,9 +159,9 @@ class DocumentSummary(_Reply):
     """One document a resident may see on the kiosk (no personal data beyond the title)."""
 
     id: str = Field(..., description="Document id.")
-    type: DocumentType
-    title: str = Field(..., description="Display title, e.g. 'Kartu Keluarga'.")
-    media: Media = Field(..., description="a4 (document printer) or card (card printer).")
+    type: DocumentTypeCode
+    title: Title = Field(..., description="The type's titles from the catalogue.")
+    media: str = Field(..., pattern=MEDIA_PATTERN, description="a4 (document printer) or card (card printer).")
     pages: int = Field(..., ge=1, description="A4 pages, or card sides.")
     content_type: str = Field(..., description="application/pdf (A4) or application/zip (front.png + back.png).")
     size: int = Field(..., ge=0, description="Content length in bytes.")
@@ -242,7 +270,8 @@ class VerifyResult(_Reply):
 
     code: str
     status: VerifyStatus
-    document_type: DocumentType | None = None
+    document_type: DocumentTypeCode | None = None
+    title: Title | None = Field(None, description="The type's titles, so that any type reads well.")
     version: int | None = None
     issued_at: datetime | None = None
 
@@ -276,15 +305,24 @@ class QueueTicket(_Reply):
     checked_in_at: datetime
 
 
+def holder_digest(nik: str) -> str:
+    """Who a document belongs to, as the signature names it: 32 hex digits of SHA-256 over a domain-separated NIK.
+
+    Not a secret (the NIK space is small enough to search), so treated like the NIK itself: never logged or
+    stored by the kiosk; kept in memory for one session only."""
+    return hashlib.sha256(_HOLDER_DOMAIN + nik.encode("ascii")).hexdigest()[:32]
+
+
 class ContentMetadata(_Reply):
     """What the document signature covers, besides the bytes' digest."""
 
     document_id: str
-    type: DocumentType
+    type: DocumentTypeCode
     version: int
     content_type: str
     sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
     issued_at: str = Field(..., description="ISO 8601, exactly as sent in X-Issued-At.")
+    holder: str = Field(..., pattern=HOLDER_PATTERN, description="holder_digest of the holder's NIK (X-Holder).")
 
 
 def signing_payload(meta: ContentMetadata) -> bytes:
@@ -296,5 +334,6 @@ def signing_payload(meta: ContentMetadata) -> bytes:
         "content_type": meta.content_type,
         "sha256": meta.sha256,
         "issued_at": meta.issued_at,
+        "holder": meta.holder,
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")

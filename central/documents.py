@@ -1,7 +1,7 @@
 """Rendering and signing demo documents.
 
-A4 documents (KK, akta) are PDFs made with fpdf2 that carry a QR code (segno) with the verification
-URL; cards (KTP-el, KIA) are a ZIP of ``front.png`` and ``back.png`` at 1012x638 px (CR80 at 300 dpi).
+A4 documents (KK, akta, surat keterangan, ...) are PDFs made with fpdf2 that carry a QR code (segno) with the
+verification URL; cards (KTP-el, KIA) are a ZIP of ``front.png`` and ``back.png`` at 1012x638 px (CR80 at 300 dpi).
 Every content blob is signed with Ed25519 over :func:`central.contract.signing_payload`.
 All people, numbers and addresses in demo documents are invented.
 """
@@ -19,16 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
-from central.contract import CARD_TYPES, ContentMetadata, DocumentType, signing_payload
+from central.contract import ContentMetadata, DocumentTypeInfo, Media, signing_payload
 
 CARD_SIZE = (1012, 638)
-TITLES = {
-    DocumentType.KK: "Kartu Keluarga",
-    DocumentType.AKTA_KELAHIRAN: "Kutipan Akta Kelahiran",
-    DocumentType.AKTA_KEMATIAN: "Kutipan Akta Kematian",
-    DocumentType.KTP_EL: "KTP Elektronik",
-    DocumentType.KIA: "Kartu Identitas Anak",
-}
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed member dates: the same card renders to the same bytes
 
 
@@ -51,11 +44,12 @@ class Rendered:
     pages: int
 
 
-def render(doc_type: DocumentType, holder: Holder, verify_url: str, version: int) -> Rendered:
-    """The printable content of one document."""
-    if doc_type in CARD_TYPES:
-        return Rendered(_card_zip(doc_type, holder, verify_url), "application/zip", 2)
-    return Rendered(_a4_pdf(doc_type, holder, verify_url, version), "application/pdf", 1)
+def render(doc_type: DocumentTypeInfo, holder: Holder, verify_url: str, version: int) -> Rendered:
+    """The printable content of one document of a catalogue type (its media decides the form)."""
+    title = doc_type.title.id
+    if doc_type.media == Media.CARD:
+        return Rendered(_card_zip(title, holder, verify_url), "application/zip", 2)
+    return Rendered(_a4_pdf(title, holder, verify_url, version), "application/pdf", 1)
 
 
 def _qr_png(data: str, scale: int) -> io.BytesIO:
@@ -65,13 +59,13 @@ def _qr_png(data: str, scale: int) -> io.BytesIO:
     return out
 
 
-def _a4_pdf(doc_type: DocumentType, holder: Holder, verify_url: str, version: int) -> bytes:
+def _a4_pdf(title: str, holder: Holder, verify_url: str, version: int) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_title(TITLES[doc_type])
+    pdf.set_title(title)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "REPUBLIK INDONESIA", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 10, TITLES[doc_type].upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, title.upper(), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     pdf.cell(0, 8, "CONTOH / DEMO - BUKAN DOKUMEN RESMI", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
@@ -101,10 +95,10 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
-def _card_zip(doc_type: DocumentType, holder: Holder, verify_url: str) -> bytes:
+def _card_zip(title: str, holder: Holder, verify_url: str) -> bytes:
     front = Image.new("RGB", CARD_SIZE, (214, 234, 248))
     draw = ImageDraw.Draw(front)
-    draw.text((30, 20), "PROVINSI JAWA BARAT - " + TITLES[doc_type].upper(), fill=(0, 0, 0), font=_font(30))
+    draw.text((30, 20), "PROVINSI JAWA BARAT - " + title.upper(), fill=(0, 0, 0), font=_font(30))
     lines = [
         f"NIK : {holder.nik}",
         f"Nama : {holder.name}",
@@ -142,14 +136,14 @@ class Signed:
 
 
 def sign(
-    key: ed25519.Ed25519PrivateKey, key_id: str, *, document_id: str, doc_type: DocumentType, version: int,
-    content_type: str, content: bytes, issued_at: str,
+    key: ed25519.Ed25519PrivateKey, key_id: str, *, document_id: str, doc_type: str, version: int,
+    content_type: str, content: bytes, issued_at: str, holder: str,
 ) -> Signed:
-    """Sign ``content`` and its metadata as the contract describes."""
+    """Sign ``content`` and its metadata as the contract describes; ``holder`` is the holder's holder_digest."""
     digest = hashlib.sha256(content).hexdigest()
     meta = ContentMetadata(
         document_id=document_id, type=doc_type, version=version, content_type=content_type,
-        sha256=digest, issued_at=issued_at,
+        sha256=digest, issued_at=issued_at, holder=holder,
     )
     signature = key.sign(signing_payload(meta))
     return Signed(key_id, base64.b64encode(signature).decode("ascii"), digest)

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from central import pki
-from central.contract import DocumentType
-from central.documents import TITLES, Holder
+from central.documents import Holder
 from central.server import CA_FILE, SERVER_CERT, SERVER_KEY
 from central.store import DB_FILE, SIGNING_KEY_FILE, Store
 
@@ -40,7 +39,16 @@ RESIDENTS = [
                        "Jl. Kenanga Contoh No. 7, Coblong, Kota Bandung"), "+6281200000002"),
     ("printed", Holder("3273031201780003", "Agus Wijaya", "Bandung", "12-01-1978", "LAKI-LAKI",
                        "Jl. Flamboyan Contoh No. 21, Cicendo, Kota Bandung"), "+6281200000003"),
+    ("ready_family", Holder("3273016406900005", "Rina Kartika", "Sumedang", "24-06-1990", "PEREMPUAN",
+                            "Jl. Anggrek Contoh No. 9, Sukasari, Kota Bandung"), "+6281200000005"),
 ]
+#: Documents ready for each role (the catalogue's codes); 'ready_family' shows types beyond the first five.
+READY_DOCUMENTS = {
+    "ready": ("kk", "akta_kelahiran", "ktp_el"),
+    "ready_woman": ("ktp_el",),
+    "printed": ("ktp_el", "akta_kelahiran"),
+    "ready_family": ("akta_perkawinan", "surat_keterangan_pindah", "biodata_penduduk", "kia"),
+}
 # Online queue bookings: code, service, counter, slot start in minutes from the seed time, and what it shows.
 # Slots are relative to the seed so that the demo works at any hour; a booking may check in from an hour
 # before its slot until half an hour after it.
@@ -130,17 +138,11 @@ def _residents(store: Store) -> list[dict]:
                        "whatsapp": number, "pin": None, "qr_token": None, "documents": [], "submission": None}
         if role == "ready":
             # An older KK, superseded by the current one: its QR must verify as 'superseded'.
-            store.add_document(holder.nik, DocumentType.KK)
-            docs = [store.add_document(holder.nik, t)
-                    for t in (DocumentType.KK, DocumentType.AKTA_KELAHIRAN, DocumentType.KTP_EL)]
-        elif role == "ready_woman":
-            docs = [store.add_document(holder.nik, DocumentType.KTP_EL)]
-        elif role == "waiting":
-            store.add_submission(WAITING_SUBMISSION, holder.nik, [DocumentType.KK, DocumentType.AKTA_KELAHIRAN])
+            store.add_document(holder.nik, "kk")
+        if role == "waiting":
+            store.add_submission(WAITING_SUBMISSION, holder.nik, ["kk", "akta_kelahiran"])
             entry["submission"] = WAITING_SUBMISSION
-            docs = []
-        else:
-            docs = [store.add_document(holder.nik, t) for t in (DocumentType.KTP_EL, DocumentType.AKTA_KELAHIRAN)]
+        docs = [store.add_document(holder.nik, t) for t in READY_DOCUMENTS.get(role, ())]
         if docs:
             issued = store.issue_pin(holder.nik)
             entry["pin"], entry["qr_token"] = issued.pin, issued.qr_token
@@ -149,8 +151,8 @@ def _residents(store: Store) -> list[dict]:
         for doc_id in docs:
             doc_type = store.document_type(doc_id)
             status = "printed" if role == "printed" and doc_id == docs[0] else "ready"
-            entry["documents"].append({"id": doc_id, "type": str(doc_type), "title": TITLES[doc_type],
-                                       "status": status})
+            entry["documents"].append({"id": doc_id, "type": doc_type,
+                                       "title": store.document_type_info(doc_type).title.id, "status": status})
         out.append(entry)
     return out
 

@@ -6,7 +6,8 @@
 
 Mutual TLS is the kiosk's identity: the handshake refuses any peer without a certificate from the CA in
 ``<data>/ca.pem``. Print events, heartbeats, verification and queue check-in need nothing more, because a
-kiosk's outbox may deliver them long after the resident's session ended.
+kiosk's outbox may deliver them long after the resident's session ended. Every answer names the contract's
+version in ``X-ADM-Contract``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
@@ -64,6 +65,27 @@ StoreDep = Annotated[Store, Depends(_store)]
 TokenDep = Annotated[str, Depends(_token)]
 
 
+class _ContractHeader:
+    """Pure ASGI middleware: every answer, errors included, says which contract it speaks (``X-ADM-Contract``)."""
+
+    _HEADER = (c.H_CONTRACT.lower().encode("ascii"), str(c.CONTRACT_VERSION).encode("ascii"))
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_contract(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self._HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_with_contract)
+
+
 def _error_response(error: StoreError) -> JSONResponse:
     headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s is not None else None
     return JSONResponse(error.body().model_dump(mode="json", exclude_none=True),
@@ -99,6 +121,11 @@ def _router() -> APIRouter:
         store.request_pin(body.nik)
         return c.PinRequestAccepted()
 
+    @api.get("/document-types", response_model=c.DocumentTypeList, tags=["kiosk"])
+    def document_types(store: StoreDep) -> c.DocumentTypeList:
+        """The document-type catalogue: code, titles (id, en), media and pages of every type the service issues."""
+        return store.document_types()
+
     @api.get("/documents", response_model=c.DocumentList, tags=["resident"],
              responses=_errors(c.ErrorCode.SESSION_EXPIRED))
     def documents(token: TokenDep, store: StoreDep) -> c.DocumentList:
@@ -109,7 +136,12 @@ def _router() -> APIRouter:
         "/documents/{document_id}/content", tags=["resident"], response_class=Response,
         responses={
             200: {"description": "The bytes; signature in the X-Signature* headers.",
-                  "content": {"application/pdf": {}, "application/zip": {}}},
+                  "content": {"application/pdf": {}, "application/zip": {}},
+                  "headers": {
+                      c.H_HOLDER: {"description": "holder_digest of the holder's NIK; covered by the signature. "
+                                   "A kiosk refuses a document whose holder is not the session's resident.",
+                                   "schema": {"type": "string", "pattern": c.HOLDER_PATTERN}},
+                  }},
             **_errors(c.ErrorCode.SESSION_EXPIRED, c.ErrorCode.NOT_FOUND, c.ErrorCode.ALREADY_CLAIMED,
                       c.ErrorCode.JOB_ID_REQUIRED),
         },
@@ -135,6 +167,7 @@ def _router() -> APIRouter:
             c.H_DOCUMENT_VERSION: str(found.meta.version),
             c.H_CONTENT_SHA256: found.meta.sha256,
             c.H_ISSUED_AT: found.meta.issued_at,
+            c.H_HOLDER: found.meta.holder,
             c.H_SIGNATURE: found.signature,
             c.H_SIGNATURE_KEY_ID: found.key_id,
             "Cache-Control": "no-store",
@@ -184,13 +217,16 @@ def create_app(store: Store | None) -> FastAPI:
     """The application; ``store=None`` serves nothing but describes everything (OpenAPI)."""
     app = FastAPI(
         title="ADM central service",
-        version="1",
+        version=str(c.CONTRACT_VERSION),
         description="Contract between Anjungan Dukcapil Mandiri kiosks and the central Disdukcapil service. "
-        "HTTPS with mutual TLS; errors are {code, message}.",
+        "HTTPS with mutual TLS; errors are {code, message}. Every answer carries the header "
+        f"{c.H_CONTRACT}: {c.CONTRACT_VERSION}; a kiosk refuses answers without it. Each document's signature "
+        f"covers its holder ({c.H_HOLDER}).",
         docs_url=None, redoc_url=None, openapi_url=None,  # the contract is published as central/openapi.json
     )
     app.state.store = store
     app.include_router(_router())
+    app.add_middleware(_ContractHeader)
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, error: StoreError) -> JSONResponse:

@@ -29,7 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central import contract as c
-from central.documents import TITLES, Holder, render, sign
+from central.catalogue import DEFAULT_CATALOGUE
+from central.documents import Holder, render, sign
 from central.pins import DUMMY_HASH, check_pin, hash_pin, mask_name
 from central.whatsapp import WhatsAppGateway
 
@@ -42,6 +43,7 @@ DEFAULT_SESSION_TTL_S = 15 * 60
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS document_types(code TEXT PRIMARY KEY, info TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS residents(
     nik TEXT PRIMARY KEY, name TEXT NOT NULL, gender TEXT NOT NULL, birth_place TEXT NOT NULL,
     birth_date TEXT NOT NULL, address TEXT NOT NULL, whatsapp TEXT NOT NULL);
@@ -140,6 +142,9 @@ class Store:
         for column, kind in _BOOKING_COLUMNS.items():
             if column not in have:
                 self._db.execute(f"ALTER TABLE bookings ADD COLUMN {column} {kind}")
+        # The catalogue starts as the default one; an operator (or a test) adds types with add_document_type.
+        self._db.executemany("INSERT OR IGNORE INTO document_types VALUES (?, ?)",
+                             [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
         self.gateway = WhatsAppGateway(self.data_dir)
 
     def close(self) -> None:
@@ -181,6 +186,24 @@ class Store:
     def verify_url(self, code: str) -> str:
         return self.get_setting("verify_base_url", "https://adm-central.example.go.id/v1/verify/") + code
 
+    # ------------------------------------------------------------------ the document-type catalogue
+    def document_types(self) -> c.DocumentTypeList:
+        """The whole catalogue, by code."""
+        with self._lock:
+            rows = self._db.execute("SELECT info FROM document_types ORDER BY code").fetchall()
+        return c.DocumentTypeList(types=[c.DocumentTypeInfo.model_validate_json(r["info"]) for r in rows])
+
+    def document_type_info(self, code: str) -> c.DocumentTypeInfo:
+        row = self._one("SELECT info FROM document_types WHERE code=?", code)
+        if row is None:
+            raise StoreError(c.ErrorCode.NOT_FOUND, "no such document type")
+        return c.DocumentTypeInfo.model_validate_json(row["info"])
+
+    def add_document_type(self, info: c.DocumentTypeInfo) -> None:
+        """Add (or describe anew) a type: kiosks show and route it from then on, without an update."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO document_types VALUES (?, ?)", (info.code, info.model_dump_json()))
+
     # ------------------------------------------------------------------ world building (seed, operator)
     def add_resident(self, holder: Holder, whatsapp: str) -> None:
         with self._tx() as db:
@@ -196,8 +219,10 @@ class Store:
             raise StoreError(c.ErrorCode.NOT_FOUND, "no such resident")
         return Holder(row["nik"], row["name"], row["birth_place"], row["birth_date"], row["gender"], row["address"])
 
-    def add_submission(self, submission_id: str, nik: str, types: list[c.DocumentType]) -> list[str]:
+    def add_submission(self, submission_id: str, nik: str, types: list[str]) -> list[str]:
         """A request an OPSI desa uploaded: documents wait, unrendered, for the operator."""
+        for doc_type in types:
+            self.document_type_info(doc_type)  # only types of the catalogue
         ids = []
         with self._tx() as db:
             db.execute("INSERT INTO submissions VALUES (?, ?, 'pending', ?, NULL)", (submission_id, nik, self.clock()))
@@ -224,13 +249,13 @@ class Store:
             docs = self._db.execute("SELECT id, type, verify_code FROM documents WHERE submission_id=?",
                                     (submission_id,)).fetchall()
         for doc in docs:
-            self._activate(doc["id"], holder, c.DocumentType(doc["type"]), doc["verify_code"])
+            self._activate(doc["id"], holder, doc["type"], doc["verify_code"])
         with self._tx() as db:
             db.execute("UPDATE submissions SET status='verified', verified_at=? WHERE id=?",
                        (self.clock(), submission_id))
         return self.issue_pin(nik)
 
-    def _activate(self, doc_id: str, holder: Holder, doc_type: c.DocumentType, verify_code: str) -> None:
+    def _activate(self, doc_id: str, holder: Holder, doc_type: str, verify_code: str) -> None:
         key_id = self.get_setting("key_id", "demo")
         key = serialization.load_pem_private_key((self.data_dir / SIGNING_KEY_FILE).read_bytes(), password=None)
         assert isinstance(key, ed25519.Ed25519PrivateKey)
@@ -240,10 +265,11 @@ class Store:
                 (holder.nik, str(doc_type)),
             ).fetchone()
         version = (previous["v"] or 0) + 1
-        rendered = render(doc_type, holder, self.verify_url(verify_code), version)
+        rendered = render(self.document_type_info(doc_type), holder, self.verify_url(verify_code), version)
         issued_at = _iso(self.clock())
         signed = sign(key, key_id, document_id=doc_id, doc_type=doc_type, version=version,
-                      content_type=rendered.content_type, content=rendered.content, issued_at=issued_at)
+                      content_type=rendered.content_type, content=rendered.content, issued_at=issued_at,
+                      holder=c.holder_digest(holder.nik))
         with self._tx() as db:
             db.execute("UPDATE documents SET state='superseded' WHERE nik=? AND type=? AND state='active'",
                        (holder.nik, str(doc_type)))
@@ -254,7 +280,7 @@ class Store:
                  signed.key_id, signed.signature_b64, doc_id),
             )
 
-    def add_document(self, nik: str, doc_type: c.DocumentType) -> str:
+    def add_document(self, nik: str, doc_type: str) -> str:
         """An already verified document (seed): rendered, signed and active at once."""
         [doc_id] = self.add_submission("SEED-" + secrets.token_hex(4).upper(), nik, [doc_type])
         verify_code = self._one("SELECT verify_code FROM documents WHERE id=?", doc_id)["verify_code"]
@@ -282,9 +308,9 @@ class Store:
             db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
                            [(cur.lastrowid, d, now) for d in docs])
         resident = self._one("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
-        titles = [TITLES[self.document_type(d)] for d in docs]
+        titles = [self.document_type_info(self.document_type(d)).title.id for d in docs]
         self.gateway.send_pin(resident["whatsapp"], resident["name"].split()[0], pin, qr_token, titles,
-                              max(1, round(self.pin_ttl_s / 86400)))
+                              max(1, round(self.pin_ttl_s / 86400)), holder=c.holder_digest(nik))
         return IssuedPin(nik, pin, qr_token, docs)
 
     def mark_printed(self, nik: str, doc_id: str) -> None:
@@ -374,10 +400,10 @@ class Store:
             rows = self._db.execute(
                 "SELECT d.*, g.status, length(d.content) AS size FROM grants g JOIN documents d ON d.id=g.document_id"
                 " WHERE g.pin_id=? AND d.state='active' ORDER BY d.type", (pin_id,)).fetchall()
+        types = {t.code: t for t in self.document_types().types}
         return [
             c.DocumentSummary(
-                id=r["id"], type=r["type"], title=TITLES[c.DocumentType(r["type"])],
-                media=c.Media.CARD if c.DocumentType(r["type"]) in c.CARD_TYPES else c.Media.A4,
+                id=r["id"], type=r["type"], title=types[r["type"]].title, media=types[r["type"]].media,
                 pages=r["pages"], content_type=r["content_type"], size=r["size"], version=r["version"],
                 status=r["status"], issued_at=r["issued_at"], verify_url=self.verify_url(r["verify_code"]),
             )
@@ -402,7 +428,8 @@ class Store:
             db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
                        (job_id, self.clock(), pin_id, document_id))
         meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
-                                 content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"])
+                                 content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"],
+                                 holder=c.holder_digest(row["nik"]))
         return Content(meta, row["key_id"], row["signature"], bytes(row["content"]))
 
     def print_event(self, document_id: str, idem_key: str, event: c.PrintEvent) -> c.PrintEventAck:
@@ -450,11 +477,12 @@ class Store:
                         event.cause, json.dumps(event.counters), now))
         return ack
 
-    def document_type(self, document_id: str) -> c.DocumentType:
+    def document_type(self, document_id: str) -> str:
+        """The catalogue code of a document's type."""
         row = self._one("SELECT type FROM documents WHERE id=?", document_id)
         if row is None:
             raise StoreError(c.ErrorCode.NOT_FOUND, "no such document")
-        return c.DocumentType(row["type"])
+        return row["type"]
 
     def verify_codes(self) -> dict[str, list[str]]:
         """Verification codes of active and superseded documents (for the demo summary)."""
@@ -483,7 +511,7 @@ class Store:
         if row is None or row["state"] not in ("active", "superseded"):
             return c.VerifyResult(code=code, status=c.VerifyStatus.UNKNOWN)
         return c.VerifyResult(code=code, status=row["state"], document_type=row["type"], version=row["version"],
-                              issued_at=row["issued_at"])
+                              issued_at=row["issued_at"], title=self.document_type_info(row["type"]).title)
 
     def check_in(self, booking_code: str) -> c.QueueTicket:
         """Check a booking in; a second check-in returns the same ticket (so retries are safe).

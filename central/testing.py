@@ -33,7 +33,7 @@ class RunningCentral:
         return self.handle.url
 
     def resident(self, role: str) -> dict:
-        """A seeded resident by role: 'ready', 'ready_woman', 'waiting' or 'printed'."""
+        """A seeded resident by role: 'ready', 'ready_woman', 'waiting', 'printed' or 'ready_family'."""
         return next(r for r in self.summary["residents"] if r["role"] == role)
 
     def client_config(self, **overrides: Any) -> dict:

@@ -32,14 +32,17 @@ class WhatsAppGateway:
     """Appends messages to the outbox and reads them back."""
 
     def __init__(self, data_dir: Path, login_link_base: str = "https://adm.example.go.id/masuk?t="):
+        # The link carries the one-time token and (contract v2) the holder's digest, so that a kiosk knows whose
+        # documents it may print after a QR login without taking the server's word for it.
         self.path = Path(data_dir) / OUTBOX_FILE
         self.login_link_base = login_link_base
 
     def send_pin(
-        self, number: str, first_name: str, pin: str, qr_token: str, documents: list[str], valid_days: int
+        self, number: str, first_name: str, pin: str, qr_token: str, documents: list[str], valid_days: int,
+        *, holder: str,
     ) -> Message:
-        """'Send' a PIN message listing the ready documents, with a QR login link."""
-        link = self.login_link_base + qr_token
+        """'Send' a PIN message listing the ready documents, with a QR login link (token and holder digest)."""
+        link = f"{self.login_link_base}{qr_token}&h={holder}"
         text = (
             f"Halo {first_name}, dokumen Anda siap dicetak di Anjungan Dukcapil Mandiri: {', '.join(documents)}. "
             f"PIN Anda: {pin} (berlaku {valid_days} hari, jangan berikan kepada siapa pun). "

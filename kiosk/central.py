@@ -4,7 +4,9 @@ httpx over mutual TLS: the kiosk's client certificate, and only the operator's C
 read timeouts come from config; idempotent calls (GETs, POSTs with an Idempotency-Key, PIN requests) are
 retried with exponential backoff and jitter, nothing else is (a login attempt must never count twice).
 Every document's digest and Ed25519 signature are checked against the configured keys before its bytes
-are returned.
+are returned, and so is its holder: a document not bound to the session's resident never leaves this module.
+Every answer must name contract version 2 (``X-ADM-Contract``); an older server's answer is a
+:class:`ContractMismatch`, never a guess.
 
 Every failure is a :class:`CentralError` subclass the UI can put into words. Logs carry the call, status
 and timing, never a NIK, PIN, token, name or document bytes.
@@ -17,6 +19,7 @@ import binascii
 import hashlib
 import logging
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -118,6 +121,15 @@ class ProtocolError(CentralError):
     """An answer outside the contract: HTML error page, malformed JSON, wrong content type, 5xx."""
 
 
+class ContractMismatch(ProtocolError):
+    """The service does not speak this kiosk's contract version (an older server: no ``X-ADM-Contract: 2``,
+    or a document without its holder). Nothing it sends is used until it is upgraded."""
+
+
+class NotYourDocument(CentralError):
+    """A document whose signed holder is not the resident of this session; its bytes are never read."""
+
+
 _CODE_ERRORS: dict[str, type[CentralError]] = {
     c.ErrorCode.SESSION_EXPIRED: SessionExpired,
     c.ErrorCode.NOT_FOUND: NotFound,
@@ -138,12 +150,14 @@ _QUEUE_CODES = frozenset({c.ErrorCode.BOOKING_USED, c.ErrorCode.BOOKING_EARLY, c
 class Session:
     """A resident's session: token and masked name (plus the document list of the login answer).
 
-    ``repr`` never shows the token."""
+    ``holder`` is whose documents this session may print (:func:`central.contract.holder_digest`): from the NIK
+    the resident typed, or from the WhatsApp QR; never from the server's answer. ``repr`` shows neither."""
 
     token: str = field(repr=False)
     masked_name: str
     expires_at: datetime
     documents: tuple[c.DocumentSummary, ...] = ()
+    holder: str = field(default="", repr=False)
 
     def __repr__(self) -> str:
         return f"Session(masked_name={self.masked_name!r}, expires_at={self.expires_at.isoformat()})"
@@ -218,12 +232,14 @@ class CentralClient:
     def login(self, nik: str, pin: str) -> Session:
         """Open a session; InvalidCredentials(attempts_left) or Locked(retry_after) when refused."""
         body = self._call("POST", "/v1/sessions", json={"nik": nik, "pin": pin}, model=c.SessionResponse)
-        return self._session(body)
+        return self._session(body, c.holder_digest(nik))
 
-    def login_qr(self, token: str) -> Session:
-        """Open a session with the token from the WhatsApp QR code."""
+    def login_qr(self, token: str, holder: str) -> Session:
+        """Open a session with the token and the holder digest from the WhatsApp QR code."""
+        if not _HOLDER.match(holder):
+            raise ValueError("a login QR names its holder (32 hex digits)")
         body = self._call("POST", "/v1/sessions/qr", json={"token": token}, model=c.SessionResponse)
-        return self._session(body)
+        return self._session(body, holder)
 
     def request_pin(self, nik: str) -> None:
         """Ask for a fresh PIN on the resident's WhatsApp; the answer never says whether the NIK exists.
@@ -232,6 +248,10 @@ class CentralClient:
         """
         self._call("POST", "/v1/pin-requests", json={"nik": nik}, model=c.PinRequestAccepted, expect=(202,),
                    retry=True)
+
+    def document_types(self) -> list[c.DocumentTypeInfo]:
+        """The service's document-type catalogue (code, titles, media, pages)."""
+        return self._call("GET", "/v1/document-types", model=c.DocumentTypeList).types
 
     def documents(self, session: Session) -> list[c.DocumentSummary]:
         """The session's documents with their print status."""
@@ -256,7 +276,11 @@ class CentralClient:
                 if response.status_code != 200:
                     response.read()
                     self._raise_for(response)
+                _check_contract(response)
                 meta, key_id, signature = self._content_headers(response, document_id)
+                if not session.holder or meta.holder != session.holder:
+                    # Someone else's document (or a tampered header): refused before a byte of it is read.
+                    raise NotYourDocument("the document is not bound to this session's resident")
                 total = _int_or_none(response.headers.get("Content-Length"))
                 if total is not None and total > MAX_CONTENT_BYTES:
                     raise ProtocolError(f"document of {total} bytes is over the limit")
@@ -272,7 +296,12 @@ class CentralClient:
             self._check_signature(meta, key_id, signature, content)
             return VerifiedDocument(meta=meta, key_id=key_id, content=content)
 
-        document = self._with_retries("GET", path, attempt)
+        try:
+            document = self._with_retries("GET", path, attempt)
+        except NotYourDocument:
+            event(log, "central.document_refused", logging.ERROR, document=document_id, job=job_id,
+                  reason="wrong-holder")
+            raise
         event(log, "central.document_verified", document=document_id, job=job_id, bytes=len(document.content),
               key_id=document.key_id)
         return document
@@ -314,9 +343,9 @@ class CentralClient:
 
     # ------------------------------------------------------------------ plumbing
     @staticmethod
-    def _session(body: c.SessionResponse) -> Session:
+    def _session(body: c.SessionResponse, holder: str) -> Session:
         return Session(token=body.token, masked_name=body.masked_name, expires_at=body.expires_at,
-                       documents=tuple(body.documents))
+                       documents=tuple(body.documents), holder=holder)
 
     @staticmethod
     def _auth(session: Session | None) -> dict[str, str]:
@@ -333,6 +362,7 @@ class CentralClient:
             response = self._http.request(method, path, json=json, headers=all_headers)
             if response.status_code not in expect:
                 self._raise_for(response)
+            _check_contract(response)
             if model is None:
                 return None
             return _parse(response, model)
@@ -378,6 +408,7 @@ class CentralClient:
             raise _Retryable(f"HTTP {status}")
         if status >= 500:
             raise ProtocolError(f"server error HTTP {status}")
+        _check_contract(response)
         body = _parse(response, c.ErrorBody)
         if body.code == c.ErrorCode.INVALID_CREDENTIALS:
             raise InvalidCredentials(body.attempts_left)
@@ -396,11 +427,15 @@ class CentralClient:
             meta = c.ContentMetadata(
                 document_id=h[c.H_DOCUMENT_ID], type=h[c.H_DOCUMENT_TYPE], version=int(h[c.H_DOCUMENT_VERSION]),
                 content_type=h["Content-Type"].split(";")[0].strip(), sha256=h[c.H_CONTENT_SHA256],
-                issued_at=h[c.H_ISSUED_AT],
+                issued_at=h[c.H_ISSUED_AT], holder=h[c.H_HOLDER],
             )
             signature = base64.b64decode(h[c.H_SIGNATURE], validate=True)
             key_id = h[c.H_SIGNATURE_KEY_ID]
-        except (KeyError, ValueError, ValidationError, binascii.Error) as exc:
+        except KeyError as exc:
+            if exc.args == (c.H_HOLDER,):  # a v1 document: signed without its holder
+                raise ContractMismatch("the document names no holder (contract v1)") from None
+            raise ProtocolError(f"document headers outside the contract: {type(exc).__name__}") from None
+        except (ValueError, ValidationError, binascii.Error) as exc:
             raise ProtocolError(f"document headers outside the contract: {type(exc).__name__}") from None
         if meta.document_id != document_id:
             raise BadSignature("the server sent another document than the one asked for")
@@ -426,6 +461,20 @@ class _Retryable(CentralError):
 
     def as_protocol_error(self) -> ProtocolError:
         return ProtocolError(str(self))
+
+
+_HOLDER = re.compile(c.HOLDER_PATTERN)
+_CONTRACT = str(c.CONTRACT_VERSION)
+
+
+def _check_contract(response: httpx.Response) -> None:
+    """An answer from a service of another contract version (or from something that is no such service) is
+    refused as a whole: an older server would send documents that are not bound to their holder."""
+    seen = response.headers.get(c.H_CONTRACT)
+    if seen is None and response.headers.get("Content-Type", "").lower().startswith("text/html"):
+        raise ProtocolError(f"HTTP {response.status_code} answered with an HTML page")  # a proxy or portal
+    if seen != _CONTRACT:
+        raise ContractMismatch(f"the service speaks contract {(seen or 'v1')[:8]!r}, this kiosk needs {_CONTRACT}")
 
 
 def _parse(response: httpx.Response, model: type[M]) -> M:

@@ -21,6 +21,7 @@ import kiosk.central as cc
 from central import contract as c
 from devices.base import DeviceError
 from kiosk.flow import (
+    MEDIA_PRINTERS,
     CheckIn,
     CheckInRefused,
     DocStatus,
@@ -60,10 +61,11 @@ log = logging.getLogger(__name__)
 
 #: Which configured printer prints which kind of document.
 PRINTER_NAMES = {PrinterKind.DOCUMENT: "document_printer", PrinterKind.CARD: "card_printer"}
-_TYPE_KEYS = {t.value: t.name for t in c.DocumentType}
 #: Central errors during a fetch -> the cause word the journal keeps and the message the resident sees.
 _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
+    cc.NotYourDocument: ("wrong-holder", "print.not_yours"),
     cc.BadSignature: ("bad-signature", "print.bad_signature"),
+    cc.ContractMismatch: ("contract-mismatch", "central.contract"),
     cc.AlreadyPrinted: ("already-printed", "print.already_printed"),
     cc.AlreadyClaimed: ("already-claimed", "print.already_printed"),
     cc.Unreachable: ("unreachable", "central.unreachable"),
@@ -72,18 +74,25 @@ _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
 }
 
 
+def fetch_cause(exc: cc.CentralError) -> tuple[str, str]:
+    """The cause word the journal (and the print event) keeps for a failed fetch, and the resident's message."""
+    return next((v for k, v in _FETCH_CAUSES.items() if isinstance(exc, k)), ("protocol", "central.protocol"))
+
+
 def document_item(summary: c.DocumentSummary) -> DocumentItem:
-    """The flow's view of a document from the central service's list."""
-    printer = PrinterKind.CARD if summary.media == c.Media.CARD else PrinterKind.DOCUMENT
+    """The flow's view of a document from the central service's list: its type, titles and printer all come
+    from the service (a type this kiosk has never seen shows and prints like any other)."""
     status = DocStatus.READY if summary.status == c.DocumentStatus.READY else DocStatus.PRINTED
-    issued = getattr(summary, "issued_at", None)
+    issued = summary.issued_at
     return DocumentItem(
         id=summary.id,
-        type=_TYPE_KEYS.get(summary.type.value, "OTHER"),
+        type=summary.type,
         issued=issued.date().isoformat() if issued is not None else "",
-        printer=printer,
+        printer=MEDIA_PRINTERS.get(summary.media),
         status=status,
-        verify_url=getattr(summary, "verify_url", None) or "",
+        verify_url=summary.verify_url or "",
+        title=summary.title.id,
+        title_en=summary.title.en,
     )
 
 
@@ -131,9 +140,11 @@ def verify_info(result: c.VerifyResult) -> VerifyInfo:
         return VerifyInfo(outcome)
     return VerifyInfo(
         outcome,
-        document_type=_TYPE_KEYS.get(str(result.document_type), "OTHER") if result.document_type else "",
+        document_type=result.document_type or "",
         issued=result.issued_at.date().isoformat() if result.issued_at else "",
         version=result.version,
+        title=result.title.id if result.title else "",
+        title_en=result.title.en if result.title else "",
     )
 
 
@@ -150,6 +161,8 @@ def login_failure(exc: cc.CentralError, qr: bool = False) -> LoginFailed:
         return LoginFailed(now=now, problem=LoginProblem.TIMEOUT)
     if isinstance(exc, cc.Unreachable):
         return LoginFailed(now=now, problem=LoginProblem.UNREACHABLE)
+    if isinstance(exc, cc.ContractMismatch):
+        return LoginFailed(now=now, problem=LoginProblem.CONTRACT)
     if qr and isinstance(exc, (cc.NotFound, cc.SessionExpired)):
         return LoginFailed(now=now, problem=LoginProblem.QR_EXPIRED)
     return LoginFailed(now=now, problem=LoginProblem.PROTOCOL)
@@ -236,7 +249,7 @@ class EffectRunner:
 
     def _login_qr(self, effect: LoginWithQr) -> None:
         try:
-            session = self.central.login_qr(effect.token)
+            session = self.central.login_qr(effect.token, effect.holder)
         except cc.CentralError as exc:
             log_event(log, "login.qr_refused", reason=type(exc).__name__)
             self.post(login_failure(exc, qr=True))
@@ -272,9 +285,7 @@ class EffectRunner:
             try:
                 verified = self.central.fetch_document(session, doc.id, job_id)
             except cc.CentralError as exc:
-                cause, message = next(
-                    (v for k, v in _FETCH_CAUSES.items() if isinstance(exc, k)), ("protocol", "central.protocol")
-                )
+                cause, message = fetch_cause(exc)
                 failure.append(message)
                 raise FetchFailed(cause) from None
             update(Phase.PRINTING, 0.0)
@@ -283,10 +294,13 @@ class EffectRunner:
             return FetchedDocument([verified.content])
 
         kind = "card" if doc.printer is PrinterKind.CARD else "a4"
+        if doc.printer is None or PRINTER_NAMES[doc.printer] not in self.pipeline.printers:
+            update(Phase.FAILED, error="print.failed")  # the flow never sends one: no printer for its media here
+            return
         try:
             outcome = self.pipeline.run(
                 document_id=doc.id, document_type=doc.type, kind=kind, printer=PRINTER_NAMES[doc.printer], nik=nik,
-                fetch=fetch, title=doc.type, progress=lambda f: update(Phase.PRINTING, f),
+                fetch=fetch, title=doc.title or doc.type, progress=lambda f: update(Phase.PRINTING, f),
             )
         except PrinterBlocked as exc:
             update(Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")

@@ -106,6 +106,8 @@ class Flow(ServiceHandlers):
         for doc in documents:
             if doc.status is DocStatus.PRINTED:
                 marked.append(doc)
+            elif not state.printer_installed(doc.printer):
+                marked.append(replace(doc, status=DocStatus.NOT_HERE, reason=None))
             elif state.printer_ok(doc.printer):
                 marked.append(replace(doc, status=DocStatus.READY, reason=None))
             else:
@@ -173,9 +175,11 @@ class Flow(ServiceHandlers):
         return replace(state, nik=nik, screen=Screen.PIN_ENTRY, message=None), []
 
     def _on_LoginQrScanned(self, state: FlowState, event: LoginQrScanned) -> tuple[FlowState, list[Effect]]:
-        if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token:
+        if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token \
+                or not event.holder:
             return self._wrong_scan(state)
-        return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [LoginWithQr(event.token)]
+        return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [
+            LoginWithQr(event.token, event.holder)]
 
     def _on_UnknownScan(self, state: FlowState, event: UnknownScan) -> tuple[FlowState, list[Effect]]:
         return self._wrong_scan(state)
@@ -290,7 +294,7 @@ class Flow(ServiceHandlers):
             return state, []
         state = replace(state, screen=Screen.DONE, done_since=event.now, last_activity=event.now)
         docs = {d.id: d for d in state.documents}
-        slip = slip_for((docs[p.id].type, docs[p.id].verify_url) for p in state.progress
+        slip = slip_for((docs[p.id].title_in("id"), docs[p.id].verify_url) for p in state.progress
                         if p.phase is Phase.DONE and p.id in docs)
         return (replace(state, slip_printed=None), [PrintSlip(slip)]) if slip else (state, [])
 

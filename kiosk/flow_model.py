@@ -41,14 +41,19 @@ UNPRINTED_TICKET_FACTOR = 3
 
 
 class PrinterKind(Enum):
-    DOCUMENT = "document"  # A4: KK, akta
-    CARD = "card"  # KTP-el, KIA
+    DOCUMENT = "document"  # media a4: KK, akta, surat keterangan, ...
+    CARD = "card"  # media card: KTP-el, KIA
+
+
+#: Which printer prints which media of the service's catalogue; a media not here has no printer on any kiosk.
+MEDIA_PRINTERS = {"a4": PrinterKind.DOCUMENT, "card": PrinterKind.CARD}
 
 
 class DocStatus(Enum):
     READY = "ready"
     PRINTED = "printed"  # already printed with this PIN
     UNAVAILABLE = "unavailable"  # its printer cannot print now
+    NOT_HERE = "not_here"  # this kiosk has no printer for its media: never printable here
 
 
 class Phase(Enum):
@@ -70,6 +75,7 @@ class LoginProblem(Enum):
     UNREACHABLE = "central.unreachable"
     TIMEOUT = "central.timeout"
     PROTOCOL = "central.protocol"
+    CONTRACT = "central.contract"  # the central service speaks another contract version: an officer must act
     QR_EXPIRED = "login.qr_invalid"
 
 
@@ -93,15 +99,23 @@ class PrinterAvailability:
 
 @dataclass(frozen=True)
 class DocumentItem:
-    """A document as the resident sees it in the list (no content, no personal data beyond the type)."""
+    """A document as the resident sees it in the list (no content, no personal data beyond the type).
+
+    Types, titles and media come from the central service's catalogue; the kiosk knows none by heart."""
 
     id: str
-    type: str  # KK, AKTA_KELAHIRAN, AKTA_KEMATIAN, KTP_EL, KIA, ...
+    type: str  # the catalogue's code: kk, akta_kelahiran, ktp_el, akta_perkawinan, ...
     issued: str  # ISO date
-    printer: PrinterKind
+    printer: PrinterKind | None  # None: a media no printer of this kind of kiosk prints
     status: DocStatus = DocStatus.READY
     reason: str | None = None
     verify_url: str = ""  # the link in the document's own QR (goes on the printed-documents slip)
+    title: str = ""  # the service's title in Bahasa Indonesia
+    title_en: str = ""  # and in English
+
+    def title_in(self, language: str) -> str:
+        """The service's title in ``language`` (Bahasa Indonesia when there is no other); the code at worst."""
+        return (self.title_en if language == "en" and self.title_en else self.title) or self.type
 
 
 @dataclass(frozen=True)
@@ -147,8 +161,12 @@ class FlowState:
     def in_session(self) -> bool:
         return self.nik is not None or self.session is not None
 
-    def printer_ok(self, kind: PrinterKind) -> bool:
+    def printer_ok(self, kind: PrinterKind | None) -> bool:
         return any(p.kind is kind and p.available for p in self.printers)
+
+    def printer_installed(self, kind: PrinterKind | None) -> bool:
+        """Whether this kiosk has a printer of ``kind`` at all (working or not)."""
+        return kind is not None and self.printer_reason(kind) != "not-installed"
 
     def printer_reason(self, kind: PrinterKind) -> str | None:
         for p in self.printers:
@@ -195,9 +213,13 @@ class NikSubmitted(Event):
 
 @dataclass(frozen=True)
 class LoginQrScanned(Event):
-    """The QR from the WhatsApp message was scanned; ``token`` already extracted by :mod:`kiosk.scans`."""
+    """The QR from the WhatsApp message was scanned; ``token`` and ``holder`` extracted by :mod:`kiosk.scans`."""
 
     token: str = ""
+    holder: str = ""
+
+    def __repr__(self) -> str:  # a login token is a credential, the holder digest stands for a NIK
+        return f"LoginQrScanned(now={self.now}, token='***')"
 
 
 @dataclass(frozen=True)
@@ -396,6 +418,7 @@ class Login(Effect):
 @dataclass(frozen=True)
 class LoginWithQr(Effect):
     token: str
+    holder: str = ""  # from the QR: the only documents this session may print
 
     def __repr__(self) -> str:
         return "LoginWithQr(token='***')"

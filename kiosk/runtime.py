@@ -127,7 +127,7 @@ def scan_event(text: str) -> Event:
     scan = classify(text)
     log_event(log, "scan", kind=scan.kind.value)
     if scan.kind is ScanKind.LOGIN:
-        return LoginQrScanned(now=time.monotonic(), token=scan.value)
+        return LoginQrScanned(now=time.monotonic(), token=scan.value, holder=scan.holder)
     if scan.kind is ScanKind.VERIFY:
         return VerifyScanned(now=time.monotonic(), code=scan.value)
     if scan.kind is ScanKind.BOOKING:

@@ -22,12 +22,15 @@ class ScanKind(Enum):
 class Scan:
     kind: ScanKind
     value: str = ""
+    holder: str = ""  # LOGIN: whose documents the QR opens (contract v2 holder digest)
 
     def __repr__(self) -> str:  # a login token is a credential
         return f"Scan({self.kind.value})"
 
 
-_LOGIN = re.compile(r"^https://[^\s?#]+/masuk\?t=(?P<v>[A-Za-z0-9_-]{16,128})$")
+# Contract v2: the login link names its holder (h=); a link without it comes from an older service and opens
+# nothing, because the kiosk could not tell whose documents it may print.
+_LOGIN = re.compile(r"^https://[^\s?#]+/masuk\?t=(?P<v>[A-Za-z0-9_-]{16,128})&h=(?P<h>[0-9a-f]{32})$")
 _VERIFY = re.compile(r"^https://[^\s?#]+/verify/(?P<v>[A-Za-z0-9-]{4,64})$")
 _BOOKING = re.compile(r"^(?P<v>ANTRI-[0-9A-Z]{2,16})$")
 
@@ -38,5 +41,5 @@ def classify(text: str) -> Scan:
     for kind, pattern in ((ScanKind.LOGIN, _LOGIN), (ScanKind.VERIFY, _VERIFY), (ScanKind.BOOKING, _BOOKING)):
         match = pattern.match(text)
         if match:
-            return Scan(kind, match.group("v"))
+            return Scan(kind, match.group("v"), match.groupdict().get("h") or "")
     return Scan(ScanKind.UNKNOWN)

@@ -8,6 +8,7 @@ refusal gets. Nothing here holds a NIK, a name or a token.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,10 +63,16 @@ class VerifyInfo:
     """What the QR on a document says about it: outcome, type and issue date; never a name in clear."""
 
     outcome: VerifyOutcome
-    document_type: str = ""  # flow's type key: KK, AKTA_KELAHIRAN, ...
+    document_type: str = ""  # the catalogue's code: kk, akta_kelahiran, ...
     issued: str = ""  # ISO date
     version: int | None = None
     masked_name: str = ""
+    title: str = ""  # the service's title of the type, Bahasa Indonesia
+    title_en: str = ""  # and English
+
+    def title_in(self, language: str) -> str:
+        """The type's title in ``language`` (Bahasa Indonesia when there is no other)."""
+        return (self.title_en if language == "en" and self.title_en else self.title) or self.document_type
 
 
 def booking_code(text: str) -> str | None:
@@ -82,7 +89,7 @@ def booking_code(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Slip:
-    """The printed-documents slip: document types and counts, a QR to verify; no personal data."""
+    """The printed-documents slip: document titles (the service's) and counts, a QR to verify; no personal data."""
 
     counts: tuple[tuple[str, int], ...]
     qr: str = ""
@@ -93,7 +100,7 @@ class Slip:
 
 
 def slip_for(printed: Iterable[tuple[str, str]]) -> Slip | None:
-    """A slip for the documents printed, given as (type key, verify URL); None when nothing printed.
+    """A slip for the documents printed, given as (the service's title, verify URL); None when nothing printed.
 
     The slip carries one QR, the first document's verification link (each document also carries its own)."""
     printed = list(printed)
@@ -105,21 +112,16 @@ def slip_for(printed: Iterable[tuple[str, str]]) -> Slip | None:
     return Slip(tuple((t, counts[t]) for t in order), qr)
 
 
-#: How a document type reads on the slip (the slip is printed in Bahasa Indonesia: the office's language).
-SLIP_TITLES = {
-    "KK": "Kartu Keluarga",
-    "AKTA_KELAHIRAN": "Akta Kelahiran",
-    "AKTA_KEMATIAN": "Akta Kematian",
-    "KTP_EL": "KTP-el",
-    "KIA": "Kartu Identitas Anak",
-}
+#: Characters on a receipt line (devices.receipt.LINE_WIDTH); a long title wraps under itself.
+SLIP_WIDTH = 42
 
 
 def slip_lines(slip: Slip, when: str, kiosk_id: str) -> list[str]:
-    """The slip's text lines: when, where, one line per document type with its count."""
+    """The slip's text lines: when, where, one entry per document title (the service's, in Bahasa Indonesia:
+    the office's language) with its count."""
     lines = [f"Waktu : {when}", f"ADM   : {kiosk_id}", ""]
-    for doc_type, count in slip.counts:
-        lines.append(f"{count:>2} x {SLIP_TITLES.get(doc_type, 'Dokumen lain')}")
+    for title, count in slip.counts:
+        lines += textwrap.wrap(f"{count:>2} x {title or 'Dokumen'}", SLIP_WIDTH, subsequent_indent=" " * 5)
     lines += ["", f"Jumlah: {slip.total} dokumen", "Cek keaslian: pindai QR di bawah atau",
               "QR pada dokumen di menu ADM", "'Cek keaslian dokumen'."]
     return lines

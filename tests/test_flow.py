@@ -45,6 +45,7 @@ from kiosk.flow import (
 )
 
 NIK = "3273015503850002"
+HOLDER = "ab" * 16
 BOTH_UP = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
 CARD_DOWN = (
     PrinterAvailability(PrinterKind.DOCUMENT, True),
@@ -189,18 +190,35 @@ def test_login_answer_after_the_resident_left_ends_that_session():
 
 def test_qr_login_from_attract_and_expired_qr():
     d = Driver()
-    assert d(LoginQrScanned, token="tok") == [LoginWithQr("tok")]
+    assert d(LoginQrScanned, token="tok", holder=HOLDER) == [LoginWithQr("tok", HOLDER)]
     assert d.state.screen is Screen.NIK_ENTRY and d.state.busy
     d(LoginFailed, problem=LoginProblem.QR_EXPIRED)
     assert d.state.screen is Screen.NIK_ENTRY and d.state.message.key == "login.qr_invalid"
-    d(LoginQrScanned, token="tok2")
+    d(LoginQrScanned, token="tok2", holder=HOLDER)
     d(LoginSucceeded, session=SESSION, documents=DOCS)
     assert d.state.screen is Screen.DOCUMENTS
-    assert d(LoginQrScanned, token="again") == []  # ignored inside a session
+    assert d(LoginQrScanned, token="again", holder=HOLDER) == []  # ignored inside a session
+
+
+def test_a_login_qr_without_its_holder_starts_no_login():
+    d = Driver()
+    assert d(LoginQrScanned, token="tok") == []
+    assert d.state.screen is Screen.ATTRACT and d.state.message.key == "scan.unknown"
+
+
+def test_a_service_of_another_contract_version_is_a_plain_message():
+    d = Driver()
+    d(StartPressed)
+    d(NikSubmitted, text=NIK)
+    d(PinSubmitted, pin="123456")
+    d(LoginFailed, problem=LoginProblem.CONTRACT)
+    assert d.state.screen is Screen.PIN_ENTRY and d.state.message.key == "central.contract"
 
 
 def test_qr_repr_hides_the_token_and_login_hides_the_pin():
-    assert "Xq7secret" not in repr(LoginWithQr("Xq7secret"))
+    assert "Xq7secret" not in repr(LoginWithQr("Xq7secret", HOLDER))
+    assert "Xq7secret" not in repr(LoginQrScanned(token="Xq7secret", holder=HOLDER))
+    assert HOLDER not in repr(LoginQrScanned(token="Xq7secret", holder=HOLDER))
     d = Driver()
     d(StartPressed)
     d(NikSubmitted, text=NIK)

@@ -141,7 +141,7 @@ def test_verification_failure_is_a_message_not_a_colour(flow):
 @pytest.mark.parametrize("screen_event", [QueuePressed, VerifyPressed])
 def test_scans_that_mean_nothing_here_only_give_a_message(flow, screen_event):
     state, _ = run(flow, attract(flow), screen_event(now=1))
-    for scan in (UnknownScan(now=2), LoginQrScanned(now=2, token="t" * 20),
+    for scan in (UnknownScan(now=2), LoginQrScanned(now=2, token="t" * 20, holder="ab" * 16),
                  BookingScanned(now=2, code="ANTRI-0901") if screen_event is VerifyPressed
                  else VerifyScanned(now=2, code="ABCD1234")):
         after, effects = run(flow, state, scan)
@@ -187,17 +187,21 @@ def test_forgot_pin_from_nik_entry_goes_back_there_without_a_nik(flow):
 
 
 def test_the_slip_lists_what_printed(flow):
-    docs = (DocumentItem("d1", "KK", "2026-11-20", PrinterKind.DOCUMENT, verify_url="https://c/v1/verify/AAAA"),
-            DocumentItem("d2", "KTP_EL", "2026-11-20", PrinterKind.CARD, verify_url="https://c/v1/verify/BBBB"),
-            DocumentItem("d3", "KK", "2026-11-20", PrinterKind.DOCUMENT))
+    kk = {"title": "Kartu Keluarga", "title_en": "Family Card (KK)"}
+    docs = (DocumentItem("d1", "kk", "2026-11-20", PrinterKind.DOCUMENT, verify_url="https://c/v1/verify/AAAA", **kk),
+            DocumentItem("d2", "ktp_el", "2026-11-20", PrinterKind.CARD, verify_url="https://c/v1/verify/BBBB",
+                         title="KTP Elektronik", title_en="Electronic ID card"),
+            DocumentItem("d3", "kk", "2026-11-20", PrinterKind.DOCUMENT, **kk))
     state = replace(attract(flow), screen=Screen.PRINTING, documents=docs,
                     progress=tuple(DocProgress(d.id) for d in docs))
     state, effects = run(flow, state, PrintUpdate(now=1, document_id="d1", phase=Phase.FAILED, error="x"),
                          PrintUpdate(now=2, document_id="d3", phase=Phase.DONE),
                          PrintUpdate(now=3, document_id="d2", phase=Phase.DONE))
     assert state.screen is Screen.DONE and state.slip_printed is None
-    assert effects == [PrintSlip(slip_for([("KTP_EL", "https://c/v1/verify/BBBB"), ("KK", "")]))]
-    assert effects[0].slip.counts == (("KTP_EL", 1), ("KK", 1)) and effects[0].slip.qr.endswith("BBBB")
+    assert effects == [PrintSlip(slip_for([("KTP Elektronik", "https://c/v1/verify/BBBB"), ("Kartu Keluarga", "")]))]
+    # The service's titles in Bahasa Indonesia (the office's language), whatever language the screen showed.
+    assert effects[0].slip.counts == (("KTP Elektronik", 1), ("Kartu Keluarga", 1))
+    assert effects[0].slip.qr.endswith("BBBB")
     state, _ = run(flow, state, SlipPrinted(now=4, ok=True))
     assert state.slip_printed is True
 

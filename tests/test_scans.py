@@ -5,17 +5,30 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from central.contract import holder_digest
 from kiosk.flow import Flow, LoginQrScanned, PrinterAvailability, PrinterKind, Screen, UnknownScan
 from kiosk.runtime import scan_event
 from kiosk.scans import ScanKind, classify
 
 TOKEN = "q1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6"
+HOLDER = holder_digest("3273021708850001")
+LINK = f"https://adm.example.go.id/masuk?t={TOKEN}&h={HOLDER}"
 
 
-def test_the_whatsapp_login_link_gives_its_token():
-    scan = classify(f"https://adm.example.go.id/masuk?t={TOKEN}")
-    assert scan.kind is ScanKind.LOGIN and scan.value == TOKEN
-    assert TOKEN not in repr(scan)
+def test_the_whatsapp_login_link_gives_its_token_and_holder():
+    scan = classify(LINK)
+    assert scan.kind is ScanKind.LOGIN and (scan.value, scan.holder) == (TOKEN, HOLDER)
+    assert TOKEN not in repr(scan) and HOLDER not in repr(scan)
+
+
+def test_a_login_link_without_its_holder_opens_nothing():
+    """A v1 link (token only): the kiosk could not tell whose documents it may print."""
+    event = scan_event(f"https://adm.example.go.id/masuk?t={TOKEN}")
+    assert isinstance(event, UnknownScan)
+    for text in (f"https://adm.example.go.id/masuk?t={TOKEN}&h={HOLDER[:-1]}",
+                 f"https://adm.example.go.id/masuk?t={TOKEN}&h={HOLDER.upper()}",
+                 f"https://adm.example.go.id/masuk?h={HOLDER}&t={TOKEN}", f"{LINK}&a=1"):
+        assert classify(text).kind is ScanKind.UNKNOWN, text
 
 
 def test_document_and_booking_codes():
@@ -39,8 +52,8 @@ def test_any_text_classifies_without_raising(text: str):
 def test_scan_events_reach_the_flow():
     flow = Flow()
     state = flow.initial((PrinterAvailability(PrinterKind.DOCUMENT, True),))
-    event = scan_event(f"https://adm.example.go.id/masuk?t={TOKEN}")
-    assert isinstance(event, LoginQrScanned) and event.token == TOKEN
+    event = scan_event(LINK)
+    assert isinstance(event, LoginQrScanned) and (event.token, event.holder) == (TOKEN, HOLDER)
     garbage = scan_event("\x00garbage")
     assert isinstance(garbage, UnknownScan)
     state, effects = flow.handle(state, garbage)

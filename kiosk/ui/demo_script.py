@@ -165,6 +165,15 @@ class Script:
         self.shot("documents-after-qr-login")
         self.press("common.cancel")
         self.wait_screen(Screen.ATTRACT)
+
+        # Types beyond the first five, shown by the titles of the central service's catalogue.
+        family = self.central.resident("ready_family")
+        self.login(family["nik"], family["pin"])
+        self.wait_screen(Screen.DOCUMENTS)
+        self.report["checks"]["catalogue_titles"] = sorted(d.title for d in self.state.documents)
+        self.shot("documents-new-types")
+        self.press("common.cancel")
+        self.wait_screen(Screen.ATTRACT)
         reader.inject(b"%%??DROP TABLE warga;--??%%")
         wait_until(lambda: self.state.message is not None, 10, "the unknown-scan message")
         self.report["checks"]["garbage_scan_message"] = self.state.message.key

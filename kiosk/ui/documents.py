@@ -1,4 +1,6 @@
-"""Documents: what is ready for this resident, on which printer, and what cannot be printed now."""
+"""Documents: what is ready for this resident, on which printer, and what cannot be printed now or here.
+
+Titles are the central service's (its catalogue), in the resident's language: no type is known by heart."""
 
 from __future__ import annotations
 
@@ -13,16 +15,9 @@ from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.widgets.common import DocumentRow, RowPool
 
 
-def type_title(document_type: str, tr: Translator, fallback: str | None = None) -> str:
-    """'KTP_EL' -> 'KTP-el'; an unknown type -> ``fallback``, or 'Dokumen'."""
-    key = f"doctype.{document_type}"
-    if tr.has(key):
-        return tr(key)
-    return fallback if fallback is not None else tr("doctype.OTHER")
-
-
 def doc_title(doc: DocumentItem, tr: Translator) -> str:
-    return type_title(doc.type, tr)
+    """The service's title of the document's type, in the language shown (Bahasa Indonesia by default)."""
+    return doc.title_in(tr.language)
 
 
 def long_date(iso: str, language: str) -> str:
@@ -71,11 +66,14 @@ class DocumentsScreen(KioskScreen):
             return
         self._shown = key
         for row, doc in zip(self.pool.show(len(state.documents)), state.documents, strict=True):
-            printer = tr("printer.card" if doc.printer.value == "card" else "printer.document")
+            printer = {"card": tr("printer.card"), "document": tr("printer.document")}.get(
+                doc.printer.value if doc.printer is not None else "", tr("printer.none"))
             if doc.status is DocStatus.READY:
                 status = tr("documents.ready")
             elif doc.status is DocStatus.PRINTED:
                 status = tr("documents.printed")
+            elif doc.status is DocStatus.NOT_HERE:
+                status = tr("documents.not_here")
             else:
                 status = tr("documents.unavailable", reason=reason_text(doc.reason, tr))
             row.document_id = doc.id

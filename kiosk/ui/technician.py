@@ -28,7 +28,7 @@ from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
 from kiosk.technician import TechnicianGate
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
-from kiosk.ui.documents import reason_text, type_title
+from kiosk.ui.documents import reason_text
 from printjobs.errors import PrintJobError
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,8 @@ class TechnicianScreen(KioskScreen):
         jobs.clear_widgets()
         for job in report.uncertain_jobs:
             jobs.add_widget(TechJobRow(
-                text=tr("tech.uncertain_row", type=type_title(job["document_type"].upper(), tr, job["document_type"]),
+                # The type as the journal keeps it: the catalogue's code (no catalogue is needed offline).
+                text=tr("tech.uncertain_row", type=job["document_type"],
                         printer=device_title(job["printer"], "", tr)),
                 printed_text=tr("tech.printed"), not_printed_text=tr("tech.not_printed"),
                 answer_action=lambda printed, j=job["job_id"]: self.resolve(j, printed)))

@@ -44,8 +44,7 @@ class VerifyScreen(KioskScreen):
         if info.outcome is VerifyOutcome.UNKNOWN:
             self.document = ""
         else:
-            kind = tr(f"doctype.{info.document_type}") if tr.has(f"doctype.{info.document_type}") \
-                else tr("doctype.OTHER")
+            kind = info.title_in(tr.language)  # the service's title: any type reads well
             self.document = tr("verify.document", type=kind, date=long_date(info.issued, tr.language))
             if info.masked_name:
                 self.document += "\n" + info.masked_name

@@ -21,10 +21,14 @@ def sample_states(state: FlowState) -> list[FlowState]:
     """A session through every resident screen, with content of every kind those screens show."""
     now = time.monotonic()
     docs = (
-        DocumentItem("warm-1", "KK", "2026-01-01", PrinterKind.DOCUMENT),
-        DocumentItem("warm-2", "AKTA_KELAHIRAN", "2026-01-01", PrinterKind.DOCUMENT, status=DocStatus.PRINTED),
-        DocumentItem("warm-3", "KTP_EL", "2026-01-01", PrinterKind.CARD, status=DocStatus.UNAVAILABLE,
-                     reason="ribbon-empty"),
+        DocumentItem("warm-1", "kk", "2026-01-01", PrinterKind.DOCUMENT, title="Kartu Keluarga",
+                     title_en="Family Card (KK)"),
+        DocumentItem("warm-2", "akta_kelahiran", "2026-01-01", PrinterKind.DOCUMENT, status=DocStatus.PRINTED,
+                     title="Kutipan Akta Kelahiran", title_en="Birth Certificate"),
+        DocumentItem("warm-3", "ktp_el", "2026-01-01", PrinterKind.CARD, status=DocStatus.UNAVAILABLE,
+                     reason="ribbon-empty", title="KTP Elektronik", title_en="Electronic ID card (KTP-el)"),
+        DocumentItem("warm-4", "kia", "2026-01-01", PrinterKind.CARD, status=DocStatus.NOT_HERE,
+                     title="Kartu Identitas Anak", title_en="Child ID card (KIA)"),
     )
     session = replace(state, nik=Nik(SAMPLE_NIK), session="warm-up", masked_name="W*** U*", documents=docs,
                       selected=frozenset({"warm-1"}), last_activity=now)

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from central.contract import RESOLUTION_SUFFIX, DocumentStatus, Heartbeat, PrintOutcome, VerifyStatus
+from central.contract import RESOLUTION_SUFFIX, DocumentStatus, Heartbeat, PrintOutcome, VerifyStatus, holder_digest
 from central.store import DB_FILE
 from central.testing import RunningCentral
 from kiosk import central as kc
@@ -73,10 +73,11 @@ def test_logout_revokes_the_token(central, make_client):
 
 def test_qr_login_from_the_seed(central, make_client):
     client = make_client(central)
-    session = client.login_qr(central.resident("printed")["qr_token"])
+    resident = central.resident("printed")
+    session = client.login_qr(resident["qr_token"], holder_digest(resident["nik"]))
     assert session.masked_name == "A*** W*****"
     with pytest.raises(kc.InvalidCredentials):
-        client.login_qr("x" * 32)
+        client.login_qr("x" * 32, holder_digest(resident["nik"]))
 
 
 def test_already_printed_document_is_listed_as_printed(central, make_client):
@@ -198,7 +199,8 @@ def test_operator_verify_sends_a_pin_that_logs_in(fresh_central, make_client, ca
     assert message.pin in message.text and message.qr_token in message.text
     session = client.login(resident["nik"], message.pin)
     assert {d.type for d in session.documents} == {"kk", "akta_kelahiran"}
-    assert client.login_qr(message.qr_token).masked_name == session.masked_name
+    assert message.qr_link.endswith(f"t={message.qr_token}&h={holder_digest(resident['nik'])}")
+    assert client.login_qr(message.qr_token, holder_digest(resident["nik"])).masked_name == session.masked_name
     assert main(["verify", "--data", str(fresh_central.data_dir), resident["submission"]]) == 1
     assert main(["outbox", "--data", str(fresh_central.data_dir)]) == 0
     assert message.pin in capsys.readouterr().out

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from central.contract import DocumentType
 from central.documents import Holder
 from central.testing import RunningCentral
 from kiosk.config import Config, parse_config
@@ -39,7 +38,7 @@ from kiosk.flow import (
 from kiosk.runtime import KioskRuntime
 
 #: What one bench/soak session prints: two A4 documents and one card.
-SESSION_DOCUMENTS = (DocumentType.KK, DocumentType.AKTA_KELAHIRAN, DocumentType.KTP_EL)
+SESSION_DOCUMENTS = ("kk", "akta_kelahiran", "ktp_el")
 KIOSK_ID = "ADM-DEMO-01"  # the kiosk id the seeded client certificate was issued for
 
 
@@ -74,12 +73,12 @@ def cached_rendering() -> Iterator[None]:
     import central.store as central_store
 
     original = central_store.render
-    cache: dict[DocumentType, Any] = {}
+    cache: dict[str, Any] = {}
 
-    def render(doc_type: DocumentType, holder: Holder, verify_url: str, version: int) -> Any:
-        if doc_type not in cache:
-            cache[doc_type] = original(doc_type, holder, verify_url, version)
-        return cache[doc_type]
+    def render(doc_type: Any, holder: Holder, verify_url: str, version: int) -> Any:
+        if doc_type.code not in cache:
+            cache[doc_type.code] = original(doc_type, holder, verify_url, version)
+        return cache[doc_type.code]
 
     central_store.render = render
     try:
@@ -88,7 +87,7 @@ def cached_rendering() -> Iterator[None]:
         central_store.render = original
 
 
-def new_resident(central: RunningCentral, documents: tuple[DocumentType, ...] = SESSION_DOCUMENTS) -> Credentials:
+def new_resident(central: RunningCentral, documents: tuple[str, ...] = SESSION_DOCUMENTS) -> Credentials:
     """Add a resident with freshly issued, signed documents and a PIN, straight into the server's store."""
     store = central.handle.store
     nik = invented_nik(next(_serials) + os.getpid() % 1000 * 100)

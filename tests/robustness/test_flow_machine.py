@@ -51,7 +51,8 @@ from kiosk.runtime import scan_event
 SETTINGS = FlowSettings(idle_warning_s=60, idle_logout_s=20, done_logout_s=15, technician_idle_s=120)
 NIKS = ["3273015503850002", "3273021708850001", "1234", "3273013203850001", "", "32730155038500021", "٣٢٧٣"]
 PINS = ["123456", "000000", "12345", "abcdef", "１２３４５６", ""]
-SCANS = ["https://adm.example.go.id/masuk?t=" + "A" * 24, "https://x/verify/ABCD-1234", "ANTRI-0901",
+SCANS = ["https://adm.example.go.id/masuk?t=" + "A" * 24 + "&h=" + "ab" * 16,
+         "https://adm.example.go.id/masuk?t=" + "A" * 24, "https://x/verify/ABCD-1234", "ANTRI-0901",
          "%%??DROP TABLE warga;--", "", " " * 3]
 DOCS = (
     DocumentItem("d-kk", "KK", "2026-11-20", PrinterKind.DOCUMENT),

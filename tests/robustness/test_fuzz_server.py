@@ -22,7 +22,8 @@ from kiosk import central as kc
 from kiosk.config import CentralSection
 
 DOC = "DOC-FUZZ01"
-SESSION = kc.Session(token="t" * 32, masked_name="B*** S***", expires_at=datetime(2030, 1, 1))
+HOLDER = c.holder_digest("3273021708850001")
+SESSION = kc.Session(token="t" * 32, masked_name="B*** S***", expires_at=datetime(2030, 1, 1), holder=HOLDER)
 
 
 class RawTlsServer:
@@ -102,8 +103,10 @@ contract_bodies = st.one_of(
 bodies = st.one_of(contract_bodies.map(lambda d: json.dumps(d).encode()), st.binary(max_size=300),
                    st.just(b"<html><body>502 Bad Gateway</body></html>"))
 content_headers = st.fixed_dictionaries({}, optional={
+    c.H_CONTRACT: st.sampled_from(["2", "1", "02"]) | header_value,
+    c.H_HOLDER: st.sampled_from([HOLDER, "0" * 32]) | header_value,
     c.H_DOCUMENT_ID: st.sampled_from([DOC, "DOC-OTHER"]) | header_value,
-    c.H_DOCUMENT_TYPE: st.sampled_from([t.value for t in c.DocumentType]) | header_value,
+    c.H_DOCUMENT_TYPE: st.sampled_from(["kk", "ktp_el", "akta_perkawinan", "KK", "x" * 41]) | header_value,
     c.H_DOCUMENT_VERSION: st.sampled_from(["1", "0", "-1", "x"]),
     c.H_CONTENT_SHA256: st.sampled_from(["0" * 64, "zz"]) | header_value,
     c.H_ISSUED_AT: st.sampled_from(["2026-11-20T00:00:00Z", "yesterday"]),
@@ -141,7 +144,7 @@ def _call(client: kc.CentralClient, call: str) -> object:
     if call == "login":
         return client.login("3273021708850001", "123456")
     if call == "login_qr":
-        return client.login_qr("A" * 24)
+        return client.login_qr("A" * 24, HOLDER)
     if call == "documents":
         return client.documents(SESSION)
     if call == "fetch":
@@ -181,9 +184,11 @@ def test_a_document_with_a_good_signature_from_the_raw_server_is_accepted(centra
 
     key = serialization.load_pem_private_key((central.data_dir / "signing.key").read_bytes(), password=None)
     content = b"%PDF-1.4 fuzz"
-    signed = sign(key, central.summary["key_id"], document_id=DOC, doc_type=c.DocumentType.KK, version=1,
-                  content_type="application/pdf", content=content, issued_at="2026-11-20T00:00:00Z")
-    headers = {c.H_DOCUMENT_ID: DOC, c.H_DOCUMENT_TYPE: "kk", c.H_DOCUMENT_VERSION: "1",
+    signed = sign(key, central.summary["key_id"], document_id=DOC, doc_type="kk", version=1,
+                  content_type="application/pdf", content=content, issued_at="2026-11-20T00:00:00Z",
+                  holder=HOLDER)
+    headers = {c.H_CONTRACT: "2", c.H_HOLDER: HOLDER, c.H_DOCUMENT_ID: DOC, c.H_DOCUMENT_TYPE: "kk",
+               c.H_DOCUMENT_VERSION: "1",
                c.H_CONTENT_SHA256: signed.sha256, c.H_ISSUED_AT: "2026-11-20T00:00:00Z",
                c.H_SIGNATURE: signed.signature_b64, c.H_SIGNATURE_KEY_ID: signed.key_id}
     raw_server.answer = _raw({"status": 200, "content_type": "application/pdf", "length": "exact",

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from central.contract import DocumentType
 from central.testing import RunningCentral
 from kiosk.flow import Phase
 from tests.robustness.support import (
@@ -28,7 +27,7 @@ MB = 1024 * 1024
 @pytest.mark.timeout(300)
 def test_200_sessions_do_not_grow_memory_fds_or_threads(central: RunningCentral, tmp_path: Path):
     with cached_rendering():  # one A4 document a session keeps the soak short; the bench prints three
-        residents = [new_resident(central, (DocumentType.KK,)) for _ in range(SESSIONS)]
+        residents = [new_resident(central, ("kk",)) for _ in range(SESSIONS)]
     kiosk = HeadlessKiosk(kiosk_config(tmp_path, central.client_config()))
     try:
         for resident in residents[:WARMUP]:

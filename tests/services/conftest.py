@@ -86,7 +86,8 @@ class Kiosk:
         return Store(self.central.data_dir)
 
 
-def kiosk_config(tmp: Path, central: RunningCentral, reader_port: str, receipt: dict | None = None) -> object:
+def kiosk_config(tmp: Path, central: RunningCentral, reader_port: str, receipt: dict | None = None,
+                 devices: dict | None = None) -> object:
     data = {
         "kiosk": {"id": "ADM-TEST-01", "location": "Kantor Kecamatan Uji"},
         "central": {**central.client_config(), "connect_timeout_s": 5, "read_timeout_s": 10, "retries": 1},
@@ -95,6 +96,7 @@ def kiosk_config(tmp: Path, central: RunningCentral, reader_port: str, receipt: 
             "card_printer": {"driver": "simulated", "seconds_per_card": 0, "output_dir": str(tmp / "cards")},
             "receipt_printer": receipt or {"driver": "simulated", "output_dir": str(tmp / "receipts")},
             "barcode_readers": [{"name": "front", "driver": "serial", "port": reader_port}],
+            **(devices or {}),
         },
         "storage": {"state_dir": str(tmp / "state")},
         "metrics": {"enabled": False},
@@ -103,12 +105,14 @@ def kiosk_config(tmp: Path, central: RunningCentral, reader_port: str, receipt: 
 
 
 @pytest.fixture
-def kiosk(world: Path, tmp_path: Path) -> Iterator[Kiosk]:
+def kiosk(world: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Kiosk]:
+    """The kiosk; ``@pytest.mark.parametrize("kiosk", [{"card_printer": None}], indirect=True)`` changes devices."""
     central = clone_world(world, tmp_path / "central")
     master, slave = os.openpty()
     tty.setraw(slave)
     events: queue.Queue = queue.Queue()
-    runtime = KioskRuntime(kiosk_config(tmp_path, central, os.ttyname(slave)), events.put, monitor_interval_s=0.2)
+    config = kiosk_config(tmp_path, central, os.ttyname(slave), devices=getattr(request, "param", None))
+    runtime = KioskRuntime(config, events.put, monitor_interval_s=0.2)
     flow = Flow(runtime.flow_settings())
     controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
     runtime.start()

@@ -26,7 +26,8 @@ def test_the_slip_lists_types_and_counts_with_a_verification_qr(kiosk):
     [text_file] = sorted(kiosk.receipts.glob("receipt-*.txt"))
     text = text_file.read_text()
     assert "DOKUMEN TERCETAK" in text
-    assert " 1 x Kartu Keluarga" in text and " 1 x Akta Kelahiran" in text and " 1 x KTP-el" in text
+    # The service's titles (its catalogue), the same the documents screen showed.
+    assert " 1 x Kartu Keluarga" in text and " 1 x Kutipan Akta Kelahiran" in text and " 1 x KTP Elektronik" in text
     assert "Jumlah: 3 dokumen" in text
     qr = re.search(r"^\[QR\] (\S+)$", text, re.M).group(1)
     assert classify(qr).kind is ScanKind.VERIFY

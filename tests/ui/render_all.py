@@ -57,11 +57,24 @@ def too_small(root, u: float) -> list[str]:
 
 LONG_NAME = "M********** A********** S**********"
 DOCS = (
-    DocumentItem("d1", "KK", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d2", "AKTA_KELAHIRAN", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d3", "KTP_EL", "2026-11-21", PrinterKind.CARD, status=DocStatus.UNAVAILABLE, reason="ribbon-empty"),
-    DocumentItem("d4", "KIA", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED),
-    DocumentItem("d5", "AKTA_PERCERAIAN", "2026-11-22", PrinterKind.DOCUMENT),
+    DocumentItem("d1", "kk", "2026-11-20", PrinterKind.DOCUMENT, title="Kartu Keluarga", title_en="Family Card (KK)"),
+    DocumentItem("d2", "akta_kelahiran", "2026-11-20", PrinterKind.DOCUMENT, title="Kutipan Akta Kelahiran",
+                 title_en="Birth Certificate"),
+    DocumentItem("d3", "ktp_el", "2026-11-21", PrinterKind.CARD, status=DocStatus.UNAVAILABLE, reason="ribbon-empty",
+                 title="KTP Elektronik", title_en="Electronic ID card (KTP-el)"),
+    DocumentItem("d4", "kia", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED, title="Kartu Identitas Anak",
+                 title_en="Child ID card (KIA)"),
+    DocumentItem("d5", "akta_perceraian", "2026-11-22", PrinterKind.DOCUMENT, title="Kutipan Akta Perceraian",
+                 title_en="Divorce Certificate"),
+)
+#: Types beyond the first five, titled by the service, on a kiosk without a card printer.
+CATALOGUE_DOCS = (
+    DocumentItem("n1", "surat_keterangan_pindah_luar_negeri", "2026-11-20", PrinterKind.DOCUMENT,
+                 title="Surat Keterangan Pindah ke Luar Negeri", title_en="Certificate of Moving Abroad"),
+    DocumentItem("n2", "akta_pengesahan_anak", "2026-11-20", PrinterKind.DOCUMENT,
+                 title="Kutipan Akta Pengesahan Anak", title_en="Certificate of Child Legitimation"),
+    DocumentItem("n3", "kia", "2026-11-21", PrinterKind.CARD, status=DocStatus.NOT_HERE,
+                 title="Kartu Identitas Anak", title_en="Child ID card (KIA)"),
 )
 PRINTERS = (
     PrinterAvailability(PrinterKind.DOCUMENT, True),
@@ -82,6 +95,10 @@ STATES = {
     "nik_entry": replace(base, screen=Screen.NIK_ENTRY, message=Message("nik.birth_date")),
     "pin_entry": replace(session, screen=Screen.PIN_ENTRY, message=Message("login.locked", {"minutes": 15})),
     "documents": replace(session, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down")),
+    "documents_catalogue": replace(session, screen=Screen.DOCUMENTS, documents=CATALOGUE_DOCS,
+                                   printers=(PrinterAvailability(PrinterKind.DOCUMENT, True),
+                                             PrinterAvailability(PrinterKind.CARD, False, "not-installed")),
+                                   selected=frozenset({"n1", "n2"})),
     "confirm": replace(session, screen=Screen.CONFIRM),
     "printing": replace(session, screen=Screen.PRINTING, progress=progress),
     "done": replace(session, screen=Screen.DONE, progress=progress, done_since=now),
@@ -95,9 +112,10 @@ STATES = {
         "https://adm-central.example.go.id/antrean/A-127", printed=False), message=Message("queue.not_printed")),
     "verify": replace(base, screen=Screen.VERIFY, message=Message("verify.scan_wrong", severity="warning")),
     "verify_active": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(
-        VerifyOutcome.ACTIVE, "AKTA_KELAHIRAN", "2026-11-20", 1, LONG_NAME)),
+        VerifyOutcome.ACTIVE, "akta_kelahiran", "2026-11-20", 1, LONG_NAME, "Kutipan Akta Kelahiran",
+        "Birth Certificate")),
     "verify_superseded": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(
-        VerifyOutcome.SUPERSEDED, "KK", "2025-09-30", 1)),
+        VerifyOutcome.SUPERSEDED, "kk", "2025-09-30", 1, "", "Kartu Keluarga", "Family Card (KK)")),
     "verify_unknown": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(VerifyOutcome.UNKNOWN)),
     "pin_reset": replace(session, screen=Screen.PIN_RESET, reset_from=Screen.PIN_ENTRY,
                          message=Message("central.protocol")),
@@ -177,6 +195,9 @@ for language in ("id", "en"):
         report["overflow"][f"{name}.{language}"] = overflowing(app.root)
         report["small"][f"{name}.{language}"] = too_small(app.root, app.u)
         screenshot(OUT / f"{name}.{language}.png")
+        if name == "documents_catalogue":  # what the resident reads: the service's titles, 'not printable here'
+            report.setdefault("catalogue_texts", {})[language] = sorted(
+                {w.text for w in walk(app.root) if hasattr(w, "texture_size") and visible(w) and w.text})
 
 # A logout forgets every text of the session on every screen, shown or not (the rows are pooled).
 for name in ("documents", "printing", "done_with_slip"):

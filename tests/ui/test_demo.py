@@ -89,16 +89,19 @@ def test_queue_verification_and_pin_resend_paths(demo: Path):
     known, unknown = checks["pin_reset_answers"]
     assert known == unknown == ["pin_reset", "pin_reset.sent"]
     assert checks["slip_printed"] is True
+    assert checks["catalogue_titles"] == ["Biodata Penduduk", "Kartu Identitas Anak", "Kutipan Akta Perkawinan",
+                                          "Surat Keterangan Pindah"]
     shots = {entry["file"].split("-", 1)[1] for entry in report["screens"]}
     assert {"queue-entry.png", "queue-ticket.png", "queue-expired.png", "verify-scan.png", "verify-active.png",
-            "verify-superseded.png", "verify-unknown.png", "pin-reset.png", "pin-reset-sent.png"} <= shots
+            "verify-superseded.png", "verify-unknown.png", "pin-reset.png", "pin-reset-sent.png",
+            "documents-new-types.png"} <= shots
     assert {"queue", "verify", "pin_reset"} <= {entry["screen"] for entry in report["screens"]}
 
 
 def test_the_ticket_and_the_slip_came_out_of_the_receipt_printer(demo: Path):
     texts = [p.read_text() for p in sorted((demo / "printed" / "receipt_printer").glob("receipt-*.txt"))]
     slip = next(t for t in texts if "DOKUMEN TERCETAK" in t)
-    assert " 1 x Kartu Keluarga" in slip and " 1 x KTP-el" in slip and "[QR] https://" in slip
+    assert " 1 x Kartu Keluarga" in slip and " 1 x KTP Elektronik" in slip and "[QR] https://" in slip
     ticket = next(t for t in texts if "NOMOR ANTRIAN" in t)
     assert "A-001" in ticket and "Perekaman KTP-el" in ticket and "Loket 2" in ticket
 

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-SCREENS = ["attract", "nik_entry", "pin_entry", "documents", "confirm", "printing", "done", "idle_warning",
-           "out_of_service", "technician", "done_with_slip", "queue", "queue_ticket", "verify", "verify_active",
-           "verify_superseded", "verify_unknown", "pin_reset", "pin_reset_sent"]
+SCREENS = ["attract", "nik_entry", "pin_entry", "documents", "documents_catalogue", "confirm", "printing", "done",
+           "idle_warning", "out_of_service", "technician", "done_with_slip", "queue", "queue_ticket", "verify",
+           "verify_active", "verify_superseded", "verify_unknown", "pin_reset", "pin_reset_sent"]
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,18 @@ def test_frames_already_shown_do_not_stay_in_memory(rendered):
 def test_logout_leaves_no_name_document_or_nik_digits_on_any_screen(rendered):
     _out, report = rendered
     assert report["left_after_logout"] == []
+
+
+@pytest.mark.ui
+def test_the_documents_screen_shows_the_services_titles_and_what_cannot_be_printed_here(rendered):
+    from kiosk.i18n import Translator
+
+    _, report = rendered
+    texts = report["catalogue_texts"]
+    for language, titles in (("id", ["Surat Keterangan Pindah ke Luar Negeri", "Kutipan Akta Pengesahan Anak",
+                                     "Kartu Identitas Anak"]),
+                             ("en", ["Certificate of Moving Abroad", "Certificate of Child Legitimation",
+                                     "Child ID card (KIA)"])):
+        for title in titles:
+            assert title in texts[language]
+        assert Translator(language)("documents.not_here") in texts[language]
