@@ -28,7 +28,7 @@ def _one_start(config_path: Path, notify: Path, timeout: float) -> tuple[float, 
         listener.settimeout(0.5)
         env = {**headless_env(), "NOTIFY_SOCKET": str(notify)}
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(config_path)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--demo", "--config", str(config_path)], env=env,
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             while True:

@@ -10,6 +10,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The demo's config (simulated devices, the demo technician, the demo central service): what tests run.
+DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
+#: The production example that deploy/install.sh installs.
+PRODUCTION_CONFIG = ROOT / "config.yaml"
 
 settings.register_profile(
     "ci", derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -19,7 +23,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
-def shipped_config_dir(tmp_path: Path) -> Path:
-    """A copy of the shipped config.yaml in a temporary directory (its relative paths land there)."""
-    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+def demo_config_dir(tmp_path: Path) -> Path:
+    """A copy of the demo's config as config.yaml in a temporary directory (its relative paths land there)."""
+    shutil.copy(DEMO_CONFIG, tmp_path / "config.yaml")
     return tmp_path
