@@ -37,7 +37,7 @@ MODE=install PURGE=0 FORCE=0 APT=1 START=1 WHEEL= WHEELHOUSE= USE_VENV= CONFIG_I
 OWNER_USER=$NAME OWNER_GROUP=$NAME OWNER_OVERRIDE=0
 
 die() { echo "install: error: $1" >&2; exit "${2:-1}"; }
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in

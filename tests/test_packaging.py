@@ -117,3 +117,14 @@ def test_the_demo_says_which_extra_it_needs_when_the_reference_server_is_missing
     assert result.returncode == 1
     assert "pip install 'adm-kiosk[central]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_lock_pins_every_production_dependency_with_hashes():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in project["dependencies"]}
+    lock = (ROOT / "deploy" / "requirements.lock").read_text()
+    pinned = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9._-]+)==\S+ \\$", lock, re.M)}
+    assert wanted <= pinned, f"not in deploy/requirements.lock (run ./dev lock): {sorted(wanted - pinned)}"
+    assert lock.count("==") == len(pinned) and len(re.findall(r"--hash=sha256:", lock)) >= len(pinned)
