@@ -129,3 +129,9 @@ def test_the_demo_config_holds_the_hash_of_the_published_demo_pin():
     assert DEMO_TECHNICIAN_PIN in PUBLISHED_PINS
     problems = production_problems(load_config(DEMO_CONFIG))
     assert "technician.technicians.0.pin_hash" in {p.path for p in problems}
+
+
+def test_the_service_runs_the_kiosk_in_production_mode():
+    unit = (ROOT / "kiosk.service").read_text()
+    (exec_start,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert " run " in exec_start + " " and "--demo" not in exec_start
