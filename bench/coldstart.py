@@ -28,8 +28,9 @@ def _one_start(config_path: Path, notify: Path, timeout: float) -> tuple[float, 
         listener.settimeout(0.5)
         env = {**headless_env(), "NOTIFY_SOCKET": str(notify)}
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(config_path)], env=env,
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # --demo: the bench runs simulated devices against a central service on loopback.
+        proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--demo", "--config", str(config_path)],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             while True:
                 if time.monotonic() - started > timeout:

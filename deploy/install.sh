@@ -11,13 +11,19 @@
 #                                          in DIR/adm-kiosk-install.plan. Needs no root.
 #
 # Options: --wheel FILE (install this wheel, not the source tree), --wheelhouse DIR (offline: pip takes
-# everything from DIR), --use-venv DIR (use an already-built virtualenv for the release, e.g. an image
-# builder's), --release NAME (name of the release directory; default: the package version), --force
+# everything from DIR, made by deploy/build-wheelhouse.sh; its SHA256SUMS are checked and its adm-kiosk
+# wheel is the one installed), --use-venv DIR (use an already-built virtualenv for the release, e.g. an
+# image builder's), --release NAME (name of the release directory; default: the package version), --force
 # (rebuild a release that exists), --no-apt, --no-start, --user/--group NAME (dry run only: owners to apply
-# in DIR, for tests running as root).
+# in DIR, for tests running as root). In a dry run with --wheelhouse the release's virtualenv is built for
+# real inside DIR (offline, nothing outside DIR changes).
+#
+# A release directory remembers what it was built from (.source). Installing different code under a
+# version that is already installed is refused (exit 4): raise the version, or --force to rebuild it.
 #
 # Exit status: 0 done, 1 failed, 2 usage, 3 the new version rejects the config (nothing was switched:
-# the running version keeps running; `adm-kiosk check-config` printed why).
+# the running version keeps running; `adm-kiosk check-config` printed why), 4 this version is already
+# installed from different code.
 set -euo pipefail
 umask 022
 
@@ -31,7 +37,7 @@ MODE=install PURGE=0 FORCE=0 APT=1 START=1 WHEEL= WHEELHOUSE= USE_VENV= CONFIG_I
 OWNER_USER=$NAME OWNER_GROUP=$NAME OWNER_OVERRIDE=0
 
 die() { echo "install: error: $1" >&2; exit "${2:-1}"; }
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -131,6 +137,41 @@ dir() {  # dir PATH MODE OWNER
     own "$3" "$1"
 }
 
+# What the release is built from, so that different code under the same version is noticed: a digest of
+# the files that go into the wheel, of a wheel's RECORD (the digests of everything in it), or the path of a
+# prebuilt virtualenv.
+fingerprint_of_source() {
+    if [ -n "$USE_VENV" ]; then
+        echo "venv $USE_VENV"
+    elif [ -n "$WHEEL" ]; then
+        echo "wheel $(python3 - "$WHEEL" <<'PY'
+import hashlib, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    record = next(n for n in wheel.namelist() if n.endswith(".dist-info/RECORD"))
+    print(hashlib.sha256(wheel.read(record)).hexdigest())
+PY
+)"
+    else
+        echo "tree $(cd "$SRC" && find pyproject.toml README.md LICENSE kiosk devices printjobs central assets \
+            -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum |
+            sha256sum | cut -d' ' -f1)"
+    fi
+}
+
+# The wheelhouse is what an offline kiosk trusts: check it, and take this release's wheel from it.
+check_wheelhouse() {
+    [ -n "$WHEELHOUSE" ] || return 0
+    [ -f "$WHEELHOUSE/SHA256SUMS" ] || die "$WHEELHOUSE has no SHA256SUMS; build it with deploy/build-wheelhouse.sh"
+    (cd "$WHEELHOUSE" && sha256sum --quiet --strict -c SHA256SUMS) ||
+        die "$WHEELHOUSE does not match its SHA256SUMS; build it again"
+    if [ -z "$WHEEL" ] && [ -z "$USE_VENV" ]; then
+        local found=("$WHEELHOUSE"/adm_kiosk-*.whl)
+        [ ${#found[@]} -eq 1 ] && [ -f "${found[0]}" ] ||
+            die "$WHEELHOUSE must hold exactly one adm_kiosk-*.whl (found ${#found[@]})"
+        WHEEL=${found[0]}
+    fi
+}
+
 version_of_source() {
     if [ -n "$RELEASE_NAME" ]; then
         echo "$RELEASE_NAME"
@@ -184,37 +225,60 @@ ensure_dirs() {
 
 # Build (or reuse) /opt/adm-kiosk/releases/VERSION; sets RELEASE to its path.
 build_release() {
-    local version=$1
+    local version=$1 source
     RELEASE=$OPT/releases/$1
+    source=$(fingerprint_of_source)
     if [ -f "$RELEASE/.complete" ] && [ "$FORCE" = 0 ]; then
-        say "release $version is already built"
-        return
+        if [ "$(cat "$RELEASE/.source" 2>/dev/null)" = "$source" ]; then
+            say "release $version is already built"
+            return
+        fi
+        echo "install: error: release $version is already installed, built from different code" >&2
+        echo "install: (installed: $(cat "$RELEASE/.source" 2>/dev/null || echo unknown); now: $source)" >&2
+        echo "install: raise the version in pyproject.toml for a new release, or run with --force to rebuild $version" >&2
+        exit 4
     fi
-    local work=$RELEASE.new
-    rm -rf "$work"
-    mkdir -p "$work"
-    if [ -n "$USE_VENV" ]; then
-        [ -x "$USE_VENV/bin/adm-kiosk" ] || die "--use-venv $USE_VENV has no bin/adm-kiosk"
-        ln -s "$USE_VENV" "$work/venv"
-    elif [ "$DRY" = 1 ]; then
-        act python3 -m venv "/opt/$NAME/releases/$version/venv"
-        act "/opt/$NAME/releases/$version/venv/bin/pip" install "${WHEEL:-$SRC}"
-        mkdir -p "$work/venv/bin"
-    else
-        python3 -m venv "$work/venv"
-        local pip=("$work/venv/bin/pip" install --disable-pip-version-check --no-cache-dir -q)
-        [ -z "$WHEELHOUSE" ] || pip+=(--no-index --find-links "$WHEELHOUSE")
-        say "installing ${WHEEL:-$SRC} into /opt/$NAME/releases/$version/venv"
-        "${pip[@]}" "${WHEEL:-$SRC}"
-        # A release is read-only code for the sandbox; byte-compile it now.
-        "$work/venv/bin/python" -m compileall -q "$work/venv/lib" >/dev/null || say "warning: compileall failed"
+    # The virtualenv is built where it will stay (its scripts name their interpreter by absolute path); a
+    # release being rebuilt moves aside until the new one is complete.
+    local aside=
+    if [ -e "$RELEASE" ]; then
+        aside=$OPT/releases/.$version.old.$$
+        mv "$RELEASE" "$aside"
     fi
-    install -m 0644 "$SRC/README.md" "$work/README.md"
-    echo "$version" > "$work/.complete"
-    rm -rf "$RELEASE"
-    mv "$work" "$RELEASE"
+    mkdir -p "$RELEASE"
+    if ! make_venv "$version"; then
+        rm -rf "$RELEASE"
+        [ -z "$aside" ] || mv "$aside" "$RELEASE"
+        die "could not build release $version"
+    fi
+    install -m 0644 "$SRC/README.md" "$RELEASE/README.md"
+    echo "$source" > "$RELEASE/.source"
+    echo "$version" > "$RELEASE/.complete"
+    [ -z "$aside" ] || rm -rf "$aside"
     say "built release $version"
     CHANGED=1
+}
+
+make_venv() {  # make_venv VERSION: $RELEASE/venv
+    local version=$1 venv=$RELEASE/venv
+    if [ -n "$USE_VENV" ]; then
+        [ -x "$USE_VENV/bin/adm-kiosk" ] || { echo "install: --use-venv $USE_VENV has no bin/adm-kiosk" >&2; return 1; }
+        ln -s "$USE_VENV" "$venv"
+        return 0
+    fi
+    if [ "$DRY" = 1 ] && [ -z "$WHEELHOUSE" ]; then
+        act python3 -m venv "/opt/$NAME/releases/$version/venv"
+        act "/opt/$NAME/releases/$version/venv/bin/pip" install "${WHEEL:-$SRC}"
+        mkdir -p "$venv/bin"
+        return 0
+    fi
+    python3 -m venv "$venv" || return 1
+    local pip=("$venv/bin/pip" install --disable-pip-version-check --no-cache-dir -q)
+    [ -z "$WHEELHOUSE" ] || pip+=(--no-index --find-links "$WHEELHOUSE")
+    say "installing $(basename "${WHEEL:-$SRC}") into /opt/$NAME/releases/$version/venv"
+    "${pip[@]}" "${WHEEL:-$SRC}" || return 1
+    # A release is read-only code for the sandbox; byte-compile it now.
+    "$venv/bin/python" -m compileall -q "$venv/lib" >/dev/null || say "warning: compileall failed"
 }
 
 # Check a config with the given release's check-config; the output explains any rejection.
@@ -235,14 +299,18 @@ install_config() {  # install_config RELEASE
     if [ -n "$CONFIG_IN" ]; then
         install -m 0640 "$CONFIG_IN" "$candidate"
     elif [ ! -f "$CONFIG" ]; then
-        # First install: the shipped example, with its state under /var/lib (systemd's StateDirectory).
-        (umask 027 && sed -E "s|^([[:space:]]*state_dir:[[:space:]]*)[^#[:space:]]+|\1/var/lib/$NAME|" \
-            "$SRC/config.yaml" > "$candidate")
+        # First install: the production example (no technicians, real drivers, the central URL to set).
+        install -m 0640 "$SRC/config.yaml" "$candidate"
     fi
     # The candidate sits next to the real file, so its relative paths resolve the same way.
     local checked=${candidate}
     [ -f "$candidate" ] || checked=$CONFIG
-    if ! check_config "$release" "$checked"; then
+    if cmp -s "$checked" "$SRC/config.yaml"; then
+        # The example as shipped is not a working config until the administrator sets it; the kiosk shows
+        # what is missing on its screen meanwhile. Say so, but do not refuse it.
+        check_config "$release" "$checked" ||
+            say "${CONFIG#"$ROOT"} is the shipped example: set what check-config named above (README, Deploy)"
+    elif ! check_config "$release" "$checked"; then
         rm -f "$candidate"
         echo "install: error: release $(basename "$release") rejects ${checked#"$ROOT"}" >&2
         if [ -n "$(current_release)" ]; then
@@ -311,6 +379,7 @@ activate() {
 
 do_install() {
     local version
+    check_wheelhouse
     version=$(version_of_source)
     [[ "$version" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "not a release name: '$version'" 2
     ensure_packages

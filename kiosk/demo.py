@@ -10,45 +10,56 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from importlib.resources import files
 from pathlib import Path
+
+import yaml
 
 from kiosk.config import Config, parse_config
 from kiosk.logs import setup_logging
-from kiosk.pinhash import hash_pin
 
 log = logging.getLogger(__name__)
-#: The demo technician's PIN (the demo world is invented; a real kiosk's PINs are set with hash-pin).
+#: The demo technician's PIN (the demo world is invented; a real kiosk's PINs are set with hash-pin). Published,
+#: so a production kiosk refuses its hash (kiosk.production.PUBLISHED_PINS).
 DEMO_TECHNICIAN_PIN = "246810"
+#: The demo's config, shipped in the package next to this module (never installed as a production config).
+DEMO_CONFIG = "demo-config.yaml"
+
+
+def demo_config_text() -> str:
+    """The shipped demo config file's text."""
+    return files("kiosk").joinpath(DEMO_CONFIG).read_text(encoding="utf-8")
 
 
 def demo_config(out: Path, central_section: dict, *, headless: bool) -> Config:
-    """The kiosk's config for the demo: simulated devices, short timeouts when scripted."""
-    data = {
-        "kiosk": {
-            "id": "ADM-DEMO-01",
-            "location": "Kantor Kecamatan Contoh (demo)",
-            "help_location": "petugas di loket pelayanan",
-            "idle_warning_s": 4 if headless else 60,
-            "idle_logout_s": 30 if headless else 20,
-            "done_logout_s": 15,
-            "display": {"fullscreen": False, "width": 1280, "height": 800},
-        },
-        "central": {**central_section, "connect_timeout_s": 5, "read_timeout_s": 20},
-        "devices": {
-            "document_printer": {"driver": "simulated", "seconds_per_page": 0.4, "paper": 300,
-                                 "output_dir": str(out / "printed" / "document_printer")},
-            "card_printer": {"driver": "simulated", "seconds_per_card": 1.0, "blanko": 50, "ribbon": 200,
-                             "output_dir": str(out / "printed" / "card_printer")},
-            "receipt_printer": {"driver": "simulated", "output_dir": str(out / "printed" / "receipt_printer")},
-            "barcode_readers": [{"name": "front", "driver": "simulated"}],
-        },
-        "storage": {"state_dir": str(out / "state")},
-        "technician": {"technicians": [{"id": "teknisi-demo", "pin_hash": hash_pin(DEMO_TECHNICIAN_PIN)}],
-                       "export_dir": str(out / "usb")},
-        "metrics": {"enabled": False},
-        "logging": {"level": "INFO", "format": "json"},
-    }
+    """The kiosk's config for the demo: the shipped demo config with this run's central service, output
+    directories and, when scripted, a short idle warning."""
+    data = yaml.safe_load(demo_config_text())
+    kiosk = data["kiosk"]
+    kiosk["location"] = f"{kiosk['location']} (demo)"
+    kiosk["idle_warning_s"] = 4 if headless else 60
+    kiosk["idle_logout_s"] = 30 if headless else 20
+    kiosk["display"] = {"fullscreen": False, "width": 1280, "height": 800}
+    data["central"] = {**data["central"], **central_section}
+    devices = data["devices"]
+    for name in ("document_printer", "card_printer", "receipt_printer"):
+        devices[name]["output_dir"] = str(out / "printed" / name)
+    devices["document_printer"].update(seconds_per_page=0.4, paper=300)
+    devices["card_printer"].update(blanko=50, ribbon=200)
+    data["storage"] = {"state_dir": str(out / "state")}
+    data["technician"]["export_dir"] = str(out / "usb")
+    data["metrics"] = {"enabled": False}
+    data["logging"] = {"level": "INFO", "format": "json"}
     return parse_config(data, base_dir=out, source="demo")
+
+
+def write_demo_config(path: Path) -> None:
+    """Copy the demo config to ``path``; its relative paths (demo-data/, state/) then resolve next to it."""
+    path.write_text(demo_config_text(), encoding="utf-8")
+
+
+class DemoUnavailable(Exception):
+    """The demo cannot start here; the message says what to install."""
 
 
 def is_headless() -> bool:
@@ -57,7 +68,13 @@ def is_headless() -> bool:
 
 def run_demo(out: Path, headless: bool) -> int:
     """Start everything, run the interactive app or the scripted session, stop everything."""
-    from central.testing import start_central
+    try:
+        from central.testing import start_central
+    except ModuleNotFoundError as exc:  # fastapi, uvicorn, fpdf2, segno: the 'central' extra
+        raise DemoUnavailable(
+            f"the demo needs the reference central service, whose dependencies are not installed ({exc.name}): "
+            "pip install 'adm-kiosk[central]'"
+        ) from None
 
     if out.exists():
         shutil.rmtree(out)

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from babel.messages.pofile import read_po
 
-from kiosk.paths import assets_dir
+from kiosk.paths import assets
 
 LANGUAGES = ("id", "en")
 DOMAIN = "adm-kiosk"
 log = logging.getLogger(__name__)
 
 
-def catalog_path(language: str) -> Path:
-    return assets_dir() / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_dir(language: str) -> Traversable:
+    return assets() / "locale" / language / "LC_MESSAGES"
 
 
 @cache
@@ -29,9 +29,13 @@ def messages(language: str) -> dict[str, str]:
     """msgid -> msgstr for one language: the resident catalog and the technician one (``adm-kiosk-*.po``),
     fuzzy and empty entries left out."""
     found: dict[str, str] = {}
-    for path in sorted(catalog_path(language).parent.glob(f"{DOMAIN}*.po")):
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=language, domain=path.stem)
+    directory = catalog_dir(language)
+    names = sorted(e.name for e in directory.iterdir() if e.name.startswith(DOMAIN) and e.name.endswith(".po"))
+    if not names:
+        log.error("i18n.no_catalog", extra={"fields": {"language": language}})
+    for name in names:
+        with directory.joinpath(name).open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=name.removesuffix(".po"))
         found.update({m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy and isinstance(m.id, str)})
     return found
 

@@ -1,18 +1,16 @@
-"""Where the kiosk finds its shipped assets (locale catalogs, images, demo data)."""
+"""Where the kiosk finds what it ships: the locale catalogs, read as package data.
+
+The catalogs live in the repository's top-level ``assets/`` and are installed as the package
+``kiosk.assets`` (see ``[tool.setuptools.package-dir]`` in pyproject.toml), so the wheel and the editable
+install read them the same way, from any working directory.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 
-def assets_dir() -> Path:
-    """$ADM_KIOSK_ASSETS, else the source tree's assets/, else <prefix>/share/adm-kiosk/assets."""
-    override = os.environ.get("ADM_KIOSK_ASSETS")
-    if override:
-        return Path(override)
-    source = Path(__file__).resolve().parent.parent / "assets"
-    if source.is_dir():
-        return source
-    return Path(sys.prefix) / "share" / "adm-kiosk" / "assets"
+def assets() -> Traversable:
+    """The shipped assets (``locale/<lang>/LC_MESSAGES/*.po``)."""
+    return files("kiosk.assets")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
 
 
 def adm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -49,20 +50,21 @@ def test_unknown_subcommand_exits_2_without_traceback():
     assert "Traceback" not in result.stderr
 
 
-def test_shipped_config_checks_ok():
-    result = adm("check-config", str(ROOT / "config.yaml"))
+def test_demo_config_checks_ok_with_demo_and_says_it_is_not_for_production():
+    result = adm("check-config", "--demo", str(DEMO_CONFIG))
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stderr
+    assert "warning: not for production (--demo): devices.card_printer.driver:" in result.stderr
 
 
 def test_unknown_key_wrong_type_and_missing_field_are_all_named(tmp_path: Path):
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data = yaml.safe_load(DEMO_CONFIG.read_text())
     data["kiosk"]["idle_warnig_s"] = 10
     data["central"]["read_timeout_s"] = "slow"
     del data["storage"]["state_dir"]
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
-    result = adm("check-config", str(path))
+    result = adm("check-config", "--demo", str(path))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3, result.stderr
@@ -89,7 +91,7 @@ def test_unreadable_config_gives_one_line_and_exit_2(tmp_path: Path, content: st
 
 
 def test_show_masks_the_technician_hash():
-    result = adm("check-config", "--show", str(ROOT / "config.yaml"))
+    result = adm("check-config", "--demo", "--show", str(DEMO_CONFIG))
     assert result.returncode == 0
     shown = yaml.safe_load(result.stdout)
     assert shown["technician"]["technicians"][0]["pin_hash"] == "***"
@@ -98,8 +100,8 @@ def test_show_masks_the_technician_hash():
 
 
 def test_missing_certificate_files_are_warnings_not_errors(tmp_path: Path):
-    (tmp_path / "config.yaml").write_text((ROOT / "config.yaml").read_text())
-    result = adm("check-config", str(tmp_path / "config.yaml"))
+    (tmp_path / "config.yaml").write_text(DEMO_CONFIG.read_text())
+    result = adm("check-config", "--demo", str(tmp_path / "config.yaml"))
     assert result.returncode == 0
     assert "warning: central.ca_file: file not found" in result.stderr
 

@@ -1,4 +1,4 @@
-"""The config.yaml schema: the shipped file is valid; every kind of mistake is named by its key."""
+"""The config.yaml schema: the shipped files are valid; every kind of mistake is named by its key."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pydantic import ValidationError
 from kiosk.config import Config, ConfigError, load_config, masked_dump, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
 
 
 @pytest.fixture
 def shipped() -> dict:
-    return yaml.safe_load((ROOT / "config.yaml").read_text())
+    return yaml.safe_load(DEMO_CONFIG.read_text())
 
 
 def problems_of(data: dict) -> list[str]:
@@ -25,19 +26,28 @@ def problems_of(data: dict) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def test_shipped_config_is_valid_and_uses_simulated_devices():
-    config = load_config(ROOT / "config.yaml")
+def test_demo_config_is_valid_and_uses_simulated_devices():
+    config = load_config(DEMO_CONFIG)
     assert config.kiosk.default_language == "id"
     assert config.devices.document_printer.driver == "simulated"
     assert config.devices.card_printer.driver == "simulated"
     assert config.central.url.startswith("https://127.0.0.1")
 
 
-def test_relative_paths_resolve_against_the_config_directory(shipped_config_dir: Path):
-    config = load_config(shipped_config_dir / "config.yaml")
-    assert config.storage.state_dir == (shipped_config_dir / "state").resolve()
-    assert config.central.ca_file == (shipped_config_dir / "demo-data" / "ca.pem").resolve()
-    assert config.central.signing_keys[0].public_key.parent == (shipped_config_dir / "demo-data").resolve()
+def test_relative_paths_resolve_against_the_config_directory(demo_config_dir: Path):
+    config = load_config(demo_config_dir / "config.yaml")
+    assert config.storage.state_dir == (demo_config_dir / "state").resolve()
+    assert config.central.ca_file == (demo_config_dir / "demo-data" / "ca.pem").resolve()
+    assert config.central.signing_keys[0].public_key.parent == (demo_config_dir / "demo-data").resolve()
+
+
+def test_production_example_uses_real_drivers_and_no_technician():
+    config = load_config(ROOT / "config.yaml")
+    assert config.devices.document_printer.driver == "cups"
+    assert config.devices.card_printer.driver == "cups"
+    assert config.technician.technicians == []
+    assert str(config.storage.state_dir) == "/var/lib/adm-kiosk"
+    assert config.central.ca_file == ROOT / "ca.pem"  # beside the file: /etc/adm-kiosk/ca.pem once installed
 
 
 def test_every_field_has_a_description():
@@ -146,7 +156,7 @@ def test_unreadable_files_get_one_clear_line(tmp_path: Path, text: str, words: s
 
 
 def test_masked_dump_hides_secrets_and_keeps_the_rest():
-    config = load_config(ROOT / "config.yaml")
+    config = load_config(DEMO_CONFIG)
     dumped = masked_dump(config)
     assert dumped["technician"]["technicians"][0]["pin_hash"] == "***"
     assert "scrypt$" not in yaml.safe_dump(dumped)
@@ -154,7 +164,7 @@ def test_masked_dump_hides_secrets_and_keeps_the_rest():
 
 
 def test_config_is_immutable():
-    config = load_config(ROOT / "config.yaml")
+    config = load_config(DEMO_CONFIG)
     with pytest.raises(ValidationError):
         config.kiosk.id = "other"  # type: ignore[misc]
     assert isinstance(config, Config)

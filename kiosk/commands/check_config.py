@@ -10,6 +10,8 @@ import sys
 import yaml
 
 ORDER = 10
+DEMO_HELP = ("not production: accept demo credentials, simulated devices and a central service on this machine "
+             "(demo, tests, benchmarks)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,10 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check-config",
         help="validate config.yaml: every error at once, exit 2 if any",
         description="Validate a config file. Prints every problem, one per line, with its key path; exit 2 "
-        "when there is any. Files the config names but that are not there yet are warnings.",
+        "when there is any. Files the config names but that are not there yet are warnings. A production "
+        "config may not hold a published demo technician PIN, simulated devices or the demo's central URL.",
     )
     parser.add_argument("path", help="the config file, e.g. /etc/adm-kiosk/config.yaml")
     parser.add_argument("--show", action="store_true", help="print the effective config, secrets masked")
+    parser.add_argument("--demo", action="store_true", help=DEMO_HELP)
     parser.set_defaults(handler=run)
 
     pin = sub.add_parser(
@@ -34,9 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk.config import ConfigError, load_config, masked_dump, missing_files
+    from kiosk.production import production_problems
 
     try:
         config = load_config(args.path)
+        refused = production_problems(config)
+        if refused and not args.demo:
+            raise ConfigError(args.path, refused)
     except ConfigError as exc:
         if len(exc.problems) == 1 and not exc.problems[0].path:  # the file itself: one line is enough
             print(f"error: {exc.problems[0]}", file=sys.stderr)
@@ -48,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for problem in missing_files(config):
         print(f"warning: {problem}", file=sys.stderr)
+    for problem in refused:
+        print(f"warning: not for production (--demo): {problem}", file=sys.stderr)
     if args.show:
         print(yaml.safe_dump(masked_dump(config), sort_keys=False, allow_unicode=True), end="")
     print(f"{args.path}: OK", file=sys.stderr)

@@ -16,7 +16,7 @@ from kivy.uix.label import Label
 
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
-from kiosk.ui.driver import find_button, frames, screenshot, tap, wait_until, walk
+from kiosk.ui.driver import Touch, find_button, frames, screenshot, tap, wait_until, walk
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,6 @@ class Script:
         """The technician's visit: corner hold, a wrong PIN, the panel, a paper-out fixed by a reload,
         a test print, an uncertain job resolved, the export to a USB stick."""
         from kivy.core.window import Window
-        from kivy.tests.common import UnitTestTouch
 
         from kiosk.demo import DEMO_TECHNICIAN_PIN
 
@@ -212,7 +211,7 @@ class Script:
         store.recover()
         document_printer.set_fault("media-empty")
 
-        corner = UnitTestTouch(4, Window.height - 4)
+        corner = Touch(4, Window.height - 4)
         corner.touch_down()
         wait_until(lambda: self.state.screen is Screen.TECHNICIAN, 10, "the technician area")
         corner.touch_up()

@@ -1,7 +1,7 @@
 """Drive the real app as a resident would: find what is on screen, tap it, look at it.
 
 Used by the headless demo and the UI tests. Taps go through the window like a finger's
-(``UnitTestTouch``), so a button that is hidden, disabled or covered cannot be pressed by a script either.
+(:class:`Touch`), so a button that is hidden, disabled or covered cannot be pressed by a script either.
 """
 
 from __future__ import annotations
@@ -12,10 +12,39 @@ from pathlib import Path
 
 from kivy.base import EventLoop
 from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
+from kivy.input.motionevent import MotionEvent
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
+
+
+class Touch(MotionEvent):
+    """One finger on the window at (x, y) pixels: ``touch_down()``, ``touch_move(x, y)``, ``touch_up()``.
+
+    The same as Kivy's ``kivy.tests.common.UnitTestTouch``, which the demo cannot use: that module imports
+    pytest, which an installed kiosk does not have."""
+
+    def __init__(self, x: float, y: float):
+        super().__init__("Touch", 99, self._position(x, y), is_touch=True, type_id="touch")
+        self.profile = ["pos"]
+
+    @staticmethod
+    def _position(x: float, y: float) -> dict[str, float]:
+        return {"x": x / (EventLoop.window.width - 1.0), "y": y / (EventLoop.window.height - 1.0)}
+
+    def depack(self, args: dict[str, float]) -> None:
+        self.sx, self.sy = args["x"], args["y"]
+        super().depack(args)
+
+    def touch_down(self) -> None:
+        EventLoop.post_dispatch_input("begin", self)
+
+    def touch_move(self, x: float, y: float) -> None:
+        self.move(self._position(x, y))
+        EventLoop.post_dispatch_input("update", self)
+
+    def touch_up(self) -> None:
+        EventLoop.post_dispatch_input("end", self)
 
 
 def walk(widget: Widget) -> Iterator[Widget]:
@@ -47,7 +76,7 @@ def tap(widget: Widget) -> None:
     just now has its place)."""
     frames(1)
     x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
+    touch = Touch(x, y)
     touch.touch_down()
     touch.touch_up()
     frames(2)

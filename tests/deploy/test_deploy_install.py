@@ -1,8 +1,10 @@
 """deploy/install.sh into a temporary root: files, modes, owners, upgrades, a bad config, rollback, uninstall.
 
 A dry run (--prefix) writes every file and mode and records what it would do to the system (users,
-owners, apt, systemctl, udevadm) in adm-kiosk-install.plan. The release's virtualenv is this checkout's
-.venv (--use-venv), so config checks run the real `adm-kiosk check-config`.
+owners, apt, systemctl, udevadm) in adm-kiosk-install.plan. The release's virtualenv is a fresh one with
+this tree's built wheel installed (--use-venv; the `wheel_venv` fixture), so config checks run the real
+`adm-kiosk check-config` of the release; one test builds the offline wheelhouse and lets install.sh build
+the release from it, as on a kiosk without a network.
 """
 
 from __future__ import annotations
@@ -22,8 +24,24 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "install.sh"
-VENV = ROOT / ".venv"
 AS_ROOT = os.geteuid() == 0
+PLACEHOLDER_URL = "https://central-service.invalid"
+VENV = Path("/nonexistent")  # set by _release_venv
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_venv(wheel_venv: Path):
+    """Every release these tests install runs the built wheel, not the editable tree."""
+    global VENV
+    VENV = wheel_venv
+
+
+def configure(root: Path) -> str:
+    """What an administrator does after the first install: set the central URL. Returns the new text."""
+    config = root / "etc/adm-kiosk/config.yaml"
+    text = config.read_text().replace(PLACEHOLDER_URL, "https://adm.dukcapil.example.go.id")
+    config.write_text(text)
+    return text
 
 
 def run_install(root: Path, *args: str, user: str | None = None, venv: bool = True) -> subprocess.CompletedProcess:
@@ -98,7 +116,8 @@ def test_a_fresh_install_lays_out_files_and_modes(root: Path):
     # The unit runs /opt/adm-kiosk/current/venv/bin/adm-kiosk: it must resolve inside the root.
     assert os.readlink(root / "opt/adm-kiosk/current") == "releases/0.1.0"
     assert os.access(root / "opt/adm-kiosk/current/venv/bin/adm-kiosk", os.X_OK)
-    # The shipped example, with its state where systemd's StateDirectory= puts it.
+    # The production example, with its state where systemd's StateDirectory= puts it.
+    assert config.read_text() == (ROOT / "config.yaml").read_text()
     assert yaml.safe_load(config.read_text())["storage"]["state_dir"] == "/var/lib/adm-kiosk"
     steps = plan(root)
     assert any(s.startswith("useradd --system --gid adm-kiosk") and s.endswith(" adm-kiosk") for s in steps)
@@ -135,7 +154,7 @@ def test_running_it_again_changes_nothing(root: Path):
 def test_an_upgrade_keeps_the_config_and_can_be_rolled_back(root: Path):
     installed(root, "--release", "1.0")
     config = root / "etc/adm-kiosk/config.yaml"
-    edited = config.read_text().replace("location:", "location: Kantor Kecamatan Coblong  #", 1)
+    edited = configure(root).replace("location:", "location: Kantor Kecamatan Coblong  #", 1)
     config.write_text(edited)
     state = root / "var/lib/adm-kiosk/journal.sqlite"
     state.write_bytes(b"print journal")
@@ -157,7 +176,7 @@ def test_an_upgrade_keeps_the_config_and_can_be_rolled_back(root: Path):
 def test_a_bad_config_keeps_the_old_release_running(root: Path, tmp_path: Path):
     installed(root, "--release", "1.0")
     config = root / "etc/adm-kiosk/config.yaml"
-    good = config.read_text()
+    good = configure(root)
     bad = tmp_path / "bad.yaml"
     bad.write_text(good.replace("idle_warning_s", "idel_warning_s", 1))
 
@@ -232,3 +251,100 @@ def test_usage_errors_exit_2(tmp_path: Path):
     for args in (["--bogus"], ["--prefix", str(tmp_path / "r"), "--purge"], ["--prefix", "/"]):
         result = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, (args, result.stderr)
+
+
+def test_the_first_install_is_the_production_example_and_says_what_to_set(root: Path):
+    result = installed(root)
+    assert "error: central.url: is the example's placeholder" in result.stderr
+    assert "/etc/adm-kiosk/config.yaml is the shipped example: set what check-config named above" in result.stdout
+    config = yaml.safe_load((root / "etc/adm-kiosk/config.yaml").read_text())
+    assert config["technician"]["technicians"] == []
+    drivers = {config["devices"][name]["driver"] for name in ("document_printer", "card_printer")}
+    assert drivers == {"cups"}
+
+
+def test_the_demo_config_is_refused_as_a_production_config(root: Path):
+    installed(root, "--release", "1.0")
+    configure(root)
+    result = run_install(root, "--release", "1.1", "--config", str(ROOT / "kiosk" / "demo-config.yaml"))
+    assert result.returncode == 3
+    assert "technician.technicians.0.pin_hash: is the hash of a published demo PIN" in result.stderr
+    assert "devices.card_printer.driver: 'simulated' prints nothing" in result.stderr
+    assert "release 1.0 keeps running" in result.stderr
+    assert os.readlink(root / "opt/adm-kiosk/current") == "releases/1.0"
+
+
+RELEASE_FILES = ("pyproject.toml", "README.md", "LICENSE", "config.yaml", "kiosk.service", "deploy", "kiosk", "devices",
+                 "printjobs", "central", "assets")
+
+
+def test_a_changed_tree_under_an_unchanged_version_is_refused_not_skipped(root: Path, tmp_path: Path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in RELEASE_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tree / name)
+
+    def install_tree(*args: str) -> subprocess.CompletedProcess:
+        # No --use-venv: the release is built from the tree (recorded in a dry run), as a source install is.
+        env = {k: v for k, v in os.environ.items() if k != "DESTDIR"}
+        return subprocess.run(["bash", str(tree / "deploy/install.sh"), "--prefix", str(root), "--no-apt", *args],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    assert install_tree().returncode == 0
+    release = root / "opt/adm-kiosk/releases/0.1.0"
+    built_from = (release / ".source").read_text()
+    again = install_tree()
+    assert again.returncode == 0 and "release 0.1.0 is already built" in again.stdout
+
+    (tree / "kiosk" / "flow.py").write_text((tree / "kiosk" / "flow.py").read_text() + "\n# a fix\n")
+    changed = install_tree()
+    assert changed.returncode == 4, changed.stdout + changed.stderr
+    assert "release 0.1.0 is already installed, built from different code" in changed.stderr
+    assert "raise the version in pyproject.toml" in changed.stderr and "--force" in changed.stderr
+    assert (release / ".source").read_text() == built_from
+    assert "systemctl restart adm-kiosk.service" not in plan(root)
+
+    forced = install_tree("--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "built release 0.1.0" in forced.stdout
+    assert (release / ".source").read_text() != built_from
+    assert "systemctl restart adm-kiosk.service" in plan(root)
+
+
+@pytest.mark.slow
+def test_an_offline_install_from_the_wheelhouse_builds_a_working_release(root: Path, tmp_path: Path):
+    wheelhouse = tmp_path / "wheelhouse"
+    built = subprocess.run(["bash", str(ROOT / "deploy" / "build-wheelhouse.sh"), str(wheelhouse)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheels = {p.name.split("-")[0].lower() for p in wheelhouse.glob("*.whl")}
+    assert {"adm_kiosk", "pycups", "kivy", "pydantic"} <= wheels
+    assert not wheels & {"fastapi", "uvicorn", "fpdf2", "segno"}
+
+    # Offline: no index at all, only the wheelhouse (pip's configured indexes and find-links are ignored).
+    env = {k: v for k, v in os.environ.items() if k != "DESTDIR"}
+    env.update(PIP_NO_INDEX="1", PIP_CONFIG_FILE=os.devnull)
+    install = ["bash", str(SCRIPT), "--prefix", str(root), "--wheelhouse", str(wheelhouse), "--no-apt"]
+    result = subprocess.run(install, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    release = root / "opt/adm-kiosk/current/venv"
+    adm = release / "bin" / "adm-kiosk"
+    check = subprocess.run([str(adm), "check-config", str(root / "etc/adm-kiosk/config.yaml")],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert check.returncode == 2 and "central.url" in check.stderr  # the example, checked by the release itself
+    probe = subprocess.run([str(release / "bin" / "python"), "-c",
+                            "import importlib.util as u; from kiosk.i18n import Translator; "
+                            "print(Translator('id')('attract.start'), u.find_spec('fastapi') is None)"],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert probe.stdout.split()[-1] == "True" and probe.stdout.startswith("Sentuh di sini"), probe.stderr
+
+    # A wheelhouse that does not match its SHA256SUMS is refused before anything is built.
+    (wheelhouse / "requirements.lock").write_text("tampered\n")
+    tampered = subprocess.run([*install, "--release", "9.9"], capture_output=True, text=True, timeout=120, env=env)
+    assert tampered.returncode == 1
+    assert "does not match its SHA256SUMS" in tampered.stderr
+    assert not (root / "opt/adm-kiosk/releases/9.9").exists()

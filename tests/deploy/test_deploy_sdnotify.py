@@ -182,7 +182,7 @@ def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listen
     from central.testing import running_central
 
     with running_central(tmp_path / "central") as central:
-        config = yaml.safe_load((ROOT / "config.yaml").read_text())
+        config = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
         config["central"] = {
             **config["central"],
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in central.client_config().items()},
@@ -211,7 +211,7 @@ def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listen
         log = tmp_path / "app.log"  # a file, not a pipe: a full pipe would stall the app and its watchdog
         with log.open("w") as stderr:
             app = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config_file)],
+                [sys.executable, "-m", "kiosk.cli", "run", "--demo", "--config", str(config_file)],
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,

@@ -17,8 +17,8 @@ from tests.printjobs.conftest import NAME, NIK
 
 
 @pytest.fixture
-def config(shipped_config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = shipped_config_dir / "config.yaml"
+def config(demo_config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = demo_config_dir / "config.yaml"
     monkeypatch.setenv("ADM_KIOSK_CONFIG", str(path))
     return path
 

@@ -12,15 +12,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.ui
-def test_a_broken_config_is_shown_on_screen_and_the_service_stays_up(tmp_path: Path):
-    config = tmp_path / "config.yaml"
-    config.write_text((ROOT / "config.yaml").read_text().replace("idle_warning_s: 60", "idel_warning_s: 60")
-                      .replace("pin_hash: scrypt", "pin_hash: 246810 #"))
+def run_until_ready(config: Path, tmp_path: Path) -> tuple[int, str]:
+    """`adm-kiosk run --config CONFIG` as systemd starts it: READY (with the reason) and watchdog pings from
+    the config-error page, then SIGTERM. Returns the exit code and stderr."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     name = f"@adm-kiosk-test-{uuid.uuid4().hex}"
     listener.bind("\0" + name[1:])
@@ -42,6 +41,33 @@ def test_a_broken_config_is_shown_on_screen_and_the_service_stays_up(tmp_path: P
         if app.poll() is None:
             app.kill()
         listener.close()
-    assert app.returncode == 2
+    return app.returncode, err
+
+
+@pytest.mark.ui
+def test_a_broken_config_is_shown_on_screen_and_the_service_stays_up(tmp_path: Path):
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "kiosk" / "demo-config.yaml").read_text()
+                      .replace("idle_warning_s: 60", "idel_warning_s: 60")
+                      .replace("pin_hash: scrypt", "pin_hash: 246810 #"))
+    code, err = run_until_ready(config, tmp_path)
+    assert code == 2
     assert "kiosk.idel_warning_s: unknown key (did you mean 'idle_warning_s'?)" in err
     assert "technician.technicians.0.pin_hash" in err and "246810" not in err
+
+
+@pytest.mark.ui
+def test_a_production_kiosk_with_the_demo_technician_shows_the_refusal_instead_of_starting(tmp_path: Path):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["central"]["url"] = "https://adm.dukcapil.example.go.id"
+    demo = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
+    data["technician"]["technicians"] = demo["technician"]["technicians"]  # the README's PIN 246810
+    for name in ("ca.pem", "kiosk.pem", "kiosk.key", "signing.pub"):
+        (tmp_path / name).write_text("not checked before the refusal\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    code, err = run_until_ready(config, tmp_path)
+    assert code == 2
+    refusals = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert refusals == ["error: technician.technicians.0.pin_hash: is the hash of a published demo PIN; anyone "
+                        "could open the technician area. Set a PIN of your own with 'adm-kiosk hash-pin'"]

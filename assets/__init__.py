@@ -1,0 +1,1 @@
+"""Package data of the kiosk, installed as ``kiosk.assets``: the gettext catalogs under ``locale/``."""
