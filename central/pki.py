@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from central import private
+
 _VALIDITY = dt.timedelta(days=3650)
 
 
@@ -118,6 +120,4 @@ def make_signing_key() -> tuple[bytes, bytes]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write a private key readable by its owner only."""
-    path.write_bytes(b"")
-    path.chmod(0o600)
-    path.write_bytes(data)
+    private.write_private(path, data)

@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.documents import TITLES, Holder, render, sign
 from central.pins import DUMMY_HASH, check_pin, hash_pin, mask_name
-from central.whatsapp import WhatsAppGateway
+from central.private import create_private, private_dir, tighten
+from central.whatsapp import OUTBOX_FILE, WhatsAppGateway
 
 DB_FILE = "central.db"
 SIGNING_KEY_FILE = "signing.key"
@@ -127,9 +128,13 @@ class Store:
     """All state of the reference service, in ``<data_dir>/central.db``; safe to share between threads."""
 
     def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time):
-        self.data_dir = Path(data_dir)
+        self.data_dir = private_dir(Path(data_dir))
         self.clock = clock
         self._lock = threading.RLock()
+        # SQLite gives the -wal and -shm files the database file's mode: create it owner-only first.
+        create_private(self.data_dir / DB_FILE)
+        for name in (DB_FILE + "-wal", DB_FILE + "-shm", OUTBOX_FILE, "seed-summary.json"):
+            tighten(self.data_dir / name)
         self._db = sqlite3.connect(self.data_dir / DB_FILE, check_same_thread=False, isolation_level=None,
                                    timeout=10)
         self._db.row_factory = sqlite3.Row
