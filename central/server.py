@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import contract as c
 from central.store import Store, StoreError
@@ -39,7 +40,69 @@ CA_FILE, SERVER_CERT, SERVER_KEY = "ca.pem", "server.pem", "server.key"
 #: it: the kiosk drops its idle connections sooner, by more than a slow link's round trip).
 KEEP_ALIVE_S = 5
 _CHUNK = 64 * 1024
+#: The largest request body accepted. A heartbeat or print event is well under 4 KiB; 34 MB were once stored.
+MAX_BODY_BYTES = 64 * 1024
 _ID = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the application when its body passes the limit (it answers 413 instead)."""
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes gets 413 ``payload_too_large``.
+
+    At once when Content-Length announces it (nothing of the body is read), and while a body without one
+    (chunked) streams in: the application never receives more than ``limit`` bytes, and its own answer to
+    the cut-off body is replaced by the 413. The connection is closed after it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and int(declared) > self.limit:  # h11 has already refused a malformed one
+            await self._refuse(scope, send)
+            return
+        received = 0
+        refused = started = False
+
+        async def limited() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    refused = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the application's answer to a body it could not read: the 413 replaces it
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded)
+        except _BodyTooLarge:
+            pass
+        if refused and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        log.warning("central.body_too_large", extra={"fields": {"method": scope["method"], "limit": self.limit}})
+        body = c.ErrorBody(code=c.ErrorCode.PAYLOAD_TOO_LARGE, message=f"request body over {self.limit} bytes")
+        data = body.model_dump_json(exclude_none=True).encode()
+        await send({"type": "http.response.start", "status": c.ERROR_STATUS[c.ErrorCode.PAYLOAD_TOO_LARGE],
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": data})
 
 
 def _errors(*codes: c.ErrorCode) -> dict[int | str, dict]:
@@ -191,6 +254,7 @@ def create_app(store: Store | None) -> FastAPI:
     )
     app.state.store = store
     app.include_router(_router())
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, error: StoreError) -> JSONResponse:
