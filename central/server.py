@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -226,9 +226,14 @@ def _router() -> APIRouter:
 
     @api.post("/pin-requests", status_code=202, response_model=c.PinRequestAccepted, tags=["resident"],
               responses=_errors(c.ErrorCode.INVALID_REQUEST))
-    def request_pin(body: c.PinRequest, store: StoreDep) -> c.PinRequestAccepted:
-        """Send a fresh PIN to the NIK's registered WhatsApp number; always 202."""
-        store.request_pin(body.nik)
+    def request_pin(body: c.PinRequest, store: StoreDep, background: BackgroundTasks) -> c.PinRequestAccepted:
+        """Send a fresh PIN to the NIK's registered WhatsApp number; always 202, in the same time.
+
+        The PIN is issued after the answer has been sent, so the time to answer cannot tell whether the
+        NIK exists."""
+        answered = threading.Event()
+        store.request_pin(body.nik, after=answered)
+        background.add_task(answered.set)  # runs once the response has gone
         return c.PinRequestAccepted()
 
     @api.get("/documents", response_model=c.DocumentList, tags=["resident"],
