@@ -5,8 +5,10 @@
 ``serve(data_dir, host, port)`` runs it in the foreground for ``adm-central serve``.
 
 Mutual TLS is the kiosk's identity: the handshake refuses any peer without a certificate from the CA in
-``<data>/ca.pem``. Print events, heartbeats, verification and queue check-in need nothing more, because a
-kiosk's outbox may deliver them long after the resident's session ended.
+``<data>/ca.pem``, and the application takes only a kiosk's certificate (clientAuth, not a CA); its common
+name is the kiosk id, which a heartbeat's path and a print event's ``kiosk_id`` must repeat. Print events,
+heartbeats, verification and queue check-in need nothing more, because a kiosk's outbox may deliver them
+long after the resident's session ended. Request bodies are capped at ``MAX_BODY_BYTES``.
 """
 
 from __future__ import annotations
