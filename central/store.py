@@ -646,7 +646,7 @@ class Store:
     def _work(self) -> None:
         while (request := self._pin_requests.get()) is not None:
             nik, after = request
-            if after is not None:
+            if after is not None and not self._closed:  # closing: finish the queue without waiting
                 after.wait(ANSWER_WAIT_S)
             try:
                 if not self._answer_pin_request(nik):
