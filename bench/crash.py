@@ -42,7 +42,7 @@ def run(runs: int = 1000, seed: int = 20261123) -> list[Figure]:
     examples: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as tmp:
         root = Path(tmp)
-        with running_central(root / "central") as central:
+        with running_central(root / "central", kiosk_id=harness.CRASH_KIOSK_ID) as central:
             documents = {d["type"]: d["id"] for d in central.resident("ready")["documents"]}
 
             def worker(share: list[tuple[int, list[dict]]]) -> tuple[Counter, int, int]:
@@ -50,7 +50,7 @@ def run(runs: int = 1000, seed: int = 20261123) -> list[Figure]:
                 killed = done = 0
                 server = harness.ForkServer()
                 config = central.client_config()
-                client = CentralClient(CentralSection(**config), "ADM-CRASH-01", backoff_s=0.001,
+                client = CentralClient(CentralSection(**config), harness.CRASH_KIOSK_ID, backoff_s=0.001,
                                        max_backoff_s=0.002)
                 config = json.loads(json.dumps(config, default=str))
                 try:

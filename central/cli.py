@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -146,7 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
-    return int(args.handler(args) or 0)
+    # Whatever these write holds personal data or keys: owner-only (restored for in-process callers).
+    umask = os.umask(0o077) if args.command in ("seed", "serve", "verify") else None
+    try:
+        return int(args.handler(args) or 0)
+    finally:
+        if umask is not None:
+            os.umask(umask)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 API_PREFIX = "/v1"
 #: The contract's version; every answer of the service names it in ``X-ADM-Contract``.
@@ -55,6 +55,17 @@ _HOLDER_DOMAIN = b"adm/holder/v2\0"
 #: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
 RESOLUTION_SUFFIX = ":resolution"
 
+#: Bounds of the request models: every string, list and map of a request is bounded, so that what a kiosk
+#: sends (and the service stores) stays small; the whole body is capped as well (the reference server: 64 KiB).
+MAX_NAME_CHARS = 64
+MAX_COUNTERS = 64
+MAX_DEVICES = 32
+MAX_REASONS = 16
+#: A name in a map of counters, devices or consumables: 'pages', 'card_printer', 'card_printer.blanko'.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
+#: A counter or level; 32-bit, which no kiosk's count comes near.
+Count = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
 
 class ErrorCode(StrEnum):
     """Every ``code`` an error body may carry."""
@@ -72,6 +83,9 @@ class ErrorCode(StrEnum):
     BOOKING_EARLY = "booking_early"  # 409: check-in for this booking opens later (retry_after_s)
     BOOKING_EXPIRED = "booking_expired"  # 410: the booking's slot (and its grace time) is over
     WALK_IN_CLOSED = "walk_in_closed"  # 409: the office gives no numbers without a booking now
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: the body is over the service's size limit
+    CLIENT_CERT_REFUSED = "client_cert_refused"  # 403: the TLS client certificate is not a kiosk's
+    KIOSK_MISMATCH = "kiosk_mismatch"  # 403: the kiosk id in the request is not the certificate's
     INTERNAL = "internal"  # 500
 
 
@@ -90,6 +104,9 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.BOOKING_EARLY: 409,
     ErrorCode.BOOKING_EXPIRED: 410,
     ErrorCode.WALK_IN_CLOSED: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.CLIENT_CERT_REFUSED: 403,
+    ErrorCode.KIOSK_MISMATCH: 403,
     ErrorCode.INTERNAL: 500,
 }
 
@@ -226,7 +243,8 @@ class PrintEvent(_Model):
     cause: str | None = Field(
         None, max_length=64, description="Why it failed or is uncertain, e.g. 'media-jam', 'failed-encode'."
     )
-    counters: dict[str, int] = Field(default_factory=dict, description="E.g. pages, cards, spoiled cards.")
+    counters: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_COUNTERS,
+                                        description="E.g. pages, cards, spoiled cards.")
     occurred_at: datetime | None = Field(None, description="When the kiosk saw the outcome.")
 
 
@@ -243,15 +261,17 @@ class PrintEventAck(_Reply):
 
 class DeviceReport(_Model):
     state: str = Field(..., max_length=32, description="READY, BUSY, WARNING, NEEDS_ATTENTION, OFFLINE, ERROR.")
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_REASONS)
 
 
 class Heartbeat(_Model):
     """``POST /v1/kiosks/{id}/heartbeat``."""
 
-    devices: dict[str, DeviceReport] = Field(default_factory=dict)
-    consumables: dict[str, int] = Field(default_factory=dict, description="E.g. blanko, ribbon, paper.")
-    counters: dict[str, int] = Field(default_factory=dict)
+    devices: dict[Name, DeviceReport] = Field(default_factory=dict, max_length=MAX_DEVICES)
+    consumables: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_COUNTERS,
+                                           description="E.g. blanko, ribbon, paper.")
+    counters: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_COUNTERS)
     software_version: str | None = Field(None, max_length=32)
 
 

@@ -9,23 +9,49 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-def hash_pin(pin: str) -> str:
-    """scrypt hash with a random salt, self-describing: ``scrypt$n$r$p$salt$hash``."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+def hash_pin(pin: str, *, like: str | None = None) -> str:
+    """scrypt hash, self-describing: ``scrypt$n$r$p$salt$hash``; a random salt, or that of the hash ``like``.
+
+    A resident's PINs that are valid together share one salt, so a login costs one scrypt however many of
+    them there are: the time a wrong PIN takes must not tell a NIK with two PINs from an unknown one."""
+    if like is None:
+        params, salt = (_SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]), secrets.token_bytes(16)
+    else:
+        _, n, r, p, salt_b64, _ = like.split("$")
+        params, salt = (int(n), int(r), int(p)), base64.b64decode(salt_b64)
+    digest = _scrypt(pin, salt, *params)
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${params[0]}${params[1]}${params[2]}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, dklen=32, n=n, r=r, p=p)
 
 
 def check_pin(pin: str, stored: str) -> bool:
     """True when ``pin`` matches ``stored``; constant time in the comparison."""
-    _, n, r, p, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt), dklen=32, n=int(n), r=int(r), p=int(p))
-    return hmac.compare_digest(candidate, base64.b64decode(digest))
+    return match_pin(pin, [stored]) == 0
+
+
+def match_pin(pin: str, stored: Sequence[str]) -> int | None:
+    """The index of the hash in ``stored`` that ``pin`` matches, or None.
+
+    One scrypt per distinct salt (one, for a resident's PINs: see :func:`hash_pin`); every hash is compared."""
+    digests: dict[tuple[str, ...], bytes] = {}
+    found = None
+    for index, entry in enumerate(stored):
+        _, n, r, p, salt, digest = entry.split("$")
+        key = (n, r, p, salt)
+        if key not in digests:
+            digests[key] = _scrypt(pin, base64.b64decode(salt), int(n), int(r), int(p))
+        if hmac.compare_digest(digests[key], base64.b64decode(digest)) and found is None:
+            found = index
+    return found
 
 
 # Checked against when the NIK has no PIN, so an unknown NIK costs the same time as a wrong PIN.

@@ -7,7 +7,9 @@ own CA. EC P-256 keys keep generation fast; the signing key is Ed25519, as the c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from central import private
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -106,6 +110,41 @@ def issue(ca: Issued, common_name: str, *, server: bool, hosts: tuple[str, ...] 
     return Issued(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))
 
 
+class NotAKiosk(ValueError):
+    """A client certificate the service does not take as a kiosk's (the reason is safe to log)."""
+
+
+_KIOSK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@functools.lru_cache(maxsize=256)
+def kiosk_id_of(cert_pem: str) -> str:
+    """The kiosk id a client certificate (PEM) stands for: its common name.
+
+    Only a kiosk's certificate counts: an end entity (not a CA, not self-signed) whose extended key usage
+    includes clientAuth. The handshake has already checked that the operator's CA issued it; OpenSSL
+    accepts a certificate without extended key usage, and the CA's own, as a client, so this refuses them.
+    """
+    cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
+    if cert.issuer == cert.subject:
+        raise NotAKiosk("self-signed")
+    try:
+        if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            raise NotAKiosk("a CA certificate")
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        raise NotAKiosk("no extended key usage") from None
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        raise NotAKiosk("not for client authentication")
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1 or not isinstance(names[0].value, str) or not _KIOSK_ID.match(names[0].value):
+        raise NotAKiosk("no kiosk id as common name")
+    return names[0].value
+
+
 def make_signing_key() -> tuple[bytes, bytes]:
     """A fresh Ed25519 document-signing key: (private PEM, public PEM)."""
     key = ed25519.Ed25519PrivateKey.generate()
@@ -118,6 +157,4 @@ def make_signing_key() -> tuple[bytes, bytes]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write a private key readable by its owner only."""
-    path.write_bytes(b"")
-    path.chmod(0o600)
-    path.write_bytes(data)
+    private.write_private(path, data)

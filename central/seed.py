@@ -16,6 +16,7 @@ from pathlib import Path
 
 from central import pki
 from central.documents import Holder
+from central.private import private_dir, write_private
 from central.server import CA_FILE, SERVER_CERT, SERVER_KEY
 from central.store import DB_FILE, SIGNING_KEY_FILE, Store
 
@@ -69,8 +70,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
          hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), pin_ttl_s: int | None = None,
          force: bool = False) -> dict:
     """Create the demo world in ``data_dir`` and return the summary (also written to seed-summary.json)."""
-    data = Path(data_dir)
-    data.mkdir(parents=True, exist_ok=True)
+    data = private_dir(Path(data_dir))
     if (data / DB_FILE).exists():
         if not force:
             raise SeedError(f"{data} already holds a central database; use --force to replace it")
@@ -81,14 +81,11 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
     server = pki.issue(ca, "adm-central", server=True, hosts=hosts)
     kiosk = pki.issue(ca, kiosk_id, server=False)
     signing_private, signing_public = pki.make_signing_key()
-    (data / CA_FILE).write_bytes(ca.cert_pem)
-    pki.write_private(data / "ca.key", ca.key_pem)
-    (data / SERVER_CERT).write_bytes(server.cert_pem)
-    pki.write_private(data / SERVER_KEY, server.key_pem)
-    (data / "kiosk.pem").write_bytes(kiosk.cert_pem)
-    pki.write_private(data / "kiosk.key", kiosk.key_pem)
-    pki.write_private(data / SIGNING_KEY_FILE, signing_private)
-    (data / "signing.pub").write_bytes(signing_public)
+    # Certificates are public, but the directory is private: every file is written owner-only.
+    for name, content in ((CA_FILE, ca.cert_pem), ("ca.key", ca.key_pem), (SERVER_CERT, server.cert_pem),
+                          (SERVER_KEY, server.key_pem), ("kiosk.pem", kiosk.cert_pem), ("kiosk.key", kiosk.key_pem),
+                          (SIGNING_KEY_FILE, signing_private), ("signing.pub", signing_public)):
+        write_private(data / name, content)
 
     store = Store(data)
     try:
@@ -114,7 +111,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
                                    for kind in ("ready", "early", "expired", "used")},
         "verify_codes": verify_codes,
     }
-    (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_private(data / SUMMARY_FILE, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return summary
 
 

@@ -5,13 +5,16 @@
 ``serve(data_dir, host, port)`` runs it in the foreground for ``adm-central serve``.
 
 Mutual TLS is the kiosk's identity: the handshake refuses any peer without a certificate from the CA in
-``<data>/ca.pem``. Print events, heartbeats, verification and queue check-in need nothing more, because a
-kiosk's outbox may deliver them long after the resident's session ended. Every answer names the contract's
-version in ``X-ADM-Contract``.
+``<data>/ca.pem``, and the application takes only a kiosk's certificate (clientAuth, not a CA); its common
+name is the kiosk id, which a heartbeat's path and a print event's ``kiosk_id`` must repeat. Print events,
+heartbeats, verification and queue check-in need nothing more, because a kiosk's outbox may deliver them
+long after the resident's session ended. Request bodies are capped at ``MAX_BODY_BYTES``. Every answer
+names the contract's version in ``X-ADM-Contract``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -23,14 +26,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from central import contract as c
+from central.pki import NotAKiosk, kiosk_id_of
 from central.store import Store, StoreError
 
 log = logging.getLogger("central.server")
@@ -40,7 +46,135 @@ CA_FILE, SERVER_CERT, SERVER_KEY = "ca.pem", "server.pem", "server.key"
 #: it: the kiosk drops its idle connections sooner, by more than a slow link's round trip).
 KEEP_ALIVE_S = 5
 _CHUNK = 64 * 1024
+#: The largest request body accepted. A heartbeat or print event is well under 4 KiB; 34 MB were once stored.
+MAX_BODY_BYTES = 64 * 1024
 _ID = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the application when its body passes the limit (it answers 413 instead)."""
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes gets 413 ``payload_too_large``.
+
+    At once when Content-Length announces it (nothing of the body is read), and while a body without one
+    (chunked) streams in: the application never receives more than ``limit`` bytes, and its own answer to
+    the cut-off body is replaced by the 413. The connection is closed after it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and int(declared) > self.limit:  # h11 has already refused a malformed one
+            await self._refuse(scope, send)
+            return
+        received = 0
+        refused = started = False
+
+        async def limited() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    refused = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the application's answer to a body it could not read: the 413 replaces it
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded)
+        except _BodyTooLarge:
+            pass
+        if refused and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        log.warning("central.body_too_large", extra={"fields": {"method": scope["method"], "limit": self.limit}})
+        body = c.ErrorBody(code=c.ErrorCode.PAYLOAD_TOO_LARGE, message=f"request body over {self.limit} bytes")
+        data = body.model_dump_json(exclude_none=True).encode()
+        await send({"type": "http.response.start", "status": c.ERROR_STATUS[c.ErrorCode.PAYLOAD_TOO_LARGE],
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": data})
+
+
+class TlsProtocol(H11Protocol):
+    """uvicorn's h11 protocol, adding the ASGI TLS extension (``scope["extensions"]["tls"]``) to each request.
+
+    uvicorn (0.54) does not pass the peer certificate to the application; this fills ``client_cert_chain``
+    with the client's certificate (PEM; Python before 3.13 can give the leaf only) as the ASGI TLS
+    extension specifies, and leaves the fields ``ssl`` cannot fill as None. The server-side handshake, client
+    certificate included, is complete when ``connection_made`` runs."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return
+        der = ssl_object.getpeercert(binary_form=True)
+        tls = {"server_cert": None, "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+               "client_cert_name": None, "client_cert_error": None, "tls_version": None, "cipher_suite": None}
+        app = self.app
+
+        async def with_tls(scope: Scope, receive: Receive, send: Send) -> None:
+            scope.setdefault("extensions", {}).setdefault("tls", tls)
+            await app(scope, receive, send)
+
+        self.app = with_tls
+
+
+class KioskIdentity:
+    """ASGI middleware: the client certificate must be a kiosk's; its id goes to ``request.state.kiosk_id``.
+
+    Anything else (no TLS extension, a certificate without clientAuth, the CA's own) gets 403
+    ``client_cert_refused`` on every path."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chain = scope.get("extensions", {}).get("tls", {}).get("client_cert_chain") or []
+        try:
+            if not chain:
+                raise NotAKiosk("no client certificate")
+            kiosk_id = kiosk_id_of(chain[0])
+        except NotAKiosk as refused:
+            log.warning("central.client_cert_refused", extra={"fields": {"reason": str(refused)}})
+            response = _error_response(StoreError(c.ErrorCode.CLIENT_CERT_REFUSED, "not a kiosk certificate"))
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["kiosk_id"] = kiosk_id
+        await self.app(scope, receive, send)
+
+
+def _kiosk(request: Request) -> str:
+    return request.state.kiosk_id
+
+
+KioskDep = Annotated[str, Depends(_kiosk)]
+
+
+def _same_kiosk(certificate: str, claimed: str, what: str) -> None:
+    """Refuse a kiosk id in the request that is not the certificate's (logged without the claimed value)."""
+    if claimed != certificate:
+        log.warning("central.kiosk_mismatch", extra={"fields": {"certificate": certificate, "call": what}})
+        raise StoreError(c.ErrorCode.KIOSK_MISMATCH, "the kiosk id is not the client certificate's")
 
 
 def _errors(*codes: c.ErrorCode) -> dict[int | str, dict]:
@@ -116,9 +250,14 @@ def _router() -> APIRouter:
 
     @api.post("/pin-requests", status_code=202, response_model=c.PinRequestAccepted, tags=["resident"],
               responses=_errors(c.ErrorCode.INVALID_REQUEST))
-    def request_pin(body: c.PinRequest, store: StoreDep) -> c.PinRequestAccepted:
-        """Send a fresh PIN to the NIK's registered WhatsApp number; always 202."""
-        store.request_pin(body.nik)
+    def request_pin(body: c.PinRequest, store: StoreDep, background: BackgroundTasks) -> c.PinRequestAccepted:
+        """Send a fresh PIN to the NIK's registered WhatsApp number; always 202, in the same time.
+
+        The PIN is issued after the answer has been sent, so the time to answer cannot tell whether the
+        NIK exists."""
+        answered = threading.Event()
+        store.request_pin(body.nik, after=answered)
+        background.add_task(answered.set)  # runs once the response has gone
         return c.PinRequestAccepted()
 
     @api.get("/document-types", response_model=c.DocumentTypeList, tags=["kiosk"])
@@ -175,18 +314,22 @@ def _router() -> APIRouter:
         return StreamingResponse(chunks(), media_type=found.meta.content_type, headers=headers)
 
     @api.post("/documents/{document_id}/print-events", response_model=c.PrintEventAck, tags=["kiosk"],
-              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.IDEMPOTENCY_CONFLICT))
+              responses=_errors(c.ErrorCode.NOT_FOUND, c.ErrorCode.IDEMPOTENCY_CONFLICT, c.ErrorCode.KIOSK_MISMATCH))
     def print_event(
-        document_id: _ID, body: c.PrintEvent, store: StoreDep,
+        document_id: _ID, body: c.PrintEvent, store: StoreDep, kiosk: KioskDep,
         idempotency_key: Annotated[str, Header(pattern=c.JOB_ID_PATTERN, description="The job id.")],
     ) -> c.PrintEventAck:
-        """What happened to a print job; stored once per Idempotency-Key, a replay gets the same answer."""
+        """What happened to a print job; stored once per Idempotency-Key, a replay gets the same answer.
+
+        ``kiosk_id`` must be the client certificate's."""
+        _same_kiosk(kiosk, body.kiosk_id, "print_event")
         return store.print_event(document_id, idempotency_key, body)
 
     @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=c.HeartbeatAck, tags=["kiosk"],
-              responses=_errors(c.ErrorCode.INVALID_REQUEST))
-    def heartbeat(kiosk_id: _ID, body: c.Heartbeat, store: StoreDep) -> c.HeartbeatAck:
-        """Device status, consumables and counters of one kiosk."""
+              responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.KIOSK_MISMATCH))
+    def heartbeat(kiosk_id: _ID, body: c.Heartbeat, store: StoreDep, kiosk: KioskDep) -> c.HeartbeatAck:
+        """Device status, consumables and counters of one kiosk: the client certificate's."""
+        _same_kiosk(kiosk, kiosk_id, "heartbeat")
         return store.heartbeat(kiosk_id, body)
 
     @api.get("/verify/{code}", response_model=c.VerifyResult, tags=["public"])
@@ -226,7 +369,9 @@ def create_app(store: Store | None) -> FastAPI:
     )
     app.state.store = store
     app.include_router(_router())
-    app.add_middleware(_ContractHeader)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(KioskIdentity)  # a peer that is no kiosk gets nothing else
+    app.add_middleware(_ContractHeader)  # outermost: refusals of the two above name the contract too
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, error: StoreError) -> JSONResponse:
@@ -254,7 +399,7 @@ def openapi_document() -> dict:
 def _config(data_dir: Path, app: FastAPI, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_keep_alive=KEEP_ALIVE_S, http=TlsProtocol,
         ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
         ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )

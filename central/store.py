@@ -8,13 +8,19 @@ like known ones so no answer tells them apart; print events are idempotent by ke
 Print state lives on a *grant* (a PIN x a document): ready -> claimed (a job fetched it) -> printed, or
 back to ready (failed), or uncertain (blocked). A new PIN only covers documents no grant has claimed,
 printed or left uncertain: a reprint needs a new document version from the operator.
+
+'Lupa PIN?' (issue 16): a PIN request is answered before anything is looked up (a worker issues the PIN),
+and a PIN it issues leaves the older one valid until the new one is first used, so a stranger who knows a
+NIK can neither tell whether it exists nor lock its resident out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
+import queue
 import secrets
 import sqlite3
 import threading
@@ -31,8 +37,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.catalogue import DEFAULT_CATALOGUE
 from central.documents import Holder, render, sign
-from central.pins import DUMMY_HASH, check_pin, hash_pin, mask_name
-from central.whatsapp import WhatsAppGateway
+from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin
+from central.private import create_private, private_dir, tighten
+from central.whatsapp import OUTBOX_FILE, WhatsAppGateway
+
+log = logging.getLogger("central.store")
 
 DB_FILE = "central.db"
 SIGNING_KEY_FILE = "signing.key"
@@ -74,8 +83,16 @@ CREATE TABLE IF NOT EXISTS bookings(
 CREATE TABLE IF NOT EXISTS walk_ins(
     idem_key TEXT PRIMARY KEY, ticket_number TEXT NOT NULL, checked_in_at REAL NOT NULL);
 """
-#: Columns added to ``bookings`` after the first release; older databases get them at open.
-_BOOKING_COLUMNS = {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"}
+#: Columns added after the first release; older databases get them at open.
+_ADDED_COLUMNS = {
+    "bookings": {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"},
+    # 1: issued on a resident's request ('Lupa PIN?') and not used yet; the older PIN still works.
+    "pins": {"pending": "INTEGER NOT NULL DEFAULT 0"},
+}
+#: PIN requests waiting for the worker; more are dropped (the answer is the same either way).
+MAX_QUEUED_PIN_REQUESTS = 1000
+#: How long a PIN request waits for its answer to leave before it is handled anyway (a client that went away).
+ANSWER_WAIT_S = 5.0
 CHECKIN_EARLY_S = 60 * 60  # check-in opens an hour before the slot
 CHECKIN_LATE_S = 30 * 60  # and closes half an hour after it ends
 WALK_IN_SERVICE = ("Layanan umum (tanpa booking)", "1")
@@ -129,25 +146,43 @@ class Store:
     """All state of the reference service, in ``<data_dir>/central.db``; safe to share between threads."""
 
     def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time):
-        self.data_dir = Path(data_dir)
+        self.data_dir = private_dir(Path(data_dir))
         self.clock = clock
         self._lock = threading.RLock()
+        # SQLite gives the -wal and -shm files the database file's mode: create it owner-only first.
+        create_private(self.data_dir / DB_FILE)
+        for name in (DB_FILE + "-wal", DB_FILE + "-shm", OUTBOX_FILE, "seed-summary.json"):
+            tighten(self.data_dir / name)
         self._db = sqlite3.connect(self.data_dir / DB_FILE, check_same_thread=False, isolation_level=None,
                                    timeout=10)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        have = {r["name"] for r in self._db.execute("PRAGMA table_info(bookings)")}
-        for column, kind in _BOOKING_COLUMNS.items():
-            if column not in have:
-                self._db.execute(f"ALTER TABLE bookings ADD COLUMN {column} {kind}")
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         # The catalogue starts as the default one; an operator (or a test) adds types with add_document_type.
         self._db.executemany("INSERT OR IGNORE INTO document_types VALUES (?, ?)",
                              [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
         self.gateway = WhatsAppGateway(self.data_dir)
+        # PIN requests are answered at once and handled by one worker thread (see request_pin).
+        self._pin_requests: queue.SimpleQueue[tuple[str, threading.Event | None] | None] = queue.SimpleQueue()
+        self._queued = 0
+        self._idle = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._closed = False
 
     def close(self) -> None:
+        """Finish the queued PIN requests, then close the database."""
+        with self._idle:
+            self._closed = True
+            worker = self._worker
+        if worker is not None:
+            self._pin_requests.put(None)
+            worker.join()
         with self._lock:
             self._db.close()
 
@@ -290,21 +325,31 @@ class Store:
                        "WHERE id=(SELECT submission_id FROM documents WHERE id=?)", (self.clock(), doc_id))
         return doc_id
 
-    def issue_pin(self, nik: str) -> IssuedPin:
-        """A fresh PIN for every active document of ``nik`` no print job has touched; older PINs end."""
+    def issue_pin(self, nik: str, *, reset: bool = False) -> IssuedPin:
+        """A fresh PIN for every active document of ``nik`` no print job has touched.
+
+        Issued by the operator (a verified submission, the seed), it ends older PINs at once. Issued on a
+        request (``reset``), it does not: anyone who knows a NIK can ask, and must not be able to take away
+        the PIN its resident holds. The older PIN ends when the new one (or its QR) is first used (see
+        :meth:`_open_session`); until then only an earlier unused reset PIN ends."""
         now = self.clock()
         pin = f"{secrets.randbelow(10**6):06d}"
         qr_token = secrets.token_urlsafe(24)
+        # Hashed before the transaction (scrypt holds no lock); PINs valid together share a salt (pins.py).
+        live = self._one("SELECT pin_hash FROM pins WHERE nik=? AND revoked=0 ORDER BY id DESC", nik) if reset else None
+        pin_hash = hash_pin(pin, like=live["pin_hash"] if live else None)
         with self._tx() as db:
             docs = [r["id"] for r in db.execute(
                 "SELECT id FROM documents d WHERE nik=? AND state='active' AND NOT EXISTS ("
                 " SELECT 1 FROM grants g WHERE g.document_id=d.id AND g.status IN ('claimed','printed','uncertain'))"
                 " ORDER BY type", (nik,))]
-            old = [r["id"] for r in db.execute("SELECT id FROM pins WHERE nik=? AND revoked=0", (nik,))]
-            db.execute("UPDATE pins SET revoked=1 WHERE nik=?", (nik,))
+            ending = "SELECT id FROM pins WHERE nik=? AND revoked=0" + (" AND pending=1" if reset else "")
+            old = [r["id"] for r in db.execute(ending, (nik,))]
+            db.executemany("UPDATE pins SET revoked=1 WHERE id=?", [(p,) for p in old])
             db.executemany("UPDATE sessions SET revoked=1 WHERE pin_id=?", [(p,) for p in old])
-            cur = db.execute("INSERT INTO pins(nik, pin_hash, qr_hash, issued_at, expires_at) VALUES (?,?,?,?,?)",
-                             (nik, hash_pin(pin), _sha(qr_token), now, now + self.pin_ttl_s))
+            cur = db.execute("INSERT INTO pins(nik, pin_hash, qr_hash, issued_at, expires_at, pending)"
+                             " VALUES (?,?,?,?,?,?)",
+                             (nik, pin_hash, _sha(qr_token), now, now + self.pin_ttl_s, int(reset)))
             db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
                            [(cur.lastrowid, d, now) for d in docs])
         resident = self._one("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
@@ -333,9 +378,13 @@ class Store:
         now = self.clock()
         nik_key = _sha("nik:" + nik)
         self._check_not_locked(nik_key, now)
-        row = self._one("SELECT id, pin_hash, expires_at FROM pins WHERE nik=? AND revoked=0", nik)
-        matches = check_pin(pin, row["pin_hash"] if row else DUMMY_HASH)
-        if not (row and matches and row["expires_at"] > now):
+        with self._lock:
+            rows = self._db.execute("SELECT id, pin_hash, expires_at FROM pins WHERE nik=? AND revoked=0"
+                                    " ORDER BY id DESC", (nik,)).fetchall()
+        # The PIN the resident holds and, after a 'Lupa PIN?', the new one: one scrypt for both (pins.py).
+        index = match_pin(pin, [r["pin_hash"] for r in rows] or [DUMMY_HASH])
+        row = rows[index] if rows and index is not None else None
+        if not (row and row["expires_at"] > now):
             self._fail(nik_key, now)
         with self._tx() as db:
             db.execute("DELETE FROM login_guard WHERE nik_key=?", (nik_key,))
@@ -374,10 +423,26 @@ class Store:
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl_s
         with self._tx() as db:
+            if db.execute("SELECT pending FROM pins WHERE id=?", (pin_id,)).fetchone()["pending"]:
+                self._replace_older_pins(db, pin_id, nik)
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, 0)", (_sha(token), pin_id, expires))
         name = self._one("SELECT name FROM residents WHERE nik=?", nik)["name"]
         return c.SessionResponse(token=token, expires_at=datetime.fromtimestamp(expires, UTC),
                                  masked_name=mask_name(name), documents=self._documents(pin_id))
+
+    @staticmethod
+    def _replace_older_pins(db: sqlite3.Connection, pin_id: int, nik: str) -> None:
+        """A PIN issued on request is used for the first time: the resident has it, the older PINs end.
+
+        What an older PIN claimed, printed or left uncertain stays with it and leaves the new PIN's list:
+        a document prints once, whichever PIN asks."""
+        old = [r["id"] for r in db.execute("SELECT id FROM pins WHERE nik=? AND id<>? AND revoked=0", (nik, pin_id))]
+        db.executemany("UPDATE pins SET revoked=1 WHERE id=?", [(p,) for p in old])
+        db.executemany("UPDATE sessions SET revoked=1 WHERE pin_id=?", [(p,) for p in old])
+        db.execute("UPDATE pins SET pending=0 WHERE id=?", (pin_id,))
+        db.execute("DELETE FROM grants WHERE pin_id=? AND document_id IN (SELECT document_id FROM grants"
+                   " WHERE pin_id<>? AND status IN ('claimed','printed','uncertain'))", (pin_id, pin_id))
+        log.info("central.pin_replaced", extra={"fields": {"ended": len(old)}})
 
     def _session_pin(self, token: str) -> int:
         row = self._one(
@@ -425,6 +490,13 @@ class Store:
                 raise StoreError(c.ErrorCode.ALREADY_PRINTED, "already printed with this PIN")
             if status == c.DocumentStatus.CLAIMED and row["job_id"] != job_id:
                 raise StoreError(c.ErrorCode.ALREADY_CLAIMED, "another print job holds this document")
+            # A document prints once whichever of the resident's PINs asks (a claim through the old PIN's
+            # session may commit just after a new PIN's first use replaced it).
+            other = db.execute("SELECT status FROM grants WHERE document_id=? AND pin_id<>? AND status IN"
+                               " ('claimed','printed','uncertain')", (document_id, pin_id)).fetchone()
+            if other is not None:
+                code = c.ErrorCode.ALREADY_CLAIMED if other["status"] == "claimed" else c.ErrorCode.ALREADY_PRINTED
+                raise StoreError(code, "another PIN holds this document")
             db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
                        (job_id, self.clock(), pin_id, document_id))
         meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
@@ -575,16 +647,59 @@ class Store:
         with self._tx() as db:
             db.execute("UPDATE bookings SET served_at=? WHERE code=?", (self.clock(), code))
 
-    def request_pin(self, nik: str) -> None:
-        """A resident asks for a new PIN: one goes out only when the NIK exists and has printable documents."""
+    def request_pin(self, nik: str, *, after: threading.Event | None = None) -> None:
+        """A resident asks for a new PIN ('Lupa PIN?'); returns at once, whatever the NIK.
+
+        Issuing a PIN (scrypt, the WhatsApp message) takes 15-25 times longer than finding nothing, so
+        doing it before answering told anyone with a stopwatch which NIKs exist and have documents. The
+        request is queued and a worker thread handles it once ``after`` is set (the server sets it when the
+        answer has gone, so the work competes with no answer for the CPU); :meth:`drain` waits for it."""
+        with self._idle:
+            if self._closed:
+                return
+            if self._queued >= MAX_QUEUED_PIN_REQUESTS:
+                log.warning("central.pin_request_dropped", extra={"fields": {"queued": self._queued}})
+                return
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="central-pin-requests", daemon=True)
+                self._worker.start()
+            self._queued += 1
+        self._pin_requests.put((nik, after))
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every PIN request made so far has been handled (its message is in the outbox)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._queued == 0, timeout)
+
+    def _work(self) -> None:
+        while (request := self._pin_requests.get()) is not None:
+            nik, after = request
+            if after is not None and not self._closed:  # closing: finish the queue without waiting
+                after.wait(ANSWER_WAIT_S)
+            try:
+                if not self._answer_pin_request(nik):
+                    # The scrypt an issued PIN costs, spent anyway: the service's load after a request
+                    # (which slows the requests that follow) must not tell whether a PIN went out either.
+                    hash_pin(f"{secrets.randbelow(10**6):06d}")
+            except (StoreError, sqlite3.Error, OSError) as exc:  # one request failed; the next may not
+                log.error("central.pin_request_failed", extra={"fields": {"error": type(exc).__name__}})
+            finally:
+                with self._idle:
+                    self._queued -= 1
+                    self._idle.notify_all()
+
+    def _answer_pin_request(self, nik: str) -> bool:
+        """A PIN goes out only when the NIK exists and has printable documents, and not within the cooldown."""
         if self._one("SELECT 1 FROM residents WHERE nik=?", nik) is None:
-            return
-        # A cooldown, so that strangers typing a NIK cannot keep replacing a resident's PIN.
+            return False
+        # A cooldown, so that strangers typing a NIK cannot flood a resident's WhatsApp.
         cooldown = float(self.get_setting("pin_request_cooldown_s", "300"))
         if self._one("SELECT 1 FROM pins WHERE nik=? AND revoked=0 AND issued_at>?", nik, self.clock() - cooldown):
-            return
+            return False
         printable = self._one(
             "SELECT COUNT(*) AS n FROM documents d WHERE nik=? AND state='active' AND NOT EXISTS ("
             " SELECT 1 FROM grants g WHERE g.document_id=d.id AND g.status IN ('claimed','printed','uncertain'))", nik)
-        if printable["n"]:
-            self.issue_pin(nik)
+        if not printable["n"]:
+            return False
+        self.issue_pin(nik, reset=True)
+        return True

@@ -49,7 +49,8 @@ class RunningCentral:
         return config
 
     def outbox(self) -> list[Message]:
-        """Messages the simulated WhatsApp gateway has sent."""
+        """Messages the simulated WhatsApp gateway has sent, once the PIN requests made so far are handled."""
+        self.handle.store.drain()
         return WhatsAppGateway(self.data_dir).messages()
 
     def stop(self) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from central.private import open_private
 
 OUTBOX_FILE = "whatsapp-outbox.jsonl"
 
@@ -50,7 +53,8 @@ class WhatsAppGateway:
         )
         message = Message(number=number, text=text, pin=pin, qr_token=qr_token, qr_link=link, sent_at=time.time())
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
+        # The outbox holds PINs and login tokens in clear: owner-only from its first byte.
+        with os.fdopen(open_private(self.path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(json.dumps(asdict(message), ensure_ascii=False) + "\n")
         return message

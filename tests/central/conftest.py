@@ -19,7 +19,7 @@ KIOSK_ID = "ADM-TEST-01"
 @pytest.fixture(scope="session")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral]:
     """One server for the whole session; tests on it must not change what others rely on."""
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_central(tmp_path_factory.mktemp("central"), kiosk_id=KIOSK_ID) as running:
         yield running
 
 
@@ -27,7 +27,7 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded data directory that is never served; fresh worlds are copies of it."""
     path = tmp_path_factory.mktemp("world-template")
-    seed(path)
+    seed(path, kiosk_id=KIOSK_ID)
     return path
 
 

@@ -216,10 +216,11 @@ def test_pin_requests_always_answer_the_same(fresh_central, make_client):
     assert client.request_pin(resident["nik"]) is None
     message = fresh_central.outbox()[-1]
     assert message.number == resident["whatsapp"]
-    if resident["pin"] != message.pin:  # the new PIN replaced the old one (one in a million they match)
+    assert client.login(resident["nik"], resident["pin"]).masked_name == "D*** L******"  # still held
+    assert client.login(resident["nik"], message.pin).masked_name == "D*** L******"
+    if resident["pin"] != message.pin:  # the new PIN, once used, replaced the old one (one in a million they match)
         with pytest.raises(kc.InvalidCredentials):
             client.login(resident["nik"], resident["pin"])
-    assert client.login(resident["nik"], message.pin).masked_name == "D*** L******"
 
 
 # ------------------------------------------------------------------ kiosk-level calls

@@ -15,6 +15,9 @@ from printjobs.errors import FetchFailed, PermanentDeliveryError, TransientDeliv
 from printjobs.outbox import PrintEvent
 from printjobs.pipeline import FetchedDocument
 
+#: The kiosk of the crash harness: its world is seeded with a client certificate for this id.
+CRASH_KIOSK_ID = "ADM-CRASH-01"
+
 
 class CentralSender:
     """EventSender over the kiosk's central client: network trouble and 5xx are transient, refusals permanent."""

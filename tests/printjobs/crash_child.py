@@ -33,7 +33,7 @@ from kiosk.config import CentralSection  # noqa: E402
 from printjobs.journal import JobState  # noqa: E402
 from printjobs.pipeline import FetchedDocument, PrintPipeline  # noqa: E402
 from printjobs.store import PrintStore  # noqa: E402
-from tests.printjobs.central_sender import CentralSender  # noqa: E402
+from tests.printjobs.central_sender import CRASH_KIOSK_ID, CentralSender  # noqa: E402
 from tests.printjobs.conftest import NIK, make_card_png, make_pdf  # noqa: E402
 
 #: The documents every run prints: (document type, kind, printer); ids come with each round (seeded ones).
@@ -71,7 +71,7 @@ def round_(state_dir: Path, out_dir: Path, central: dict, document_ids: dict[str
             if next(sends) == plan.get("kill_after_send"):
                 die()
 
-    client = CentralClient(CentralSection(**central), "ADM-CRASH-01", backoff_s=0.001, max_backoff_s=0.002)
+    client = CentralClient(CentralSection(**central), CRASH_KIOSK_ID, backoff_s=0.001, max_backoff_s=0.002)
     store = PrintStore(state_dir, sender=Sender(client), outbox_base_delay_s=0.001, outbox_max_delay_s=0.002)
     if plan.get("kill_at"):
         store.journal.add_listener(lambda job, previous: next(transitions) == plan["kill_at"] and die())

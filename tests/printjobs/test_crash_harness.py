@@ -32,7 +32,7 @@ from kiosk.central import CentralClient
 from kiosk.config import CentralSection
 from printjobs.journal import JobState
 from printjobs.store import PrintStore
-from tests.printjobs.central_sender import CentralSender
+from tests.printjobs.central_sender import CRASH_KIOSK_ID, CentralSender
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,7 +163,7 @@ def check_run(state_dir: Path, out_dir: Path, central: RunningCentral, client: C
 @pytest.mark.timeout(240)
 def test_sigkill_anywhere_never_prints_twice_nor_loses_an_event(tmp_path: Path):
     all_runs = list(enumerate(plans(random.Random(SEED))))
-    with running_central(tmp_path / "central") as central:
+    with running_central(tmp_path / "central", kiosk_id=CRASH_KIOSK_ID) as central:
         documents = {d["type"]: d["id"] for d in central.resident("ready")["documents"]}
 
         def worker(runs: list[tuple[int, list[dict]]]) -> tuple[Counter, int, str]:
@@ -173,7 +173,7 @@ def test_sigkill_anywhere_never_prints_twice_nor_loses_an_event(tmp_path: Path):
             killed = 0
             server = ForkServer()
             config = central.client_config()
-            client = CentralClient(CentralSection(**config), "ADM-CRASH-01", backoff_s=0.001, max_backoff_s=0.002)
+            client = CentralClient(CentralSection(**config), CRASH_KIOSK_ID, backoff_s=0.001, max_backoff_s=0.002)
             config = json.loads(json.dumps(config, default=str))
             try:
                 for run, rounds in runs:

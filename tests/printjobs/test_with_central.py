@@ -22,21 +22,23 @@ from printjobs.store import PrintStore
 from tests.printjobs.central_sender import CentralSender, fetcher
 from tests.printjobs.receiver import free_port
 
+KIOSK_ID = "ADM-TEST-01"
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path)
+    seed(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk
     return path
 
 
 def test_printed_documents_reach_the_service_once_after_an_outage(world: Path, tmp_path: Path):
     running = clone_world(world, tmp_path / "central")
-    client = kc.CentralClient(CentralSection(**running.client_config()), "ADM-TEST-01", backoff_s=0.01,
+    client = kc.CentralClient(CentralSection(**running.client_config()), KIOSK_ID, backoff_s=0.01,
                               max_backoff_s=0.05)
     down = kc.CentralClient(CentralSection(**running.client_config(url=f"https://127.0.0.1:{free_port()}",
                                                                    connect_timeout_s=1)),
-                            "ADM-TEST-01", backoff_s=0.01, max_backoff_s=0.05)
+                            KIOSK_ID, backoff_s=0.01, max_backoff_s=0.05)
     try:
         resident = running.resident("ready")
         session = client.login(resident["nik"], resident["pin"])

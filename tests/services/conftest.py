@@ -26,11 +26,13 @@ from kiosk.controller import Controller
 from kiosk.flow import Event, Flow, FlowState
 from kiosk.runtime import KioskRuntime
 
+KIOSK_ID = "ADM-TEST-01"  # the kiosk of kiosk_config(); the seeded client certificate names it
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path)
+    seed(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk of kiosk_config()
     return path
 
 
@@ -89,7 +91,7 @@ class Kiosk:
 def kiosk_config(tmp: Path, central: RunningCentral, reader_port: str, receipt: dict | None = None,
                  devices: dict | None = None) -> object:
     data = {
-        "kiosk": {"id": "ADM-TEST-01", "location": "Kantor Kecamatan Uji"},
+        "kiosk": {"id": KIOSK_ID, "location": "Kantor Kecamatan Uji"},
         "central": {**central.client_config(), "connect_timeout_s": 5, "read_timeout_s": 10, "retries": 1},
         "devices": {
             "document_printer": {"driver": "simulated", "seconds_per_page": 0, "output_dir": str(tmp / "a4")},
