@@ -13,6 +13,7 @@ import time
 import httpx
 import pytest
 
+from central import contract as c
 from central.contract import DocumentStatus, PrintOutcome
 from central.store import DB_FILE
 from central.testing import RunningCentral
@@ -112,10 +113,11 @@ def test_the_qr_of_a_new_pin_also_replaces_the_old_pin(fresh_central, make_clien
     before = len(fresh_central.outbox())
     client.request_pin(resident["nik"])
     message = fresh_central.outbox()[before]
-    assert client.login_qr(resident["qr_token"]).masked_name == "D*** L******"  # the old QR still works
-    client.login_qr(message.qr_token)
+    holder = c.holder_digest(resident["nik"])
+    assert client.login_qr(resident["qr_token"], holder).masked_name == "D*** L******"  # the old QR still works
+    client.login_qr(message.qr_token, holder)
     with pytest.raises(kc.InvalidCredentials):
-        client.login_qr(resident["qr_token"])
+        client.login_qr(resident["qr_token"], holder)
     if message.pin != resident["pin"]:
         with pytest.raises(kc.InvalidCredentials):
             client.login(resident["nik"], resident["pin"])
