@@ -8,7 +8,8 @@ results back as events.
 Which handler takes which event is one table, :data:`HANDLERS`, keyed by the event's type: this module's
 handlers (the resident's path, :data:`RESIDENT`) and :mod:`kiosk.flow_services`' (the paths beyond
 printing, :data:`~kiosk.flow_services.SERVICES`). Importing this module proves that every event of
-:mod:`kiosk.flow_model` has exactly one handler.
+:mod:`kiosk.flow_model` has exactly one handler. ``python -m kiosk.flow_graph`` prints the table and every
+screen transition the handlers make.
 
 Every way out of a session (cancel, idle timeout, done, a lost session) goes through
 :func:`~kiosk.flow_table.logout`, which keeps nothing of the resident: no NIK, no session, no names, no

@@ -149,3 +149,29 @@ def test_the_running_kiosk_logs_an_unhandled_event_without_its_fields_and_keeps_
     strict = Controller(flow, flow.initial(PRINTERS), performed.append, strict=True)
     with pytest.raises(UnhandledEvent):
         strict.dispatch(Stranger(now=3.0))
+
+
+# --------------------------------------------------------------------------- the generated graph
+def test_the_graph_lists_every_handler_and_the_resident_s_path():
+    from kiosk.flow_graph import Edge, listing, transitions
+
+    text = listing()
+    for event_type in vocabulary_events():
+        assert f" {event_type.__name__} " in text
+    edges = transitions()
+    path = [(Screen.ATTRACT, "StartPressed", Screen.NIK_ENTRY), (Screen.NIK_ENTRY, "NikSubmitted", Screen.PIN_ENTRY),
+            (Screen.PIN_ENTRY, "LoginSucceeded", Screen.DOCUMENTS), (Screen.DOCUMENTS, "PrintPressed", Screen.CONFIRM),
+            (Screen.CONFIRM, "Confirmed", Screen.PRINTING), (Screen.PRINTING, "PrintUpdate", Screen.DONE),
+            (Screen.DONE, "Tick", Screen.ATTRACT), (Screen.ATTRACT, "DevicesChanged", Screen.OUT_OF_SERVICE)]
+    by_name = {(e.source, e.event.__name__, e.target) for e in edges}
+    assert set(path) <= by_name
+    assert all(isinstance(e, Edge) and e.event in vocabulary_events() for e in edges)
+    assert {e.source for e in edges} | {e.target for e in edges} == set(Screen)  # every screen is reachable
+
+
+def test_the_graph_is_printed_by_python_m_kiosk_flow_graph(capsys: pytest.CaptureFixture[str]):
+    from kiosk.flow_graph import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "Screen transitions" in out and "--StartPressed--> nik_entry" in out
