@@ -221,9 +221,15 @@ def pin_submitted(state: FlowState, event: PinSubmitted, settings: FlowSettings)
     return replace(state, busy=True, message=None), [Login(state.nik, event.pin)]
 
 
+def _login_under_way(state: FlowState) -> bool:
+    """Busy on a login screen. Busy elsewhere is the next visitor's own request (a check-in, a verification, a
+    PIN request) after the resident left mid-login: that login's answer is not theirs to see."""
+    return state.busy and state.screen in (Screen.NIK_ENTRY, Screen.PIN_ENTRY)
+
+
 @RESIDENT.on(LoginSucceeded)
 def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSettings) -> Transition:
-    if not state.busy:  # a late answer after the resident left: end that session too
+    if not _login_under_way(state):  # a late answer after the resident left: end that session too
         return state, [EndSession(event.session)]
     state = replace(
         state, busy=False, session=event.session, masked_name=event.masked_name, screen=Screen.DOCUMENTS,
@@ -237,7 +243,7 @@ def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSetti
 
 @RESIDENT.on(LoginFailed)
 def login_failed(state: FlowState, event: LoginFailed, settings: FlowSettings) -> Transition:
-    if not state.busy:
+    if not _login_under_way(state):
         return state, []
     state = replace(state, last_activity=event.now)  # the idle timer restarts when the answer shows
     params: dict[str, Any] = {}

@@ -175,3 +175,10 @@ def test_the_graph_is_printed_by_python_m_kiosk_flow_graph(capsys: pytest.Captur
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "Screen transitions" in out and "--StartPressed--> nik_entry" in out
+
+
+def test_login_answers_move_only_the_login_screens():
+    from kiosk.flow_graph import transitions
+
+    moved_by_login = {e.source for e in transitions() if e.event.__name__ in ("LoginSucceeded", "LoginFailed")}
+    assert moved_by_login == {Screen.NIK_ENTRY, Screen.PIN_ENTRY}
