@@ -68,7 +68,6 @@ class Transitions:
 
     def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of ``event_types``."""
-
         if not event_types:
             raise TypeError("Transitions.on() needs at least one event type")
         for event_type in event_types:
@@ -100,12 +99,6 @@ class Transitions:
 
     def items(self) -> Iterator[tuple[type[Event], Handler]]:
         return iter(sorted(self._handlers.items(), key=lambda item: item[0].__name__))
-
-    def __contains__(self, event_type: object) -> bool:
-        return event_type in self._handlers
-
-    def __len__(self) -> int:
-        return len(self._handlers)
 
     def without(self, *event_types: type[Event]) -> Transitions:
         """A copy with these events' handlers left out (tests show what an unhandled event does)."""
