@@ -1,6 +1,8 @@
 """The resident flow's vocabulary: screens, state, events and effects (plain data, no behaviour).
 
-:mod:`kiosk.flow` holds the machine that moves between them; both are free of Kivy and I/O.
+:mod:`kiosk.flow` holds the machine that moves between them; both are free of Kivy and I/O. Every event class
+defined here needs exactly one handler, registered by its type (``@RESIDENT.on(...)`` in :mod:`kiosk.flow`,
+``@SERVICES.on(...)`` in :mod:`kiosk.flow_services`): :mod:`kiosk.flow` does not import otherwise.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from kiosk.flow import (
     Flow,
     FlowSettings,
     FlowState,
+    ForgotPinPressed,
     LanguageToggled,
     Login,
     LoginFailed,
@@ -29,12 +30,14 @@ from kiosk.flow import (
     LoginWithQr,
     NikSubmitted,
     Phase,
+    PinRequestSubmitted,
     PinSubmitted,
     PrintDocuments,
     PrinterAvailability,
     PrinterKind,
     PrintPressed,
     PrintUpdate,
+    QueuePressed,
     Screen,
     SessionLost,
     StartPressed,
@@ -42,6 +45,8 @@ from kiosk.flow import (
     TechnicianOpened,
     Tick,
     Touched,
+    VerifyScanned,
+    WalkInPressed,
 )
 
 NIK = "3273015503850002"
@@ -186,6 +191,34 @@ def test_login_answer_after_the_resident_left_ends_that_session():
     late = object()
     assert d(LoginSucceeded, session=late, documents=DOCS) == [EndSession(late)]
     assert d.state.screen is Screen.ATTRACT and d.state.session is None
+
+
+@pytest.mark.parametrize("next_visitor", ["queue", "verify", "pin_reset"])
+def test_a_late_login_answer_never_lands_on_the_next_visitor_s_screen(next_visitor):
+    """The resident cancels while the login is under way; the next visitor's own request is then under way on
+    another screen when the first login's answer comes: it must not show the first resident's documents."""
+    d = Driver()
+    d(StartPressed)
+    d(NikSubmitted, text=NIK)
+    d(PinSubmitted, pin="123456")
+    d(CancelPressed)  # busy, but the resident may always leave
+    assert d.state.screen is Screen.ATTRACT and not d.state.busy
+    if next_visitor == "queue":
+        d(QueuePressed)
+        d(WalkInPressed)
+    elif next_visitor == "verify":
+        d(VerifyScanned, code="ABCD-1234")
+    else:
+        d(StartPressed)
+        d(ForgotPinPressed)
+        d(PinRequestSubmitted, text="3273021708850001")
+    waiting = d.state
+    assert waiting.busy and waiting.screen.value == next_visitor
+    late = object()
+    assert d(LoginSucceeded, session=late, masked_name="S*** A***", documents=DOCS) == [EndSession(late)]
+    assert d(LoginFailed, problem=LoginProblem.LOCKED) == []
+    assert (d.state.screen, d.state.busy, d.state.session, d.state.documents) == (waiting.screen, True, None, ())
+    assert d.state.masked_name == "" and d.state.message is None
 
 
 def test_qr_login_from_attract_and_expired_qr():

@@ -15,6 +15,7 @@ from kiosk.flow import (
     SESSION_SCREENS,
     BackPressed,
     CancelPressed,
+    CheckInRefused,
     Confirmed,
     DevicesChanged,
     DocStatus,
@@ -45,8 +46,10 @@ from kiosk.flow import (
     TechnicianOpened,
     Tick,
     Touched,
+    VerifyFailed,
 )
 from kiosk.runtime import scan_event
+from kiosk.services import QueueProblem
 
 SETTINGS = FlowSettings(idle_warning_s=60, idle_logout_s=20, done_logout_s=15, technician_idle_s=120)
 NIKS = ["3273015503850002", "3273021708850001", "1234", "3273013203850001", "", "32730155038500021", "٣٢٧٣"]
@@ -168,8 +171,10 @@ class ResidentFlow(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Answer whatever is still under way, then let the idle timeouts run: the session must be gone."""
-        if self.state.busy:
+        if self.state.busy:  # a login, or a scan's check-in or verification: each answer moves only its screen
             self.feed(LoginFailed, problem=LoginProblem.TIMEOUT)
+            self.feed(CheckInRefused, problem=QueueProblem.TIMEOUT)
+            self.feed(VerifyFailed, problem="central.timeout")
         if self.state.screen is Screen.PRINTING:
             for doc in self.printing:
                 self.feed(PrintUpdate, document_id=doc.id, phase=Phase.FAILED, error="device.offline-report")

@@ -116,7 +116,7 @@ def kiosk(world: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
     config = kiosk_config(tmp_path, central, os.ttyname(slave), devices=getattr(request, "param", None))
     runtime = KioskRuntime(config, events.put, monitor_interval_s=0.2)
     flow = Flow(runtime.flow_settings())
-    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
+    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform, strict=True)
     runtime.start()
     kiosk = Kiosk(central, runtime, controller, master, events)
     assert runtime.devices.barcode_readers[0].wait_connected(10), "the serial reader did not open the pty"
