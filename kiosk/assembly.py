@@ -134,7 +134,24 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
 
 
 def show_config_problems(problems: list[str]) -> int:
-    """Show ``problems`` full screen until SIGTERM (see :mod:`kiosk.ui.config_error`); returns 2."""
+    """Show ``problems`` full screen until SIGTERM (see :mod:`kiosk.ui.config_error`); returns 2.
+
+    systemd hears READY with the reason once the page is up, and the watchdog stays fed: a kiosk with a
+    bad config stays on the screen instead of restarting in a loop."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from kiosk.ui import prepare_kivy
+
+    # No usable config, so no state directory from it: systemd's StateDirectory=, else a temporary one.
+    home = Path(os.environ.get("STATE_DIRECTORY") or tempfile.gettempdir()) / "kivy-config-error"
+    prepare_kivy(width=1920, height=1080, fullscreen=True, home=home)
     from kiosk.ui.config_error import show_config_error
 
-    return show_config_error(problems)
+    try:
+        return show_config_error(problems,
+                                 on_shown=lambda: sdnotify.ready(f"config error: {len(problems)} problem(s)"),
+                                 on_tick=sdnotify.watchdog_pinger())
+    finally:
+        sdnotify.stopping("stopping")
