@@ -1,7 +1,8 @@
 """Imports point one way: devices <- printjobs <- kiosk <- kiosk.ui, with no cycles.
 
 - Only ``kiosk.ui`` imports Kivy; core reaches the UI through one module, the composition root
-  (``kiosk/assembly.py``), which builds everything and hands the UI what it needs.
+  (``kiosk/assembly.py``), which builds everything and hands the UI what it needs: the UI builds and
+  starts nothing (no runtime, devices, central client, print store, metrics or sd_notify).
 - The demo (``kiosk/demo/``: its script, its touch robot, its config) may drive the UI; nothing in core or
   in ``kiosk.ui`` imports the demo, except the ``adm-kiosk demo`` command that starts it.
 - No import cycle among the project's modules, imports inside functions included.
@@ -216,6 +217,20 @@ def test_core_reaches_the_ui_only_through_the_composition_root():
         if within(name, "kiosk.ui") or within(name, "kiosk.demo") or name == COMPOSITION_ROOT:
             continue
         offenders += [f"{name} imports {n}" for n in imported_modules(path) if within(n, "kiosk.ui")]
+    assert offenders == []
+
+
+#: What only the composition root builds: the UI is handed what it needs from these, never imports them.
+WIRING = ("kiosk.assembly", "kiosk.runtime", "kiosk.hardware", "kiosk.central", "kiosk.metrics", "kiosk.sdnotify",
+          "kiosk.effects", "printjobs.store", "printjobs.pipeline")
+
+
+def test_the_ui_does_no_wiring():
+    offenders = []
+    for name, path in project_modules(("kiosk",)).items():
+        if within(name, "kiosk.ui"):
+            offenders += [f"{name} imports {n}" for n in imported_modules(path)
+                          if any(within(n, wired) for wired in WIRING)]
     assert offenders == []
 
 
