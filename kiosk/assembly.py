@@ -62,13 +62,13 @@ class Kiosk:
     controller: Controller
     app: KioskApp
     metrics: kiosk_metrics.KioskMetrics
-    _stoppers: list[Callable[[], object]] = field(default_factory=list)
+    _stoppers: list[Callable[[], object]] = field(default_factory=list, init=False, repr=False)
 
     def start(self) -> None:
         config = self.config
         self.runtime.monitor.last = self.controller.state.printers
+        self._stoppers.append(self.runtime.stop)  # also closes the devices the runtime opened when built
         self.runtime.start()
-        self._stoppers.append(self.runtime.stop)
         if config.metrics.enabled:
             server = kiosk_metrics.MetricsServer.from_config(self.metrics, config.metrics).start()
             self._stoppers.append(server.stop)
@@ -122,8 +122,8 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
     faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
     kiosk = assemble(config)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
-    kiosk.start()
     try:
+        kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped
         if drive is not None:
             return drive(kiosk)
         kiosk.app.run()
