@@ -19,8 +19,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.assembly import assemble
 from kiosk.config import parse_config
-from kiosk.ui import prepare_kivy
 
 
 def rss_bytes() -> int:
@@ -81,35 +81,24 @@ def main() -> None:
     request = json.load(sys.stdin)
     root = Path(request["root"])
     config = parse_config(request["config"], base_dir=root, source="bench")
-    display = config.kiosk.display
-    prepare_kivy(width=display.width, height=display.height, fullscreen=False, home=root / "kivy")
+    kiosk = assemble(config)  # as `adm-kiosk run` builds it (metrics, heartbeat); Kivy is configured from here on
+    app, controller = kiosk.app, kiosk.controller
 
     from kivy.base import EventLoop
 
-    from kiosk.controller import Controller
     from kiosk.flow import (
         CancelPressed,
         Confirmed,
         Event,
-        Flow,
         NikSubmitted,
         PinSubmitted,
         PrintPressed,
         Screen,
         StartPressed,
     )
-    from kiosk.runtime import KioskRuntime
-    from kiosk.ui.app import KioskApp
 
-    holder: dict[str, KioskApp] = {}
-    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
-    flow = Flow(runtime.flow_settings())
-    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
-    app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location)
-    holder["app"] = app
-    runtime.monitor.last = controller.state.printers
-    runtime.start()
-    app._run_prepare()
+    kiosk.start()
+    app._run_prepare()  # App.run() without its event loop: the frames are pumped and timed below
 
     gaps: list[tuple[float, str]] = []
     last = time.perf_counter()
@@ -166,7 +155,7 @@ def main() -> None:
         watcher.stop()
         app.stop()
         EventLoop.idle()
-        runtime.stop()
+        kiosk.stop()
     print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report(), "rss_start": rss_start,
                       "rss_end": rss_bytes(),
                       "renderer_libraries_rss": library_rss_bytes("libLLVM", "_dri.so", "libgallium")}))

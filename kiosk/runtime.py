@@ -1,6 +1,7 @@
-"""The composition root: from a Config to running devices, central client, print store and effects.
+"""Everything behind the screens, from a Config: running devices, central client, print store and effects.
 
-The UI gets a :class:`KioskRuntime` and nothing else; tests and the demo build one the same way.
+:mod:`kiosk.assembly` (the composition root) builds one and hands the UI what it needs from it; tests build
+one the same way, without a UI.
 """
 
 from __future__ import annotations

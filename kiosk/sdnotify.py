@@ -195,5 +195,5 @@ def watchdog_interval() -> float | None:
 
 
 def watchdog_pinger() -> Callable[[], bool] | None:
-    """See :meth:`Notifier.pinger`: ``launch(config, on_tick=...)`` can take it as it is."""
+    """See :meth:`Notifier.pinger`: :class:`kiosk.ui.app.KioskApp` takes it as ``on_tick`` (:mod:`kiosk.assembly`)."""
     return _default.pinger()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kiosk.config import Technician
+from kiosk.diagnostics import Diagnostics
 from kiosk.logs import event
 from kiosk.pinhash import verify_pin
 
@@ -62,3 +63,12 @@ class TechnicianGate:
             self._locked_until = self.clock() + self.lockout_s
             return GateAnswer(locked_for_s=self.lockout_s)
         return GateAnswer(attempts_left=self.max_attempts - self._failures)
+
+
+@dataclass
+class TechnicianServices:
+    """What the technician screen needs, handed to the UI by the composition root (:mod:`kiosk.assembly`)."""
+
+    gate: TechnicianGate
+    diagnostics: Diagnostics
+    last_scan: Callable[[], str | None]

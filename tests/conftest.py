@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The demo's config (simulated devices, the demo technician, the demo central service): what tests run.
-DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
+DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 #: The production example that deploy/install.sh installs.
 PRODUCTION_CONFIG = ROOT / "config.yaml"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
+DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 
 
 def adm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

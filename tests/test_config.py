@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from kiosk.config import Config, ConfigError, load_config, masked_dump, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
+DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_the_wheel_holds_every_module_catalog_kv_file_and_the_demo_config(built_
     missing = shipped_in_tree() - inside
     assert not missing, sorted(missing)
     assert "kiosk/assets/locale/id/LC_MESSAGES/adm-kiosk.po" in inside
-    assert "kiosk/demo-config.yaml" in inside
+    assert "kiosk/demo/config.yaml" in inside
     assert "config.yaml" not in inside  # the production example is install.sh's, not the package's
     assert "License-Expression: Apache-2.0" in metadata and licenses
 

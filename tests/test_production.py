@@ -21,7 +21,7 @@ from kiosk.production import PUBLISHED_PINS, production_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_CONFIG = ROOT / "config.yaml"
-DEMO_CONFIG = ROOT / "kiosk" / "demo-config.yaml"
+DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 OWN_PIN = "975310"
 
 

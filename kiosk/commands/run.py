@@ -1,10 +1,9 @@
-"""``adm-kiosk run`` (the kiosk, fullscreen) and ``adm-kiosk demo``."""
+"""``adm-kiosk run``: the kiosk, fullscreen, as :mod:`kiosk.assembly` builds it (``adm-kiosk demo``: :mod:`.demo`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from kiosk.commands import CONFIG_HELP, config_path
 from kiosk.commands.check_config import DEMO_HELP
@@ -22,19 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--config", default=None, help=CONFIG_HELP)
     run.add_argument("--demo", action="store_true", help=DEMO_HELP)
     run.set_defaults(handler=run_kiosk)
-
-    demo = sub.add_parser(
-        "demo",
-        help="demo: reference central service, simulated devices, the kiosk in a window",
-        description="Starts the reference central service on loopback with a freshly seeded world, simulated "
-        "devices and the kiosk in a 1280x800 window. Without a display, or with --headless, it drives a "
-        "scripted session through every screen and writes OUT/screens/*.png, OUT/printed/ and OUT/demo.log.",
-    )
-    demo.add_argument("--headless", action="store_true", help="scripted session, screenshots, no window")
-    demo.add_argument("--out", default="demo-out", help="output directory, emptied first (default: demo-out)")
-    demo.add_argument("--write-config", metavar="PATH", help="only write the demo's kiosk config to PATH (for "
-                      "'adm-kiosk run --demo --config PATH' against 'adm-central serve' in the same directory)")
-    demo.set_defaults(handler=run_demo)
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
@@ -54,32 +40,11 @@ def run_kiosk(args: argparse.Namespace) -> int:
         # these lines: key paths, file names, what is wrong).
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
-        from kiosk.ui.config_error import show_config_error
+        from kiosk.assembly import show_config_problems
 
-        return show_config_error(problems)
+        return show_config_problems(problems)
     setup_logging(config.logging.level, config.logging.format)
-    from kiosk.ui.launch import launch
+    from kiosk.assembly import run
 
-    return launch(config)
+    return run(config)
 
-
-def run_demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import DemoUnavailable, is_headless, write_demo_config
-    from kiosk.demo import run_demo as demo
-
-    if args.write_config:
-        write_demo_config(Path(args.write_config))
-        print(f"demo: wrote {args.write_config} (not for production: run it with --demo)", file=sys.stderr)
-        return 0
-    headless = args.headless or is_headless()
-    out = Path(args.out).resolve()
-    try:
-        code = demo(out, headless)
-    except DemoUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if headless:
-        shots = sorted((out / "screens").glob("*.png"))
-        print(f"demo: {len(shots)} screenshots in {out / 'screens'}, printed output in {out / 'printed'}, "
-              f"log in {out / 'demo.log'}" + ("" if code == 0 else " (a step failed: see screens/report.json)"))
-    return code

@@ -1,5 +1,9 @@
 """The Kivy touchscreen UI: renders :class:`kiosk.flow.FlowState`, turns touches into flow events.
 
+Kivy only: the app, the navigator, one module and one .kv per screen, widgets. What the UI needs (the
+controller, the technician's services, systemd's hooks) is handed in by :mod:`kiosk.assembly`; the demo
+that drives it lives in :mod:`kiosk.demo`.
+
 :func:`prepare_kivy` must run before anything imports ``kivy.core.window``: Kivy reads its
 configuration once, when the window is created.
 """

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.controller import Controller
 from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, TechnicianOpened, Tick, Touched
+from kiosk.technician import TechnicianServices
 from kiosk.ui.attract import AttractScreen
 from kiosk.ui.base import KioskScreen
 from kiosk.ui.confirm import ConfirmScreen
@@ -35,7 +36,7 @@ from kiosk.ui.pin_reset import PinResetScreen
 from kiosk.ui.printing import PrintingScreen
 from kiosk.ui.queue import QueueScreen
 from kiosk.ui.renderer import flush_each_frame
-from kiosk.ui.technician import TechnicianScreen, TechnicianServices
+from kiosk.ui.technician import TechnicianScreen
 from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.warmup import SAMPLE_NIK, sample_states
 from kiosk.ui.widgets.common import IdleOverlay, StartCover

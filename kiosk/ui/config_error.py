@@ -2,26 +2,26 @@
 
 A kiosk that exited on a bad config would restart in a loop behind a black screen; this one stays up,
 tells systemd it is ready (with the reason in its status) and keeps the watchdog fed, until the config
-is fixed and the service restarted. Config problems name keys and files, never secrets.
+is fixed and the service restarted (the hooks come from :func:`kiosk.assembly.show_config_problems`).
+Config problems name keys and files, never secrets.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.ui import prepare_kivy
-
 MAX_LINES = 12
+TICK_S = 0.5
 
 
-def show_config_error(problems: list[str]) -> int:
-    """Run a full-screen page listing ``problems`` until SIGTERM; returns the exit code (2)."""
-    home = Path(os.environ.get("STATE_DIRECTORY") or tempfile.gettempdir()) / "kivy-config-error"
-    prepare_kivy(width=1920, height=1080, fullscreen=True, home=home)
+def show_config_error(problems: list[str], *, on_shown: Callable[[], object] | None = None,
+                      on_tick: Callable[[], object] | None = None) -> int:
+    """Run a full-screen page listing ``problems`` until SIGTERM; returns the exit code (2).
 
+    Kivy must be configured first (:func:`kiosk.ui.prepare_kivy`). ``on_shown`` runs once the page is up,
+    ``on_tick`` every half second on the UI clock (a hung main thread stops it)."""
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -29,7 +29,6 @@ def show_config_error(problems: list[str]) -> int:
     from kivy.lang import Builder
     from kivy.properties import NumericProperty, StringProperty
 
-    from kiosk import sdnotify
     from kiosk.i18n import Translator
 
     tr = Translator("id")
@@ -48,10 +47,10 @@ def show_config_error(problems: list[str]) -> int:
         def build(self):
             self.u = Window.height / 1080.0
             Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=lambda *_a: True)
-            ping = sdnotify.watchdog_pinger()
-            if ping:
-                Clock.schedule_interval(lambda _dt: ping(), 0.5)
-            Clock.schedule_once(lambda _dt: sdnotify.ready(f"config error: {len(problems)} problem(s)"), 0)
+            if on_tick:
+                Clock.schedule_interval(lambda _dt: on_tick(), TICK_S)
+            if on_shown:
+                Clock.schedule_once(lambda _dt: on_shown(), 0)
             return Factory.ConfigErrorPage()
 
         def open_settings(self, *args) -> bool:
@@ -60,5 +59,4 @@ def show_config_error(problems: list[str]) -> int:
     app = ConfigErrorApp()
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
     app.run()
-    sdnotify.stopping("stopping")
     return 2

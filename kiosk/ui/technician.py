@@ -11,7 +11,6 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from kivy.clock import Clock
@@ -22,11 +21,11 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from devices.base import DeviceError
-from kiosk.diagnostics import Diagnostics, DiagnosticsReport
+from kiosk.diagnostics import DiagnosticsReport
 from kiosk.flow import FlowState, TechnicianClosed
 from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
-from kiosk.technician import TechnicianGate
+from kiosk.technician import TechnicianServices
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
 from kiosk.ui.documents import reason_text
 from printjobs.errors import PrintJobError
@@ -35,15 +34,6 @@ log = logging.getLogger(__name__)
 
 #: Which consumables each printer can be reloaded with.
 RELOADABLE = {"document_printer": ("paper",), "card_printer": ("blanko", "ribbon"), "receipt_printer": ("receipt",)}
-
-
-@dataclass
-class TechnicianServices:
-    """What the technician screen needs, handed in by the app."""
-
-    gate: TechnicianGate
-    diagnostics: Diagnostics
-    last_scan: Callable[[], str | None]
 
 
 def device_title(name: str, kind: str, tr: Translator) -> str:

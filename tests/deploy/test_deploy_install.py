@@ -266,7 +266,7 @@ def test_the_first_install_is_the_production_example_and_says_what_to_set(root: 
 def test_the_demo_config_is_refused_as_a_production_config(root: Path):
     installed(root, "--release", "1.0")
     configure(root)
-    result = run_install(root, "--release", "1.1", "--config", str(ROOT / "kiosk" / "demo-config.yaml"))
+    result = run_install(root, "--release", "1.1", "--config", str(ROOT / "kiosk" / "demo" / "config.yaml"))
     assert result.returncode == 3
     assert "technician.technicians.0.pin_hash: is the hash of a published demo PIN" in result.stderr
     assert "devices.card_printer.driver: 'simulated' prints nothing" in result.stderr

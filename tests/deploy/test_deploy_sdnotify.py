@@ -162,7 +162,7 @@ def _app_notifies() -> bool:
     """True once `adm-kiosk run` hands kiosk.sdnotify to the app (the lead wires it; see the report)."""
     return any(
         "sdnotify" in (ROOT / "kiosk" / f).read_text()
-        for f in ("commands/run.py", "ui/launch.py", "ui/app.py")
+        for f in ("commands/run.py", "assembly.py", "ui/app.py")
         if (ROOT / "kiosk" / f).exists()
     )
 
@@ -182,7 +182,7 @@ def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listen
     from central.testing import running_central
 
     with running_central(tmp_path / "central") as central:
-        config = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
+        config = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
         config["central"] = {
             **config["central"],
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in central.client_config().items()},

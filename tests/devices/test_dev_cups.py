@@ -149,7 +149,7 @@ def test_devices_command_lists_queues_and_matches_the_configured_one(cupsd, list
 
     root = Path(__file__).resolve().parents[2]
     name = queue(cupsd, listener.uri)
-    data = yaml.safe_load((root / "kiosk" / "demo-config.yaml").read_text())
+    data = yaml.safe_load((root / "kiosk" / "demo" / "config.yaml").read_text())
     data["devices"]["document_printer"] = {"driver": "cups", "queue": name, "server": cupsd.host, "port": cupsd.port}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(data))

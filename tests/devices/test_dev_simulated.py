@@ -157,7 +157,7 @@ def test_receipts_and_reader(tmp_path):
 
 
 def write_config(tmp_path: Path, fault: str | None) -> Path:
-    data = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
+    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
     devices = data["devices"]
     devices["document_printer"] = {"driver": "simulated", "fault": fault, "seconds_per_page": 0}
     devices["card_printer"] = {"driver": "simulated", "fault": fault, "seconds_per_card": 0}

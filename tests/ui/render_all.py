@@ -22,6 +22,7 @@ from kivy.base import EventLoop  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
 from kiosk.controller import Controller  # noqa: E402
+from kiosk.demo.robot import frames, overflowing, screenshot, visible, walk  # noqa: E402
 from kiosk.flow import (  # noqa: E402
     DocProgress,
     DocStatus,
@@ -37,7 +38,6 @@ from kiosk.flow import (  # noqa: E402
 )
 from kiosk.services import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
-from kiosk.ui.driver import frames, overflowing, screenshot, visible, walk  # noqa: E402
 
 
 def too_small(root, u: float) -> list[str]:

@@ -47,7 +47,7 @@ def run_until_ready(config: Path, tmp_path: Path) -> tuple[int, str]:
 @pytest.mark.ui
 def test_a_broken_config_is_shown_on_screen_and_the_service_stays_up(tmp_path: Path):
     config = tmp_path / "config.yaml"
-    config.write_text((ROOT / "kiosk" / "demo-config.yaml").read_text()
+    config.write_text((ROOT / "kiosk" / "demo" / "config.yaml").read_text()
                       .replace("idle_warning_s: 60", "idel_warning_s: 60")
                       .replace("pin_hash: scrypt", "pin_hash: 246810 #"))
     code, err = run_until_ready(config, tmp_path)
@@ -60,7 +60,7 @@ def test_a_broken_config_is_shown_on_screen_and_the_service_stays_up(tmp_path: P
 def test_a_production_kiosk_with_the_demo_technician_shows_the_refusal_instead_of_starting(tmp_path: Path):
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["central"]["url"] = "https://adm.dukcapil.example.go.id"
-    demo = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
+    demo = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
     data["technician"]["technicians"] = demo["technician"]["technicians"]  # the README's PIN 246810
     for name in ("ca.pem", "kiosk.pem", "kiosk.key", "signing.pub"):
         (tmp_path / name).write_text("not checked before the refusal\n")

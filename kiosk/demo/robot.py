@@ -1,7 +1,8 @@
-"""Drive the real app as a resident would: find what is on screen, tap it, look at it.
+"""The touch robot: uses the real app as a resident would, finding what is on screen, tapping it, looking at it.
 
-Used by the headless demo and the UI tests. Taps go through the window like a finger's
-(:class:`Touch`), so a button that is hidden, disabled or covered cannot be pressed by a script either.
+Used by the headless demo (:mod:`kiosk.demo.script`) and the UI tests, never by the kiosk itself. Taps go
+through the window like a finger's (:class:`Touch`), so a button that is hidden, disabled or covered cannot
+be pressed by a script either.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The headless demo's scripted session: a resident's taps through every screen, with screenshots.
+"""The headless demo's scripted resident: taps through every screen, with screenshots.
 
 Everything goes through the window as touches on the buttons a resident sees, found by their
 translated text; devices are faulted the way a real printer fails. Writes ``OUT/screens/NN-name.png``
@@ -14,17 +14,21 @@ from typing import Any
 
 from kivy.uix.label import Label
 
+from kiosk.assembly import Kiosk
+from kiosk.demo import DEMO_TECHNICIAN_PIN
+from kiosk.demo.robot import Touch, find_button, frames, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
-from kiosk.ui.driver import Touch, find_button, frames, screenshot, tap, wait_until, walk
 
 log = logging.getLogger(__name__)
 
 
 class Script:
-    def __init__(self, app, runtime, central, out: Path):
-        self.app = app
-        self.runtime = runtime
+    """A resident (and a technician) at the assembled kiosk: touches through the window, checks in a report."""
+
+    def __init__(self, kiosk: Kiosk, central, out: Path):
+        self.app = kiosk.app
+        self.runtime = kiosk.runtime
         self.central = central
         self.dir = out / "screens"
         self.count = 0
@@ -199,8 +203,6 @@ class Script:
         a test print, an uncertain job resolved, the export to a USB stick."""
         from kivy.core.window import Window
 
-        from kiosk.demo import DEMO_TECHNICIAN_PIN
-
         store = self.runtime.store
         document_printer = self.runtime.devices.document_printer
         # A card job that was being sent when the kiosk restarted: after recovery it is UNCERTAIN.
@@ -334,10 +336,11 @@ class Script:
         checks["pin_reset_answers"] = answers
 
 
-def run_script(app, runtime, central, out: Path) -> int:
-    """Run the scripted session on an app that has not started yet; 0 when every step passed."""
-    app._run_prepare()
-    script = Script(app, runtime, central, out)
+def run_script(kiosk: Kiosk, central, out: Path) -> int:
+    """Run the scripted session on an assembled kiosk whose app has not started yet; 0 when every step passed."""
+    app = kiosk.app
+    app._run_prepare()  # App.run() without its event loop: the script pumps the frames itself
+    script = Script(kiosk, central, out)
     try:
         script.run()
         code = 0

@@ -1,0 +1,157 @@
+"""The composition root: one Config in, the running kiosk out.
+
+Builds the runtime (devices, central client, print store, effects), the flow and its controller, metrics,
+the heartbeat, the technician's services and systemd's notifications, and hands the UI what it needs as
+constructor arguments. The only module outside :mod:`kiosk.ui` that imports it (tests/test_import_direction.py):
+the UI receives services and never reaches for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kiosk import __version__, sdnotify
+from kiosk import metrics as kiosk_metrics
+from kiosk.config import Config
+from kiosk.controller import Controller
+from kiosk.flow import Flow, FlowState, Screen
+from kiosk.logs import event as log_event
+from kiosk.runtime import KioskRuntime
+from kiosk.technician import TechnicianGate, TechnicianServices
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+log = logging.getLogger(__name__)
+
+
+def session_metrics(metrics: kiosk_metrics.KioskMetrics) -> Callable[[FlowState, FlowState], None]:
+    """A controller listener that counts sessions from the flow's own transitions (no personal data: only
+    that one began, and how it ended)."""
+
+    def count(old: FlowState, new: FlowState) -> None:
+        if not old.in_session and new.in_session:
+            metrics.session_started()
+        elif old.in_session and not new.in_session:
+            outcome = "completed" if old.screen is Screen.DONE else (
+                "idle_logout" if old.idle_warning_since is not None else "logged_out")
+            metrics.session_ended(outcome)
+
+    return count
+
+
+def technician_services(config: Config, runtime: KioskRuntime) -> TechnicianServices:
+    """The technician screen's gate (PINs from config), diagnostics and the reader's last scan."""
+    section = config.technician
+    gate = TechnicianGate(section.technicians, section.max_attempts, section.lockout_s)
+    return TechnicianServices(gate=gate, diagnostics=runtime.diagnostics, last_scan=runtime.last_scan)
+
+
+@dataclass
+class Kiosk:
+    """The assembled kiosk: the runtime behind the screens, the controller holding the flow, the app.
+
+    :meth:`start` starts the background work (device monitor, outbox, readers, metrics, heartbeat);
+    :meth:`stop` ends it. A scripted run (the demo) looks at ``runtime`` and drives ``app``."""
+
+    config: Config
+    runtime: KioskRuntime
+    controller: Controller
+    app: KioskApp
+    metrics: kiosk_metrics.KioskMetrics
+    _stoppers: list[Callable[[], object]] = field(default_factory=list, init=False, repr=False)
+
+    def start(self) -> None:
+        config = self.config
+        self.runtime.monitor.last = self.controller.state.printers
+        self._stoppers.append(self.runtime.stop)  # also closes the devices the runtime opened when built
+        self.runtime.start()
+        if config.metrics.enabled:
+            server = kiosk_metrics.MetricsServer.from_config(self.metrics, config.metrics).start()
+            self._stoppers.append(server.stop)
+        heartbeat = kiosk_metrics.HeartbeatLoop(self.runtime.send_heartbeat, config.central.heartbeat_interval_s,
+                                                self.metrics).start()
+        self._stoppers.append(heartbeat.stop)
+        log_event(log, "kiosk.start", kiosk=config.kiosk.id, recovered_uncertain=len(self.runtime.recovery.uncertain))
+
+    def stop(self) -> None:
+        """Stop what :meth:`start` started, the last started first."""
+        while self._stoppers:
+            self._stoppers.pop()()
+        log_event(log, "kiosk.stop")
+
+
+def assemble(config: Config) -> Kiosk:
+    """Build everything from ``config`` and hand the UI what it needs; nothing runs yet.
+
+    Kivy is configured here (:func:`kiosk.ui.prepare_kivy`), before anything creates its window."""
+    from kiosk.ui import prepare_kivy
+
+    display = config.kiosk.display
+    prepare_kivy(width=display.width, height=display.height, fullscreen=display.fullscreen,
+                 home=config.storage.state_dir / "kivy")
+    from kiosk.ui.app import KioskApp
+
+    holder: dict[str, KioskApp] = {}
+    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
+    flow = Flow(runtime.flow_settings())
+    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
+    metrics = kiosk_metrics.get_metrics()
+    metrics.set_info(__version__, config.kiosk.id)
+    controller.subscribe(session_metrics(metrics))
+    app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
+                   on_first_frame=lambda: sdnotify.ready("attract screen shown"),
+                   on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime))
+    holder["app"] = app
+    return Kiosk(config=config, runtime=runtime, controller=controller, app=app, metrics=metrics)
+
+
+def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
+    """Assemble the kiosk from ``config``, start it and run the UI until it stops; returns an exit code.
+
+    Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
+    main thread stops the pings), stops cleanly on SIGTERM, serves metrics and sends heartbeats. With
+    ``drive``, ``drive(kiosk)`` runs the app instead of :meth:`kivy.app.App.run` and gives the exit code
+    (the demo's scripted resident)."""
+    import faulthandler
+    import signal
+
+    faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
+    kiosk = assemble(config)
+    signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
+    try:
+        kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped
+        if drive is not None:
+            return drive(kiosk)
+        kiosk.app.run()
+        return 0
+    finally:
+        sdnotify.stopping("stopping")
+        kiosk.stop()
+
+
+def show_config_problems(problems: list[str]) -> int:
+    """Show ``problems`` full screen until SIGTERM (see :mod:`kiosk.ui.config_error`); returns 2.
+
+    systemd hears READY with the reason once the page is up, and the watchdog stays fed: a kiosk with a
+    bad config stays on the screen instead of restarting in a loop."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from kiosk.ui import prepare_kivy
+
+    # No usable config, so no state directory from it: systemd's StateDirectory=, else a temporary one.
+    home = Path(os.environ.get("STATE_DIRECTORY") or tempfile.gettempdir()) / "kivy-config-error"
+    prepare_kivy(width=1920, height=1080, fullscreen=True, home=home)
+    from kiosk.ui.config_error import show_config_error
+
+    try:
+        return show_config_error(problems,
+                                 on_shown=lambda: sdnotify.ready(f"config error: {len(problems)} problem(s)"),
+                                 on_tick=sdnotify.watchdog_pinger())
+    finally:
+        sdnotify.stopping("stopping")
