@@ -146,7 +146,7 @@ class _Taps:
 
 
 class HeadlessKiosk:
-    """The kiosk as ``kiosk.ui.launch`` assembles it, minus Kivy: results posted by workers land in a queue
+    """The kiosk as ``kiosk.assembly`` assembles it, minus Kivy: results posted by workers land in a queue
     and are dispatched on the caller's thread, the way the UI's ``post`` brings them to the main thread."""
 
     def __init__(self, config: Config, *, monitor_interval_s: float = 3600.0):
