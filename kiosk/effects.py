@@ -148,24 +148,25 @@ def verify_info(result: c.VerifyResult) -> VerifyInfo:
     )
 
 
-def login_failure(exc: cc.CentralError, qr: bool = False) -> LoginFailed:
+def login_failure(exc: cc.CentralError, attempt: int, qr: bool = False) -> LoginFailed:
     """The flow event for a refused or failed login."""
     now = time.monotonic()
     if isinstance(exc, cc.InvalidCredentials):
         if qr:
-            return LoginFailed(now=now, problem=LoginProblem.QR_EXPIRED)
-        return LoginFailed(now=now, problem=LoginProblem.INVALID_CREDENTIALS, attempts_left=exc.attempts_left)
+            return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.QR_EXPIRED)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.INVALID_CREDENTIALS,
+                           attempts_left=exc.attempts_left)
     if isinstance(exc, cc.Locked):
-        return LoginFailed(now=now, problem=LoginProblem.LOCKED, retry_after_s=exc.retry_after)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.LOCKED, retry_after_s=exc.retry_after)
     if isinstance(exc, cc.Timeout):
-        return LoginFailed(now=now, problem=LoginProblem.TIMEOUT)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.TIMEOUT)
     if isinstance(exc, cc.Unreachable):
-        return LoginFailed(now=now, problem=LoginProblem.UNREACHABLE)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.UNREACHABLE)
     if isinstance(exc, cc.ContractMismatch):
-        return LoginFailed(now=now, problem=LoginProblem.CONTRACT)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.CONTRACT)
     if qr and isinstance(exc, (cc.NotFound, cc.SessionExpired)):
-        return LoginFailed(now=now, problem=LoginProblem.QR_EXPIRED)
-    return LoginFailed(now=now, problem=LoginProblem.PROTOCOL)
+        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.QR_EXPIRED)
+    return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.PROTOCOL)
 
 
 def card_parts(content: bytes) -> list[bytes]:
@@ -226,8 +227,8 @@ class EffectRunner:
             log_event(log, "effect.failed", logging.ERROR, effect=type(effect).__name__, error=type(exc).__name__)
             now = time.monotonic()
             fallback: Event | None = {
-                Login: LoginFailed(now=now, problem=LoginProblem.PROTOCOL),
-                LoginWithQr: LoginFailed(now=now, problem=LoginProblem.PROTOCOL),
+                Login: LoginFailed(now=now, attempt=getattr(effect, "attempt", 0), problem=LoginProblem.PROTOCOL),
+                LoginWithQr: LoginFailed(now=now, attempt=getattr(effect, "attempt", 0), problem=LoginProblem.PROTOCOL),
                 CheckIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
                 TakeWalkIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
                 VerifyDocument: VerifyFailed(now=now, problem="central.protocol"),
@@ -243,24 +244,24 @@ class EffectRunner:
             session = self.central.login(effect.nik.digits, effect.pin)
         except cc.CentralError as exc:
             log_event(log, "login.refused", reason=type(exc).__name__)
-            self.post(login_failure(exc))
+            self.post(login_failure(exc, effect.attempt))
             return
-        self._logged_in(session)
+        self._logged_in(session, effect.attempt)
 
     def _login_qr(self, effect: LoginWithQr) -> None:
         try:
             session = self.central.login_qr(effect.token, effect.holder)
         except cc.CentralError as exc:
             log_event(log, "login.qr_refused", reason=type(exc).__name__)
-            self.post(login_failure(exc, qr=True))
+            self.post(login_failure(exc, effect.attempt, qr=True))
             return
-        self._logged_in(session)
+        self._logged_in(session, effect.attempt)
 
-    def _logged_in(self, session: cc.Session) -> None:
+    def _logged_in(self, session: cc.Session, attempt: int) -> None:
         documents = tuple(document_item(d) for d in session.documents)
         log_event(log, "login.ok", documents=len(documents))
-        self.post(LoginSucceeded(now=time.monotonic(), session=session, masked_name=session.masked_name,
-                                 documents=documents))
+        self.post(LoginSucceeded(now=time.monotonic(), attempt=attempt, session=session,
+                                 masked_name=session.masked_name, documents=documents))
 
     def _logout(self, effect: EndSession) -> None:
         try:

@@ -203,8 +203,9 @@ def login_qr_scanned(state: FlowState, event: LoginQrScanned, settings: FlowSett
     if state.screen not in (Screen.ATTRACT, Screen.NIK_ENTRY) or state.busy or not event.token \
             or not event.holder:
         return wrong_scan(state)
-    return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None), [
-        LoginWithQr(event.token, event.holder)]
+    attempt = state.login_attempt + 1
+    return replace(state, screen=Screen.NIK_ENTRY, busy=True, message=None, login_attempt=attempt), [
+        LoginWithQr(event.token, event.holder, attempt=attempt)]
 
 
 @RESIDENT.on(UnknownScan)
@@ -218,18 +219,22 @@ def pin_submitted(state: FlowState, event: PinSubmitted, settings: FlowSettings)
         return state, []
     if len(event.pin) != 6 or not event.pin.isascii() or not event.pin.isdigit():
         return replace(state, message=Message("pin.length")), []
-    return replace(state, busy=True, message=None), [Login(state.nik, event.pin)]
+    attempt = state.login_attempt + 1
+    return replace(state, busy=True, message=None, login_attempt=attempt), [
+        Login(state.nik, event.pin, attempt=attempt)]
 
 
-def _login_under_way(state: FlowState) -> bool:
-    """Busy on a login screen. Busy elsewhere is the next visitor's own request (a check-in, a verification, a
-    PIN request) after the resident left mid-login: that login's answer is not theirs to see."""
-    return state.busy and state.screen in (Screen.NIK_ENTRY, Screen.PIN_ENTRY)
+def _login_under_way(state: FlowState, answer: LoginSucceeded | LoginFailed) -> bool:
+    """Busy on a login screen with this very login. Busy elsewhere is the next visitor's own request (a check-in,
+    a verification, a PIN request), and another attempt is the next visitor's own login, after the resident
+    left mid-login: that login's answer is not theirs to see."""
+    return state.busy and state.screen in (Screen.NIK_ENTRY, Screen.PIN_ENTRY) \
+        and answer.attempt == state.login_attempt
 
 
 @RESIDENT.on(LoginSucceeded)
 def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSettings) -> Transition:
-    if not _login_under_way(state):  # a late answer after the resident left: end that session too
+    if not _login_under_way(state, event):  # a late answer after the resident left: end that session too
         return state, [EndSession(event.session)]
     state = replace(
         state, busy=False, session=event.session, masked_name=event.masked_name, screen=Screen.DOCUMENTS,
@@ -243,7 +248,7 @@ def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSetti
 
 @RESIDENT.on(LoginFailed)
 def login_failed(state: FlowState, event: LoginFailed, settings: FlowSettings) -> Transition:
-    if not _login_under_way(state):
+    if not _login_under_way(state, event):
         return state, []
     state = replace(state, last_activity=event.now)  # the idle timer restarts when the answer shows
     params: dict[str, Any] = {}

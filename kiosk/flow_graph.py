@@ -71,13 +71,14 @@ class Edge:
 
 def _samples(state: FlowState, now: float) -> Iterator[Event]:
     """A few events of every type, meaningful in ``state``; defaults for the types that need no fields."""
+    attempt = state.login_attempt  # login answers answer the login under way
     special: dict[type[Event], list[Event]] = {
         NikSubmitted: [NikSubmitted(now, text=_NIK)],
         PinSubmitted: [PinSubmitted(now, pin="123456")],
         LoginQrScanned: [LoginQrScanned(now, token="T" * 24, holder="ab" * 16)],
-        LoginSucceeded: [LoginSucceeded(now, session="session", masked_name="S*** A***", documents=_DOCS),
-                         LoginSucceeded(now, session="session", masked_name="S*** A***")],
-        LoginFailed: [LoginFailed(now, problem=p) for p in
+        LoginSucceeded: [LoginSucceeded(now, attempt, session="session", masked_name="S*** A***", documents=_DOCS),
+                         LoginSucceeded(now, attempt, session="session", masked_name="S*** A***")],
+        LoginFailed: [LoginFailed(now, attempt, problem=p) for p in
                       (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)],
         DocumentToggled: [DocumentToggled(now, document_id=d.id) for d in _DOCS],
         PrintUpdate: [PrintUpdate(now, document_id=p.id, phase=phase) for p in state.progress

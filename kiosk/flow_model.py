@@ -158,6 +158,9 @@ class FlowState:
     pin_request_sent: bool = False
     reset_from: Screen | None = None  # where 'Lupa PIN?' was pressed, for 'Kembali'
     slip_printed: bool | None = None  # None: printing (or no slip); then whether the slip came out
+    #: Which login the flow waits for. It counts across sessions (it says nothing of anyone), so that the answer
+    #: to a login someone abandoned is never taken for the next visitor's own.
+    login_attempt: int = 0
 
     @property
     def in_session(self) -> bool:
@@ -239,6 +242,7 @@ class PinSubmitted(Event):
 
 @dataclass(frozen=True)
 class LoginSucceeded(Event):
+    attempt: int = 0  # the Login/LoginWithQr effect's attempt this answers
     session: Any = None
     masked_name: str = ""
     documents: tuple[DocumentItem, ...] = ()
@@ -246,6 +250,7 @@ class LoginSucceeded(Event):
 
 @dataclass(frozen=True)
 class LoginFailed(Event):
+    attempt: int = 0  # the Login/LoginWithQr effect's attempt this answers
     problem: LoginProblem = LoginProblem.UNREACHABLE
     attempts_left: int | None = None
     retry_after_s: float | None = None
@@ -412,6 +417,7 @@ class Effect:
 class Login(Effect):
     nik: Nik
     pin: str
+    attempt: int = field(default=0, compare=False)  # echoed by the answer (LoginSucceeded/LoginFailed)
 
     def __repr__(self) -> str:
         return f"Login(nik={self.nik!r}, pin='******')"
@@ -421,6 +427,7 @@ class Login(Effect):
 class LoginWithQr(Effect):
     token: str
     holder: str = ""  # from the QR: the only documents this session may print
+    attempt: int = field(default=0, compare=False)  # echoed by the answer (LoginSucceeded/LoginFailed)
 
     def __repr__(self) -> str:
         return "LoginWithQr(token='***')"

@@ -132,6 +132,7 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
         language=settings.default_language,
         printers=state.printers,
         last_activity=state.last_activity,
+        login_attempt=state.login_attempt,
     )
     return replace(fresh, screen=home(fresh)), effects
 

@@ -80,6 +80,8 @@ class Driver:
 
     def __call__(self, event_type, advance: float = 1.0, **kwargs):
         self.now += advance
+        if event_type in (LoginSucceeded, LoginFailed):
+            kwargs.setdefault("attempt", self.state.login_attempt)  # the answer to the login under way
         self.state, effects = self.flow.handle(self.state, event_type(now=self.now, **kwargs))
         self.effects += effects
         return effects
@@ -130,7 +132,8 @@ def test_happy_path_from_attract_to_done_and_back():
     assert d.state.screen is Screen.DONE
     (end,) = d(Tick, advance=1)
     assert end == EndSession(SESSION)
-    assert d.state == replace(d.flow.initial(BOTH_UP), last_activity=d.state.last_activity)
+    # Nothing of the resident is left; only the clock and the count of logins (which names nobody) go on.
+    assert d.state == replace(d.flow.initial(BOTH_UP), last_activity=d.state.last_activity, login_attempt=1)
 
 
 def test_malformed_nik_stays_on_the_keypad_with_a_reason_and_sends_nothing():
@@ -219,6 +222,30 @@ def test_a_late_login_answer_never_lands_on_the_next_visitor_s_screen(next_visit
     assert d(LoginFailed, problem=LoginProblem.LOCKED) == []
     assert (d.state.screen, d.state.busy, d.state.session, d.state.documents) == (waiting.screen, True, None, ())
     assert d.state.masked_name == "" and d.state.message is None
+
+
+@pytest.mark.parametrize("next_login", ["pin", "qr"])
+def test_a_late_login_answer_is_not_taken_for_the_next_visitor_s_own_login(next_login):
+    """The resident scans their QR and leaves while the login is under way; the next visitor's own login is under
+    way when the first answer comes: it must neither show the first resident's documents nor end the wait."""
+    d = Driver()
+    [first] = d(LoginQrScanned, token="tok-first", holder=HOLDER)
+    d(CancelPressed)
+    if next_login == "pin":
+        d(StartPressed)
+        d(NikSubmitted, text=NIK)
+        [second] = d(PinSubmitted, pin="123456")
+    else:
+        [second] = d(LoginQrScanned, token="tok-second", holder=HOLDER)
+    waiting = d.state
+    assert waiting.busy and second.attempt != first.attempt
+    late = object()
+    assert d(LoginSucceeded, attempt=first.attempt, session=late, masked_name="S*** A***",
+             documents=DOCS) == [EndSession(late)]
+    assert d(LoginFailed, attempt=first.attempt, problem=LoginProblem.LOCKED) == []
+    assert d.state == waiting and d.state.session is None
+    d(LoginSucceeded, attempt=second.attempt, session=SESSION, masked_name="B*** S***", documents=DOCS)
+    assert d.state.screen is Screen.DOCUMENTS and d.state.session is SESSION
 
 
 def test_qr_login_from_attract_and_expired_qr():

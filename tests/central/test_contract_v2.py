@@ -140,7 +140,7 @@ def test_a_v1_service_is_a_clear_error_at_login(v1, fresh_central, make_client):
     resident = fresh_central.resident("ready")
     with pytest.raises(kc.ContractMismatch):
         client.login(resident["nik"], resident["pin"])
-    failed = login_failure(kc.ContractMismatch("v1"))
+    failed = login_failure(kc.ContractMismatch("v1"), 1)
     assert failed.problem is LoginProblem.CONTRACT
     for language in ("id", "en"):  # the resident is sent to the staff, in plain words
         text = Translator(language)(failed.problem.value)

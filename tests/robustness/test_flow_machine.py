@@ -81,6 +81,8 @@ class ResidentFlow(RuleBasedStateMachine):
     # ----- plumbing
     def feed(self, event_type, advance: float = 0.5, **fields) -> list:
         self.now += advance
+        if event_type in (LoginSucceeded, LoginFailed):
+            fields.setdefault("attempt", self.state.login_attempt)  # the answer to the latest login
         self.state, effects = self.flow.handle(self.state, event_type(now=self.now, **fields))
         for effect in effects:
             if isinstance(effect, (Login, LoginWithQr)):
