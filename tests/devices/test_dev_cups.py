@@ -19,7 +19,7 @@ from devices.base import (
     NeedsAttention,
 )
 from devices.cups_printer import CupsCardPrinter, CupsDocumentPrinter, reasons_to_status
-from devices.simulated import _TEST_CARD, _TEST_PDF
+from devices.testprint import make_test_card, make_test_page
 from tests.devices.cupsd import free_port
 
 pytestmark = pytest.mark.cups
@@ -36,6 +36,8 @@ def printer(cupsd, name: str, cls=CupsDocumentPrinter, **kw):
     return cls("document_printer", name, server=cupsd.host, port=cupsd.port, **kw)
 
 
+_TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
+_TEST_CARD = make_test_card("ADM-TEST-01", "card_printer")[0]
 PDF = _TEST_PDF + b"%" + bytes(range(256)) * 40  # binary tail: must arrive untouched
 
 
