@@ -15,8 +15,6 @@ so counting files per job id counts what a resident would hold in their hands.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -55,6 +53,7 @@ from devices.base import (
     error_for,
     pdf_page_count,
 )
+from devices.printed_files import next_number, write_new_file
 from devices.receipt import DEFAULT_PROFILE, QueueTicket, Receipt, receipt_bytes, receipt_text, test_receipt
 from devices.registry import BuildContext, DriverConfig, driver
 from devices.testprint import make_test_card, make_test_page
@@ -81,46 +80,6 @@ FaultName = Literal["offline", "media-empty", "media-jam", "media-low", "cover-o
                     "ribbon-low", "blanko-empty", "blanko-low", "slow"]
 #: The "slow" fault multiplies the mechanical time, and makes it at least this long per unit.
 SLOW_FACTOR, SLOW_MINIMUM_S = 10.0, 1.0
-
-
-def write_new_file(directory: Path, stem: str, suffix: str, data: bytes, start: int = 1) -> tuple[Path, int]:
-    """Write ``data`` to ``<stem>-<n><suffix>`` with the lowest free ``n >= start``, atomically, never replacing.
-
-    Returns the path and ``n``.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".tmp-{stem}-{os.getpid()}-{threading.get_ident()}{suffix}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        n = start
-        while True:
-            final = directory / f"{stem}-{n}{suffix}"
-            try:
-                os.link(tmp, final)  # unlike rename, a link never replaces an existing file
-                break
-            except FileExistsError:
-                n += 1
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return final, n
-
-
-_NUMBER = re.compile(r"-(\d+)(?:\.|-)")
-
-
-def next_number(directory: Path, job_id: str) -> int:
-    """One more than the highest ``n`` among ``<job_id>-<n>...`` files in ``directory``."""
-    # No pattern compiled per job: re's cache would keep one for each of the last 512 jobs.
-    numbers = [int(m.group(1)) for p in directory.glob(f"{job_id}-*") if (m := _NUMBER.match(p.name, len(job_id)))]
-    return max(numbers, default=0) + 1
 
 
 class _SimulatedPrinter:
