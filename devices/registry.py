@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,16 +58,14 @@ class DriverConfig(ConfigSection):
         return False
 
 
+_USB_ID = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}$")
+
+
 def _usb_id(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("must be a USB id in hex, such as 0x04b8")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and 1 <= len(value.removeprefix("0x")) <= 4:
-        try:
-            number = int(value, 16)
-        except ValueError:
-            raise ValueError("must be a USB id in hex, such as 0x04b8") from None
+    elif isinstance(value, str) and _USB_ID.match(value):
+        number = int(value, 16)
     else:
         raise ValueError("must be a USB id in hex, such as 0x04b8")
     if not 0 <= number <= 0xFFFF:

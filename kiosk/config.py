@@ -121,7 +121,7 @@ def _unique_names(cls: type, readers: list) -> list:
     names = [getattr(r, "name", None) for r in readers]
     duplicates = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"reader names must be unique; repeated: {', '.join(duplicates)}")
+        raise ValueError(f"names must be unique; repeated: {', '.join(duplicates)}")
     return readers
 
 
