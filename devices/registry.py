@@ -233,16 +233,6 @@ def drivers(kind: str | None = None) -> list[DriverSpec]:
         return [spec for k in names for spec in _drivers.get(k, {}).values()]
 
 
-def spec_for(kind: str, config: Any) -> DriverSpec:
-    """The driver a config model instance belongs to."""
-    load_drivers()
-    with _lock:
-        spec = _drivers.get(kind, {}).get(getattr(config, "driver", None))
-    if spec is None or not isinstance(config, spec.config_model):
-        raise LookupError(f"no {kind} driver for {type(config).__name__}")
-    return spec
-
-
 def generation() -> int:
     """Grows with every registration: a schema built from the registry is stale when this changed."""
     load_drivers()
