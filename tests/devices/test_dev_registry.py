@@ -308,3 +308,32 @@ def test_pages_in_compressed_object_streams_are_counted():
 def test_page_count_of_plain_and_unreadable_pdfs():
     assert pdf_page_count(make_test_page()) == 1
     assert pdf_page_count(b"%PDF-1.4 not really") == 1  # unreadable: one sheet, the printer will refuse it
+
+
+def test_devices_command_says_whose_each_item_is(monkeypatch, capsys, config_data, tmp_path):
+    import argparse
+    import json
+
+    from kiosk.commands import devices as command
+
+    config_data["devices"]["barcode_readers"] = [{"name": "front", "driver": "serial", "port": "/dev/ttyACM0"}]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config_data))
+
+    def discover(*args, **kwargs):
+        return {"cups": Found(error="CUPS not reachable"),
+                "usb": Found([{"vendor_id": "0x04b8", "product_id": "0x0e28", "ieee1284": {"MFG": "EPSON"}}]),
+                "serial": Found([{"port": "/dev/ttyACM0", "by_id": "", "description": "scanner", "usb": ""},
+                                 {"port": "/dev/ttyACM1", "by_id": "", "description": "", "usb": ""}])}
+
+    monkeypatch.setattr("devices.discovery.discover", discover)
+    assert command.run(argparse.Namespace(config=str(path), json=False)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "cups: (CUPS not reachable)" in lines
+    assert "  port=/dev/ttyACM0 description=scanner  <- front (barcode_reader/serial)" in lines
+    assert "  port=/dev/ttyACM1  could be: barcode_reader/serial" in lines
+    assert any(line.endswith("could be: receipt_printer/usb") for line in lines)
+    assert command.run(argparse.Namespace(config=str(path), json=True)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"cups", "usb", "serial"}
+    assert out["serial"]["items"][0]["matches"] == "front" and out["serial"]["items"][1]["matches"] == ""
