@@ -8,6 +8,7 @@ simulated, so the resident flow and the technician screens reason about one mode
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -241,6 +242,8 @@ def pdf_page_count(pdf: bytes) -> int:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    # pypdf's notes on a damaged file may quote its bytes; document content never goes to the logs.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         return max(1, len(PdfReader(io.BytesIO(pdf), strict=False).pages))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
