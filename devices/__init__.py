@@ -34,11 +34,12 @@ from devices.base import (
     MediaEmpty,
     MediaJam,
     NeedsAttention,
+    ReceiptPrinter,
     RibbonEmpty,
     SelfTestLevel,
     SelfTestResult,
 )
-from devices.receipt import QueueTicket, Receipt, ReceiptPrinter
+from devices.receipt import QueueTicket, Receipt
 
 __all__ = [
     "BLANKO_EMPTY", "BLANKO_LOW", "COVER_OPEN", "MEDIA_EMPTY", "MEDIA_JAM", "MEDIA_LOW", "OFFLINE_REPORT",

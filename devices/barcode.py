@@ -8,10 +8,13 @@ breaks a rule is dropped whole, never trimmed, because half a QR code must not b
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from devices.base import (
     LIBRARY_MISSING,
@@ -21,6 +24,7 @@ from devices.base import (
     SelfTestLevel,
     SelfTestResult,
 )
+from devices.registry import BuildContext, Discovered, DriverConfig, driver, same_serial_port
 
 log = logging.getLogger(__name__)
 
@@ -331,3 +335,45 @@ class EvdevBarcodeReader:
         if level is SelfTestLevel.INTERACTIVE and status.state.usable:
             return SelfTestResult(level, True, "scan any code now", needs_confirmation=True)
         return SelfTestResult(level, status.state.usable, status.message)
+
+
+# --------------------------------------------------------------------------- config and registration
+class BarcodeReaderConfig(DriverConfig):
+    """What every barcode reader's config has: a name (readers are a list) and the longest scan."""
+
+    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="Short name, e.g. 'front'.")
+    max_length: int = Field(512, ge=16, le=4096, description="Longest scan accepted; longer ones are dropped.")
+
+
+@driver("barcode_reader", "serial")
+class SerialBarcodeReaderConfig(BarcodeReaderConfig):
+    """A scanner on a serial port or USB CDC (/dev/ttyACM*)."""
+
+    driver: Literal["serial"]
+    port: str = Field(..., description="Serial or USB CDC device, e.g. /dev/ttyACM0.")
+    baudrate: int = Field(9600, description="Baud rate.")
+    terminator: Literal["CR", "LF", "CRLF", "TAB"] = Field("CR", description="What ends one scan.")
+    partial_timeout_s: float = Field(0.5, gt=0, le=10, description="A line not finished in this time is dropped.")
+
+    def build(self, context: BuildContext) -> SerialBarcodeReader:
+        return SerialBarcodeReader(self.name, self.port, self.baudrate, self.terminator, self.max_length,
+                                   self.partial_timeout_s)
+
+    def owns(self, found: Discovered) -> bool:
+        return same_serial_port(self.port, found)
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        # Barcode readers in USB CDC mode show up as ttyACM; a ttyS or ttyUSB port could be anything.
+        return found.source == "serial" and os.path.basename(str(found.item.get("port", ""))).startswith("ttyACM")
+
+
+@driver("barcode_reader", "evdev")
+class EvdevBarcodeReaderConfig(BarcodeReaderConfig):
+    """A keyboard-wedge (HID) reader read through evdev."""
+
+    driver: Literal["evdev"]
+    device: str = Field(..., description="Input device, e.g. /dev/input/by-id/usb-...-event-kbd.")
+
+    def build(self, context: BuildContext) -> EvdevBarcodeReader:
+        return EvdevBarcodeReader(self.name, self.device, self.max_length)

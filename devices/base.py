@@ -7,10 +7,13 @@ simulated, so the resident flow and the technician screens reason about one mode
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -233,8 +236,19 @@ class JobResult:
 
 
 def pdf_page_count(pdf: bytes) -> int:
-    """Pages in a PDF by counting page objects (good enough for progress; at least 1)."""
-    return max(1, len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf)))
+    """Pages in a PDF, read by a PDF parser (pypdf): the page tree's pages, wherever the objects live
+    (compressed object streams included). Paper accounting rests on it. At least 1; a PDF the parser
+    cannot read counts as 1 (the printer is the judge of what it cannot print)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    # pypdf's notes on a damaged file may quote its bytes; document content never goes to the logs.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    try:
+        return max(1, len(PdfReader(io.BytesIO(pdf), strict=False).pages))
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
+        # pypdf reports a damaged file through its own errors and, for some damage, plain Python ones.
+        return 1
 
 
 def check_pdf(pdf: bytes) -> None:
@@ -318,6 +332,18 @@ class BarcodeReader(Device, Protocol):
 
     def start(self, on_scan: Callable[[str], None]) -> None: ...
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class ReceiptPrinter(Device, Protocol):
+    """Prints receipts and queue tickets; each call blocks until the bytes are sent, or raises DeviceError."""
+
+    def print_receipt(
+        self, lines: Sequence[str], qr: str | None = None, title: str = "", footer: str = ""
+    ) -> None: ...
+    def print_ticket(
+        self, number: str, service: str, counter: str, when: datetime, qr: str | None = None
+    ) -> None: ...
 
 
 # --------------------------------------------------------------------------- timeouts

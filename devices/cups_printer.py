@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from devices.base import (
     COVER_OPEN,
@@ -43,6 +45,8 @@ from devices.base import (
     error_for,
     pdf_page_count,
 )
+from devices.registry import BuildContext, ConfigSection, Discovered, DriverConfig, UsbId, driver, usb_ids
+from devices.testprint import make_test_card, make_test_page
 from devices.usbprobe import UsbPrinterProbe
 
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
@@ -96,8 +100,9 @@ class CupsPrinter:
 
     def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
                  job_timeout_s: float = 180.0, call_timeout_s: float = 10.0,
-                 options: dict[str, str] | None = None) -> None:
+                 options: dict[str, str] | None = None, kiosk_id: str = "") -> None:
         self.name = name
+        self.kiosk_id = kiosk_id
         self.queue = queue
         self.server = server
         self.port = port
@@ -257,11 +262,9 @@ class CupsDocumentPrinter(CupsPrinter):
         return self._submit_bytes(job.job_id, job.title, job.pdf, pages, options, progress, timeout)
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
-        """internal: queue status; external/interactive: a one-page test PDF."""
-        from devices.simulated import _TEST_PDF
-
-        return self._self_test(level, lambda: self.submit(DocumentJob(f"selftest-{int(time.time())}", _TEST_PDF,
-                                                                      "self-test")))
+        """internal: queue status; external/interactive: the A4 test page."""
+        return self._self_test(level, lambda: self.submit(DocumentJob(
+            f"selftest-{int(time.time())}", make_test_page(self.kiosk_id, self.name), "self-test")))
 
 
 def card_pdf(job: CardJob) -> bytes:
@@ -285,9 +288,9 @@ class CupsCardPrinter(CupsPrinter):
 
     def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
                  job_timeout_s: float = 300.0, call_timeout_s: float = 10.0, options: dict[str, str] | None = None,
-                 usb_probe: UsbPrinterProbe | None = None) -> None:
+                 usb_probe: UsbPrinterProbe | None = None, kiosk_id: str = "") -> None:
         options = {"media": "CR80", "sides": "two-sided-long-edge", **(options or {})}
-        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options)
+        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options, kiosk_id)
         self.usb_probe = usb_probe
 
     def status(self) -> DeviceStatus:
@@ -303,9 +306,82 @@ class CupsCardPrinter(CupsPrinter):
         return self._submit_bytes(job.job_id, job.title, card_pdf(job), 1, self.options, progress, timeout)
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
-        """internal: queue and USB status; external/interactive: a blank test card (spends a blanko)."""
-        from devices.simulated import _TEST_CARD
+        """internal: queue and USB status; external/interactive: a test card (spends a blanko)."""
+        return self._self_test(level, lambda: self.submit(CardJob(
+            f"selftest-{int(time.time())}", *make_test_card(self.kiosk_id, self.name), "self-test")))
 
-        return self._self_test(level, lambda: self.submit(CardJob(f"selftest-{int(time.time())}", _TEST_CARD,
-                                                                  _TEST_CARD, "self-test")))
 
+# --------------------------------------------------------------------------- config and registration
+#: Makers of card printers, as they appear in a CUPS queue's make-and-model or a USB 1284 id.
+CARD_PRINTER_MAKERS = ("evolis", "zebra zc", "zebra zxp", "fargo", "hid ", "datacard", "entrust", "magicard",
+                       "idp smart", "matica", "dnp cx")
+
+
+def _looks_like_card_printer(found: Discovered) -> bool:
+    if found.source == "cups":
+        text = f"{found.item.get('model', '')} {found.item.get('queue', '')}".lower()
+    elif found.source == "usb":
+        ident = found.item.get("ieee1284") or {}
+        text = f"{ident.get('MFG', '')} {ident.get('MDL', '')}".lower()
+    else:
+        return False
+    return any(maker in f" {text} " for maker in CARD_PRINTER_MAKERS)
+
+
+class _CupsConfig(DriverConfig):
+    driver: Literal["cups"]
+    server: str | None = Field(None, description="CUPS server host or socket; default: the system's.")
+    port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
+
+    queue: str
+
+    def owns(self, found: Discovered) -> bool:
+        return found.source == "cups" and found.item.get("queue") == self.queue
+
+
+@driver("document_printer", "cups")
+class CupsDocumentPrinterConfig(_CupsConfig):
+    """An A4 printer behind a CUPS queue."""
+
+    queue: str = Field(..., min_length=1, description="CUPS queue name of the A4 document printer.")
+    job_timeout_s: float = Field(180, gt=0, le=3600, description="Seconds a job may take before it is cancelled.")
+
+    def build(self, context: BuildContext) -> CupsDocumentPrinter:
+        return CupsDocumentPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
+                                   kiosk_id=context.kiosk_id)
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        return found.source == "cups" and not _looks_like_card_printer(found)
+
+
+class UsbProbeConfig(ConfigSection):
+    vendor_id: UsbId = Field(..., description="USB vendor id of the card printer, e.g. '0x0c16'.")
+    product_id: UsbId = Field(..., description="USB product id of the card printer.")
+    serial: str | None = Field(None, description="USB serial number, when several identical printers are attached.")
+
+
+@driver("card_printer", "cups")
+class CupsCardPrinterConfig(_CupsConfig):
+    """A card printer behind a CUPS queue (CR80, duplex), with an optional USB printer-class probe."""
+
+    queue: str = Field(..., min_length=1, description="CUPS queue of the card printer (CR80 media, duplex).")
+    usb: UsbProbeConfig | None = Field(None, description="USB printer-class probe for IEEE 1284 id and port status.")
+    job_timeout_s: float = Field(300, gt=0, le=3600, description="Seconds a card may take before it is cancelled.")
+
+    def build(self, context: BuildContext) -> CupsCardPrinter:
+        probe = None
+        if self.usb is not None:
+            probe = UsbPrinterProbe(self.usb.vendor_id, self.usb.product_id, self.usb.serial,
+                                    backend=context.usb_backend)
+        return CupsCardPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
+                               usb_probe=probe, kiosk_id=context.kiosk_id)
+
+    def owns(self, found: Discovered) -> bool:
+        if self.usb is not None and usb_ids(found) == (self.usb.vendor_id, self.usb.product_id):
+            return True
+        return super().owns(found)
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        return _looks_like_card_printer(found)

@@ -1,15 +1,19 @@
 """Discovery for ``adm-kiosk devices``: CUPS queues, USB printers with their IEEE 1284 ids, serial ports.
 
-Each finder returns what it found and, when it could not look, why (never an exception).
+Each finder returns what it found and, when it could not look, why (never an exception). :func:`claim`
+then asks the drivers (through the registry) whose each item is: a configured device's own config says
+whether the item is that device; otherwise every driver says whether it could drive it.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices import registry
 from devices.base import DeviceError, DeviceTimeout, call_with_timeout
 from devices.usbprobe import find_printer_interface, parse_device_id, read_device_id
 
@@ -93,3 +97,26 @@ def serial_ports() -> Found:
                   for p in sorted(list_ports.comports(), key=lambda p: p.device)])
 
 
+def discover(cups_server: str | None = None, cups_port: int | None = None, usb_backend: Any = None) -> dict[str, Found]:
+    """Every source: {"cups": ..., "usb": ..., "serial": ...}."""
+    return {"cups": cups_queues(cups_server, cups_port), "usb": usb_printers(usb_backend), "serial": serial_ports()}
+
+
+def claim(sections: dict[str, Found], configured: Iterable[tuple[str, str, registry.DriverConfig]]) -> None:
+    """Mark each found item with whose it is, in place.
+
+    ``configured``: (device name, kind, driver config) of each configured device. An item gets
+    ``matches`` (the configured device it is, or "") and ``driver`` (its ``kind/driver``), and, when no
+    configured device owns it, ``drivers``: every ``kind/driver`` that says it could drive it.
+    """
+    configured = list(configured)
+    for source, found in sections.items():
+        for item in found.items:
+            seen = registry.Discovered(source, dict(item))
+            owner = next(((name, kind, config) for name, kind, config in configured if config.owns(seen)), None)
+            if owner is not None:
+                name, kind, config = owner
+                item.update(matches=name, driver=f"{kind}/{config.driver}", drivers=[])
+            else:
+                item.update(matches="", driver="", drivers=[f"{spec.kind}/{spec.name}" for spec in registry.drivers()
+                                                             if spec.config_model.recognizes(seen)])

@@ -20,7 +20,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal
+
+from pydantic import Field
 
 from devices.base import (
     LIBRARY_MISSING,
@@ -28,16 +30,17 @@ from devices.base import (
     MEDIA_LOW,
     OFFLINE_REPORT,
     TIMED_OUT,
-    Device,
     DeviceOffline,
     DeviceState,
     DeviceStatus,
     DeviceTimeout,
     MediaEmpty,
+    ReceiptPrinter,  # noqa: F401 - the protocol lives in base; importable from here as before
     SelfTestLevel,
     SelfTestResult,
     call_with_timeout,
 )
+from devices.registry import BuildContext, Discovered, DriverConfig, UsbId, driver, same_serial_port, usb_ids
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +71,6 @@ class QueueTicket:
     qr: str | None = None
     office: str = ""
     extra: tuple[str, ...] = field(default=())
-
-
-@runtime_checkable
-class ReceiptPrinter(Device, Protocol):
-    """Prints receipts and queue tickets; each call blocks until the bytes are sent, or raises DeviceError."""
-
-    def print_receipt(
-        self, lines: Sequence[str], qr: str | None = None, title: str = "", footer: str = ""
-    ) -> None: ...
-    def print_ticket(
-        self, number: str, service: str, counter: str, when: datetime, qr: str | None = None
-    ) -> None: ...
 
 
 _escpos_lock = threading.Lock()
@@ -302,3 +293,64 @@ class EscposReceiptPrinter:
         except (DeviceOffline, DeviceTimeout, MediaEmpty) as exc:
             return SelfTestResult(level, False, str(exc))
         return SelfTestResult(level, True, "test slip printed", needs_confirmation=level is SelfTestLevel.INTERACTIVE)
+
+
+# --------------------------------------------------------------------------- config and registration
+#: USB vendors whose printer-class devices speak ESC/POS (receipt printers).
+ESCPOS_VENDORS = {0x04B8: "Epson", 0x0519: "Star Micronics", 0x1504: "Bixolon", 0x1D90: "Citizen",
+                  0x0DD4: "Custom", 0x154F: "SNBC"}
+
+
+class _EscposConfig(DriverConfig):
+    profile: str = Field(DEFAULT_PROFILE, description="python-escpos printer profile (QR and cut support).")
+
+
+@driver("receipt_printer", "usb")
+class UsbReceiptPrinterConfig(_EscposConfig):
+    """An ESC/POS receipt printer on USB."""
+
+    driver: Literal["usb"]
+    vendor_id: UsbId = Field(..., description="USB vendor id, e.g. '0x04b8'.")
+    product_id: UsbId = Field(..., description="USB product id, e.g. '0x0202'.")
+
+    def build(self, context: BuildContext) -> EscposReceiptPrinter:
+        return EscposReceiptPrinter(context.name, "usb", {"idVendor": self.vendor_id, "idProduct": self.product_id},
+                                    self.profile)
+
+    def owns(self, found: Discovered) -> bool:
+        return usb_ids(found) == (self.vendor_id, self.product_id)
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        ids = usb_ids(found)
+        command_set = str((found.item.get("ieee1284") or {}).get("CMD", "")).upper()
+        return ids is not None and (ids[0] in ESCPOS_VENDORS or "ESC/POS" in command_set or "ESCPOS" in command_set)
+
+
+@driver("receipt_printer", "serial")
+class SerialReceiptPrinterConfig(_EscposConfig):
+    """An ESC/POS receipt printer on a serial port."""
+
+    driver: Literal["serial"]
+    port: str = Field(..., description="Serial device, e.g. /dev/ttyS0 or /dev/serial/by-id/...")
+    baudrate: int = Field(9600, description="Baud rate.")
+
+    def build(self, context: BuildContext) -> EscposReceiptPrinter:
+        return EscposReceiptPrinter(context.name, "serial", {"devfile": self.port, "baudrate": self.baudrate},
+                                    self.profile)
+
+    def owns(self, found: Discovered) -> bool:
+        return same_serial_port(self.port, found)
+
+
+@driver("receipt_printer", "network")
+class NetworkReceiptPrinterConfig(_EscposConfig):
+    """An ESC/POS receipt printer on the network (raw port 9100)."""
+
+    driver: Literal["network"]
+    host: str = Field(..., min_length=1, description="Printer address.")
+    port: int = Field(9100, ge=1, le=65535, description="Raw printing port.")
+
+    def build(self, context: BuildContext) -> EscposReceiptPrinter:
+        return EscposReceiptPrinter(context.name, "network", {"host": self.host, "port": self.port, "timeout": 5},
+                                    self.profile)

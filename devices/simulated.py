@@ -15,15 +15,16 @@ so counting files per job id counts what a resident would hold in their hands.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from devices.barcode import ScanSanitizer
+from pydantic import Field
+
+from devices.barcode import BarcodeReaderConfig, ScanSanitizer
 from devices.base import (
     BLANKO_EMPTY,
     BLANKO_LOW,
@@ -52,7 +53,10 @@ from devices.base import (
     error_for,
     pdf_page_count,
 )
+from devices.printed_files import next_number, write_new_file
 from devices.receipt import DEFAULT_PROFILE, QueueTicket, Receipt, receipt_bytes, receipt_text, test_receipt
+from devices.registry import BuildContext, DriverConfig, driver
+from devices.testprint import make_test_card, make_test_page
 
 log = logging.getLogger(__name__)
 
@@ -71,48 +75,11 @@ _FAULTS: dict[str, tuple[DeviceState, str]] = {
     SLOW: (DeviceState.WARNING, SLOW),
 }
 FAULTS = frozenset(_FAULTS)
+#: The faults config.yaml may start a simulated device in.
+FaultName = Literal["offline", "media-empty", "media-jam", "media-low", "cover-open", "toner-low", "ribbon-empty",
+                    "ribbon-low", "blanko-empty", "blanko-low", "slow"]
 #: The "slow" fault multiplies the mechanical time, and makes it at least this long per unit.
 SLOW_FACTOR, SLOW_MINIMUM_S = 10.0, 1.0
-
-
-def write_new_file(directory: Path, stem: str, suffix: str, data: bytes, start: int = 1) -> tuple[Path, int]:
-    """Write ``data`` to ``<stem>-<n><suffix>`` with the lowest free ``n >= start``, atomically, never replacing.
-
-    Returns the path and ``n``.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".tmp-{stem}-{os.getpid()}-{threading.get_ident()}{suffix}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        n = start
-        while True:
-            final = directory / f"{stem}-{n}{suffix}"
-            try:
-                os.link(tmp, final)  # unlike rename, a link never replaces an existing file
-                break
-            except FileExistsError:
-                n += 1
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return final, n
-
-
-_NUMBER = re.compile(r"-(\d+)(?:\.|-)")
-
-
-def next_number(directory: Path, job_id: str) -> int:
-    """One more than the highest ``n`` among ``<job_id>-<n>...`` files in ``directory``."""
-    # No pattern compiled per job: re's cache would keep one for each of the last 512 jobs.
-    numbers = [int(m.group(1)) for p in directory.glob(f"{job_id}-*") if (m := _NUMBER.match(p.name, len(job_id)))]
-    return max(numbers, default=0) + 1
 
 
 class _SimulatedPrinter:
@@ -123,8 +90,9 @@ class _SimulatedPrinter:
     unit = "pages"
 
     def __init__(self, name: str, output_dir: Path, seconds_per_unit: float, fault: str | None,
-                 jam_after: int | None, fail_after: int | None) -> None:
+                 jam_after: int | None, fail_after: int | None, kiosk_id: str = "") -> None:
         self.name = name
+        self.kiosk_id = kiosk_id
         self.output_dir = Path(output_dir)
         self.seconds_per_unit = seconds_per_unit
         self.jam_after = jam_after
@@ -297,8 +265,8 @@ class SimulatedDocumentPrinter(_PaperFed):
 
     def __init__(self, name: str, output_dir: Path, seconds_per_page: float = 0.0, paper: int = 500,
                  paper_low: int = 50, fault: str | None = None, jam_after: int | None = None,
-                 fail_after: int | None = None) -> None:
-        super().__init__(name, output_dir, seconds_per_page, fault, jam_after, fail_after)
+                 fail_after: int | None = None, *, kiosk_id: str = "") -> None:
+        super().__init__(name, output_dir, seconds_per_page, fault, jam_after, fail_after, kiosk_id)
         self.paper = paper
         self.paper_low = paper_low
 
@@ -316,9 +284,9 @@ class SimulatedDocumentPrinter(_PaperFed):
         return self._run(job.job_id, pages, progress, timeout, self._use_paper, finish)
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
-        """internal: status; external/interactive: a one-page test PDF."""
-        return self._self_test(level, lambda: self.submit(DocumentJob(f"selftest-{int(time.time())}",
-                                                                      _TEST_PDF, "self-test")))
+        """internal: status; external/interactive: the A4 test page."""
+        return self._self_test(level, lambda: self.submit(DocumentJob(
+            f"selftest-{int(time.time())}", make_test_page(self.kiosk_id, self.name), "self-test")))
 
 
 class SimulatedCardPrinter(_SimulatedPrinter):
@@ -329,8 +297,8 @@ class SimulatedCardPrinter(_SimulatedPrinter):
 
     def __init__(self, name: str, output_dir: Path, seconds_per_card: float = 0.0, blanko: int = 100,
                  ribbon: int = 250, blanko_low: int = 20, ribbon_low: int = 25, fault: str | None = None,
-                 jam_after: int | None = None, fail_after: int | None = None) -> None:
-        super().__init__(name, output_dir, seconds_per_card, fault, jam_after, fail_after)
+                 jam_after: int | None = None, fail_after: int | None = None, *, kiosk_id: str = "") -> None:
+        super().__init__(name, output_dir, seconds_per_card, fault, jam_after, fail_after, kiosk_id)
         self.blanko, self.ribbon = blanko, ribbon
         self.blanko_low, self.ribbon_low = blanko_low, ribbon_low
 
@@ -377,8 +345,8 @@ class SimulatedCardPrinter(_SimulatedPrinter):
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
         """internal: status; external/interactive: a test card (spends a blanko, as a real one would)."""
-        return self._self_test(level, lambda: self.submit(CardJob(f"selftest-{int(time.time())}", _TEST_CARD,
-                                                                  _TEST_CARD, "self-test")))
+        return self._self_test(level, lambda: self.submit(CardJob(
+            f"selftest-{int(time.time())}", *make_test_card(self.kiosk_id, self.name), "self-test")))
 
 
 class SimulatedReceiptPrinter(_PaperFed):
@@ -485,24 +453,65 @@ class SimulatedBarcodeReader:
         return SelfTestResult(level, usable, self.status().message)
 
 
-def _test_pdf() -> bytes:
-    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    body += b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return body
+# --------------------------------------------------------------------------- config and registration
+class _SimulatedPrinterConfig(DriverConfig):
+    driver: Literal["simulated"]
+    output_dir: Path | None = Field(
+        None, description="Where 'printed' output is kept as files; default: <state_dir>/printed/<device>."
+    )
+    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
+    jam_after: int | None = Field(None, ge=0, description="Jam after this many pages/cards (media-jam).")
+    fail_after: int | None = Field(None, ge=0, description="Go offline after this many pages/cards.")
 
 
-def _test_card() -> bytes:
-    import struct
-    import zlib
+@driver("document_printer", "simulated")
+class SimulatedDocumentPrinterConfig(_SimulatedPrinterConfig):
+    """A simulated A4 printer that keeps what it printed as PDF files."""
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    seconds_per_page: float = Field(0.5, ge=0, le=120, description="Mechanical time per A4 page.")
+    paper: int = Field(500, ge=0, description="Sheets in the tray at start.")
 
-    row = b"\x00" + b"\xff" * 1012  # one white grey-scale row with filter byte 0
-    ihdr = struct.pack(">IIBBBBB", 1012, 638, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(row * 638))
-            + chunk(b"IEND", b""))
+    def build(self, context: BuildContext) -> SimulatedDocumentPrinter:
+        return SimulatedDocumentPrinter(
+            context.name, context.output_dir(self.output_dir), self.seconds_per_page, self.paper,
+            context.thresholds.get("paper_low", 50), self.fault, self.jam_after, self.fail_after,
+            kiosk_id=context.kiosk_id)
 
 
-_TEST_PDF = _test_pdf()
-_TEST_CARD = _test_card()
+@driver("card_printer", "simulated")
+class SimulatedCardPrinterConfig(_SimulatedPrinterConfig):
+    """A simulated card printer that keeps each card's sides as PNG files and counts blanko and ribbon."""
+
+    seconds_per_card: float = Field(1.0, ge=0, le=600, description="Mechanical time per card (a real KTP-el: ~90 s).")
+    blanko: int = Field(100, ge=0, description="Blank cards (blanko) in the hopper at start.")
+    ribbon: int = Field(250, ge=0, description="Prints left on the ribbon at start.")
+
+    def build(self, context: BuildContext) -> SimulatedCardPrinter:
+        return SimulatedCardPrinter(
+            context.name, context.output_dir(self.output_dir), self.seconds_per_card, self.blanko, self.ribbon,
+            context.thresholds.get("blanko_low", 20), context.thresholds.get("ribbon_low", 25), self.fault,
+            self.jam_after, self.fail_after, kiosk_id=context.kiosk_id)
+
+
+@driver("receipt_printer", "simulated")
+class SimulatedReceiptPrinterConfig(DriverConfig):
+    """A simulated receipt printer that keeps each slip as ESC/POS bytes and text."""
+
+    driver: Literal["simulated"]
+    output_dir: Path | None = Field(None, description="Where receipts are kept as text and ESC/POS bytes.")
+    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
+    paper: int = Field(1000, ge=0, description="Receipts left on the roll at start.")
+
+    def build(self, context: BuildContext) -> SimulatedReceiptPrinter:
+        return SimulatedReceiptPrinter(context.name, context.output_dir(self.output_dir), self.paper,
+                                       context.thresholds.get("receipt_low", 50), self.fault)
+
+
+@driver("barcode_reader", "simulated")
+class SimulatedBarcodeReaderConfig(BarcodeReaderConfig):
+    """A simulated barcode reader fed by the demo's buttons and by tests."""
+
+    driver: Literal["simulated"]
+
+    def build(self, context: BuildContext) -> SimulatedBarcodeReader:
+        return SimulatedBarcodeReader(self.name, self.max_length)

@@ -18,7 +18,7 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import (
@@ -26,46 +26,17 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
 )
 
-#: The reasons a simulated device may start in (IPP printer-state-reasons words where they exist).
-FaultName = Literal[
-    "offline",
-    "media-empty",
-    "media-jam",
-    "media-low",
-    "cover-open",
-    "toner-low",
-    "ribbon-empty",
-    "ribbon-low",
-    "blanko-empty",
-    "blanko-low",
-    "slow",
-]
-
-_USB_ID = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}$")
+from devices import registry
 
 
 class _Section(BaseModel):
     """Base of every section: unknown keys are errors, never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _usb_id(value: str | int) -> int:
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and _USB_ID.match(value):
-        number = int(value, 16)
-    else:
-        raise ValueError("must be a USB id in hex, such as 0x04b8")
-    if not 0 <= number <= 0xFFFF:
-        raise ValueError("must be between 0x0000 and 0xffff")
-    return number
-
-
-UsbId = Annotated[int, Field(description="USB id, hex string such as '0x04b8' or an integer")]
 
 
 # --------------------------------------------------------------------------- kiosk
@@ -134,142 +105,45 @@ class CentralSection(_Section):
 
 
 # --------------------------------------------------------------------------- devices
-class _SimulatedPrinterBase(_Section):
-    driver: Literal["simulated"]
-    output_dir: Path | None = Field(
-        None, description="Where 'printed' output is kept as files; default: <state_dir>/printed/<device>."
-    )
-    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
-    jam_after: int | None = Field(None, ge=0, description="Jam after this many pages/cards (media-jam).")
-    fail_after: int | None = Field(None, ge=0, description="Go offline after this many pages/cards.")
+# The devices section comes from the driver registry: one key per kind of device, each a union of that
+# kind's drivers' config models told apart by ``driver:``. A driver module that registers itself is a new
+# choice here without any edit to this file.
+def _device_union(kind: registry.DeviceKind) -> Any:
+    models = tuple(spec.config_model for spec in registry.drivers(kind.name))
+    if not models:
+        return None
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="driver")]  # noqa: UP007
 
 
-class SimulatedDocumentPrinter(_SimulatedPrinterBase):
-    seconds_per_page: float = Field(0.5, ge=0, le=120, description="Mechanical time per A4 page.")
-    paper: int = Field(500, ge=0, description="Sheets in the tray at start.")
+def _unique_names(cls: type, readers: list) -> list:
+    names = [getattr(r, "name", None) for r in readers]
+    duplicates = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"names must be unique; repeated: {', '.join(duplicates)}")
+    return readers
 
 
-class CupsDocumentPrinter(_Section):
-    driver: Literal["cups"]
-    queue: str = Field(..., min_length=1, description="CUPS queue name of the A4 document printer.")
-    server: str | None = Field(None, description="CUPS server host or socket; default: the system's.")
-    port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
-    job_timeout_s: float = Field(180, gt=0, le=3600, description="Seconds a job may take before it is cancelled.")
+def devices_section_model() -> type[BaseModel]:
+    """The ``devices`` section as the registry has it now."""
+    fields: dict[str, Any] = {}
+    many: list[str] = []
+    for kind in registry.kinds():
+        union = _device_union(kind)
+        if union is None:
+            continue
+        if kind.many:
+            fields[kind.key] = (list[union], Field(default_factory=list, description=kind.description))
+            many.append(kind.key)
+        else:
+            fields[kind.key] = (Optional[union], Field(None, description=kind.description))  # noqa: UP045
+    validators = {"_unique_names": field_validator(*many)(classmethod(_unique_names))} if many else {}
+    return create_model("DevicesSection", __base__=_Section, __doc__="Printers and barcode readers.",
+                        __validators__=validators, **fields)
 
 
-class UsbProbe(_Section):
-    vendor_id: UsbId = Field(..., description="USB vendor id of the card printer, e.g. '0x0c16'.")
-    product_id: UsbId = Field(..., description="USB product id of the card printer.")
-    serial: str | None = Field(None, description="USB serial number, when several identical printers are attached.")
-
-    _check = field_validator("vendor_id", "product_id", mode="before")(classmethod(lambda cls, v: _usb_id(v)))
-
-
-class SimulatedCardPrinter(_SimulatedPrinterBase):
-    seconds_per_card: float = Field(1.0, ge=0, le=600, description="Mechanical time per card (a real KTP-el: ~90 s).")
-    blanko: int = Field(100, ge=0, description="Blank cards (blanko) in the hopper at start.")
-    ribbon: int = Field(250, ge=0, description="Prints left on the ribbon at start.")
-
-
-class CupsCardPrinter(_Section):
-    driver: Literal["cups"]
-    queue: str = Field(..., min_length=1, description="CUPS queue of the card printer (CR80 media, duplex).")
-    server: str | None = Field(None, description="CUPS server host or socket; default: the system's.")
-    port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
-    usb: UsbProbe | None = Field(None, description="USB printer-class probe for IEEE 1284 id and port status.")
-    job_timeout_s: float = Field(300, gt=0, le=3600, description="Seconds a card may take before it is cancelled.")
-
-
-ReceiptProfile = Field("TM-T88V", description="python-escpos printer profile (QR and cut support).")
-
-
-class UsbReceiptPrinter(_Section):
-    driver: Literal["usb"]
-    vendor_id: UsbId = Field(..., description="USB vendor id, e.g. '0x04b8'.")
-    product_id: UsbId = Field(..., description="USB product id, e.g. '0x0202'.")
-    profile: str = ReceiptProfile
-
-    _check = field_validator("vendor_id", "product_id", mode="before")(classmethod(lambda cls, v: _usb_id(v)))
-
-
-class SerialReceiptPrinter(_Section):
-    driver: Literal["serial"]
-    port: str = Field(..., description="Serial device, e.g. /dev/ttyS0 or /dev/serial/by-id/...")
-    baudrate: int = Field(9600, description="Baud rate.")
-    profile: str = ReceiptProfile
-
-
-class NetworkReceiptPrinter(_Section):
-    driver: Literal["network"]
-    host: str = Field(..., min_length=1, description="Printer address.")
-    port: int = Field(9100, ge=1, le=65535, description="Raw printing port.")
-    profile: str = ReceiptProfile
-
-
-class SimulatedReceiptPrinter(_Section):
-    driver: Literal["simulated"]
-    output_dir: Path | None = Field(None, description="Where receipts are kept as text and ESC/POS bytes.")
-    fault: FaultName | None = Field(None, description="Fault the device starts in, e.g. 'media-empty'.")
-    paper: int = Field(1000, ge=0, description="Receipts left on the roll at start.")
-
-
-class _ReaderBase(_Section):
-    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="Short name, e.g. 'front'.")
-    max_length: int = Field(512, ge=16, le=4096, description="Longest scan accepted; longer ones are dropped.")
-
-
-class SerialBarcodeReader(_ReaderBase):
-    driver: Literal["serial"]
-    port: str = Field(..., description="Serial or USB CDC device, e.g. /dev/ttyACM0.")
-    baudrate: int = Field(9600, description="Baud rate.")
-    terminator: Literal["CR", "LF", "CRLF", "TAB"] = Field("CR", description="What ends one scan.")
-    partial_timeout_s: float = Field(0.5, gt=0, le=10, description="A line not finished in this time is dropped.")
-
-
-class EvdevBarcodeReader(_ReaderBase):
-    driver: Literal["evdev"]
-    device: str = Field(..., description="Input device, e.g. /dev/input/by-id/usb-...-event-kbd.")
-
-
-class SimulatedBarcodeReader(_ReaderBase):
-    driver: Literal["simulated"]
-
-
-DocumentPrinterConfig = Annotated[
-    Union[CupsDocumentPrinter, SimulatedDocumentPrinter], Field(discriminator="driver")  # noqa: UP007
-]
-CardPrinterConfig = Annotated[Union[CupsCardPrinter, SimulatedCardPrinter], Field(discriminator="driver")]  # noqa: UP007
-ReceiptPrinterConfig = Annotated[
-    Union[UsbReceiptPrinter, SerialReceiptPrinter, NetworkReceiptPrinter, SimulatedReceiptPrinter],  # noqa: UP007
-    Field(discriminator="driver"),
-]
-BarcodeReaderConfig = Annotated[
-    Union[SerialBarcodeReader, EvdevBarcodeReader, SimulatedBarcodeReader], Field(discriminator="driver")  # noqa: UP007
-]
-
-
-class DevicesSection(_Section):
-    document_printer: DocumentPrinterConfig | None = Field(
-        None, description="A4 printer for KK and akta; null when this kiosk has none."
-    )
-    card_printer: CardPrinterConfig | None = Field(
-        None, description="Card printer for KTP-el and KIA; null when this kiosk has none."
-    )
-    receipt_printer: ReceiptPrinterConfig | None = Field(
-        None, description="Receipt printer for queue tickets and printed-documents slips; null when none."
-    )
-    barcode_readers: list[BarcodeReaderConfig] = Field(
-        default_factory=list, description="Barcode readers (WhatsApp QR, bookings, document QR)."
-    )
-
-    @field_validator("barcode_readers")
-    @classmethod
-    def _unique_reader_names(cls, readers: list) -> list:
-        names = [r.name for r in readers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"reader names must be unique; repeated: {', '.join(duplicates)}")
-        return readers
+DevicesSection = devices_section_model()
 
 
 # --------------------------------------------------------------------------- the rest
@@ -361,6 +235,22 @@ class Config(_Section):
         return files
 
 
+_schema: tuple[int, type[Config]] = (registry.generation(), Config)
+
+
+def config_model() -> type[Config]:
+    """The schema for the drivers registered now: :class:`Config` itself, or (once a driver registered
+    after this module was imported, e.g. a test's own) a subclass whose devices section knows it too."""
+    global _schema
+    generation, model = _schema
+    if generation != registry.generation():
+        section = devices_section_model()
+        model = create_model("Config", __base__=Config, __doc__=Config.__doc__,
+                             devices=(section, Field(..., description=Config.model_fields["devices"].description)))
+        _schema = (registry.generation(), model)
+    return model
+
+
 #: Keys whose values are never printed (``check-config --show`` masks them).
 SECRET_KEYS = frozenset({"pin_hash"})
 
@@ -443,10 +333,11 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(data: dict, base_dir: Path, source: str = "config") -> Config:
     """Validate a mapping already read from YAML."""
+    schema = config_model()
     try:
-        config = Config.model_validate(data)
+        config = schema.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, describe_errors(exc)) from None
+        raise ConfigError(source, describe_errors(exc, schema)) from None
     return _resolve_paths(config, base_dir)
 
 
@@ -464,12 +355,12 @@ def _resolve_paths(model: BaseModel, base_dir: Path) -> Any:
 
 
 # --------------------------------------------------------------------------- error text
-def describe_errors(exc: ValidationError) -> list[Problem]:
+def describe_errors(exc: ValidationError, schema: type[BaseModel] | None = None) -> list[Problem]:
     """Turn pydantic's errors into one :class:`Problem` per wrong key, with 'did you mean'."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for error in exc.errors(include_url=False):
-        path, model = _display_path(error["loc"])
+        path, model = _display_path(error["loc"], schema or config_model())
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = f"{path}.driver" if path else "driver"
         message = _message(error, model)
@@ -494,7 +385,7 @@ def _message(error: dict, parent: type[BaseModel] | None) -> str:
         ctx = error.get("ctx", {})
         return f"{ctx.get('tag')!r} is not one of: {_tags(ctx.get('expected_tags', ''))}"
     if kind == "union_tag_not_found":
-        return "required key is missing (which driver: cups, usb, serial, network, evdev or simulated?)"
+        return f"required key is missing (which driver: {_driver_names(loc)}?)"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"{_short(error.get('input'))} is not one of: {_tags(expected)}"
@@ -509,6 +400,13 @@ def _message(error: dict, parent: type[BaseModel] | None) -> str:
     return message
 
 
+def _driver_names(loc: tuple) -> str:
+    keys = {str(part) for part in loc}
+    names = [spec.name for kind in registry.kinds() if kind.key in keys for spec in registry.drivers(kind.name)]
+    names = list(dict.fromkeys(names or [spec.name for spec in registry.drivers()]))
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def _tags(expected: str) -> str:
     return ", ".join(t.strip().strip("'") for t in re.split(r",| or ", expected) if t.strip())
 
@@ -518,10 +416,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _display_path(loc: Iterable[Any]) -> tuple[str, type[BaseModel] | None]:
+def _display_path(loc: Iterable[Any], schema: type[BaseModel]) -> tuple[str, type[BaseModel] | None]:
     """Walk the schema along ``loc``; drop union tags; return the dotted path and the innermost model."""
     parts: list[str] = []
-    current: Any = Config
+    current: Any = schema
     parent_model: type[BaseModel] | None = None
     items = list(loc)
     i = 0

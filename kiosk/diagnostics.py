@@ -160,9 +160,10 @@ class Diagnostics:
 
     # ----- actions
     def _device(self, name: str) -> Any:
+        devices = self.devices.all()
         device = getattr(self.devices, name, None)
-        if device is None:
-            device = next((d for d in self.devices.all() if d.name == name), None)
+        if device not in devices:  # not a device field ("all", "others"), or an empty one: look by name
+            device = next((d for d in devices if d.name == name), None)
         if device is None:
             raise KeyError(name)
         return device

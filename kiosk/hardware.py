@@ -7,27 +7,55 @@ bounded in time, for ``adm-kiosk diagnose``, the technician screen and the heart
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from devices.base import DeviceError, DeviceState, DeviceStatus, DeviceTimeout, call_with_timeout
+from devices import registry
+from devices.base import (
+    BarcodeReader,
+    CardPrinter,
+    Device,
+    DeviceError,
+    DeviceState,
+    DeviceStatus,
+    DeviceTimeout,
+    DocumentPrinter,
+    ReceiptPrinter,
+    call_with_timeout,
+)
 from kiosk import config as cfg
 
 
 @dataclass
 class Devices:
-    """The kiosk's devices; a printer the kiosk does not have is None."""
+    """The kiosk's devices, each behind its kind's protocol; a printer the kiosk does not have is None.
 
-    document_printer: Any = None
-    card_printer: Any = None
-    receipt_printer: Any = None
-    barcode_readers: list[Any] = field(default_factory=list)
+    Devices of a kind registered without a field here (a new kind, before the kiosk uses it) are kept in
+    ``others`` by kind name.
+    """
 
-    def all(self) -> list[Any]:
+    document_printer: DocumentPrinter | None = None
+    card_printer: CardPrinter | None = None
+    receipt_printer: ReceiptPrinter | None = None
+    barcode_readers: list[BarcodeReader] = field(default_factory=list)
+    others: dict[str, list[Device]] = field(default_factory=dict)
+
+    def all(self) -> list[Device]:
         """Every configured device, printers first."""
-        printers = [self.document_printer, self.card_printer, self.receipt_printer]
-        return [d for d in printers if d is not None] + list(self.barcode_readers)
+        printers: list[Device | None] = [self.document_printer, self.card_printer, self.receipt_printer]
+        others = [d for devices in self.others.values() for d in devices]
+        return [d for d in printers if d is not None] + list(self.barcode_readers) + others
+
+    def add(self, kind: registry.DeviceKind, device: Device) -> None:
+        """Put a built device in its kind's place."""
+        if not isinstance(device, kind.protocol) or getattr(device, "kind", None) != kind.name:
+            raise TypeError(f"{type(device).__name__} is not a {kind.name} ({kind.protocol.__name__})")
+        if kind.key in _FIELDS and kind.many:
+            getattr(self, kind.key).append(device)
+        elif kind.key in _FIELDS:
+            setattr(self, kind.key, device)
+        else:
+            self.others.setdefault(kind.name, []).append(device)
 
     def open_all(self) -> None:
         """Open each device; a device that cannot open shows that in its status, it does not stop the others."""
@@ -46,68 +74,34 @@ class Devices:
                 continue
 
 
-def _output_dir(configured: Path | None, config: cfg.Config, name: str) -> Path:
-    return configured if configured is not None else config.storage.state_dir / "printed" / name
+_FIELDS = frozenset(f.name for f in fields(Devices)) - {"others"}
+
+
+def configured_devices(config: cfg.Config) -> list[tuple[registry.DeviceKind, str, registry.DriverConfig]]:
+    """(kind, device name, driver config) of every device ``config.devices`` names, printers first.
+
+    A one-of-a-kind device is named after its key (``card_printer``); a device in a list by its ``name``.
+    """
+    found = []
+    for kind in registry.kinds():
+        value = getattr(config.devices, kind.key, None)
+        if value is None:
+            continue
+        for item in value if kind.many else [value]:
+            found.append((kind, str(getattr(item, "name", kind.key)) if kind.many else kind.key, item))
+    return found
 
 
 def build_devices(config: cfg.Config, usb_backend: Any = None) -> Devices:
-    """Construct the drivers ``config.devices`` names (``usb_backend``: a pyusb backend, for tests)."""
-    from devices import simulated
-    from devices.barcode import EvdevBarcodeReader, SerialBarcodeReader
-    from devices.cups_printer import CupsCardPrinter, CupsDocumentPrinter
-    from devices.receipt import EscposReceiptPrinter
-    from devices.usbprobe import UsbPrinterProbe
+    """Construct the drivers ``config.devices`` names (``usb_backend``: a pyusb backend, for tests).
 
-    section, low = config.devices, config.consumables
+    Each driver's config model builds its device; nothing here knows one driver from another.
+    """
     devices = Devices()
-
-    doc = section.document_printer
-    if isinstance(doc, cfg.SimulatedDocumentPrinter):
-        devices.document_printer = simulated.SimulatedDocumentPrinter(
-            "document_printer", _output_dir(doc.output_dir, config, "document_printer"), doc.seconds_per_page,
-            doc.paper, low.paper_low, doc.fault, doc.jam_after, doc.fail_after)
-    elif isinstance(doc, cfg.CupsDocumentPrinter):
-        devices.document_printer = CupsDocumentPrinter("document_printer", doc.queue, doc.server, doc.port,
-                                                       doc.job_timeout_s)
-
-    card = section.card_printer
-    if isinstance(card, cfg.SimulatedCardPrinter):
-        devices.card_printer = simulated.SimulatedCardPrinter(
-            "card_printer", _output_dir(card.output_dir, config, "card_printer"), card.seconds_per_card,
-            card.blanko, card.ribbon, low.blanko_low, low.ribbon_low, card.fault, card.jam_after, card.fail_after)
-    elif isinstance(card, cfg.CupsCardPrinter):
-        probe = None
-        if card.usb is not None:
-            probe = UsbPrinterProbe(card.usb.vendor_id, card.usb.product_id, card.usb.serial, backend=usb_backend)
-        devices.card_printer = CupsCardPrinter("card_printer", card.queue, card.server, card.port, card.job_timeout_s,
-                                               usb_probe=probe)
-
-    receipt = section.receipt_printer
-    if isinstance(receipt, cfg.SimulatedReceiptPrinter):
-        devices.receipt_printer = simulated.SimulatedReceiptPrinter(
-            "receipt_printer", _output_dir(receipt.output_dir, config, "receipt_printer"), receipt.paper,
-            low.receipt_low, receipt.fault)
-    elif isinstance(receipt, cfg.UsbReceiptPrinter):
-        devices.receipt_printer = EscposReceiptPrinter(
-            "receipt_printer", "usb", {"idVendor": receipt.vendor_id, "idProduct": receipt.product_id},
-            receipt.profile)
-    elif isinstance(receipt, cfg.SerialReceiptPrinter):
-        devices.receipt_printer = EscposReceiptPrinter(
-            "receipt_printer", "serial", {"devfile": receipt.port, "baudrate": receipt.baudrate}, receipt.profile)
-    elif isinstance(receipt, cfg.NetworkReceiptPrinter):
-        devices.receipt_printer = EscposReceiptPrinter(
-            "receipt_printer", "network", {"host": receipt.host, "port": receipt.port, "timeout": 5},
-            receipt.profile)
-
-    for reader in section.barcode_readers:
-        if isinstance(reader, cfg.SimulatedBarcodeReader):
-            devices.barcode_readers.append(simulated.SimulatedBarcodeReader(reader.name, reader.max_length))
-        elif isinstance(reader, cfg.SerialBarcodeReader):
-            devices.barcode_readers.append(SerialBarcodeReader(
-                reader.name, reader.port, reader.baudrate, reader.terminator, reader.max_length,
-                reader.partial_timeout_s))
-        elif isinstance(reader, cfg.EvdevBarcodeReader):
-            devices.barcode_readers.append(EvdevBarcodeReader(reader.name, reader.device, reader.max_length))
+    thresholds = config.consumables.model_dump()
+    for kind, name, item in configured_devices(config):
+        context = registry.BuildContext(name, config.storage.state_dir, config.kiosk.id, thresholds, usb_backend)
+        devices.add(kind, item.build(context))
     return devices
 
 
@@ -133,7 +127,7 @@ class DeviceReport:
         return asdict(self)
 
 
-def device_report(device: Any, timeout: float = 15.0) -> DeviceReport:
+def device_report(device: Device, timeout: float = 15.0) -> DeviceReport:
     """Status of one device, bounded by ``timeout`` (drivers bound their own calls too)."""
     try:
         status: DeviceStatus = call_with_timeout(device.status, timeout, f"{device.name} status")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from devices import registry
 from kiosk.config import Config, Problem
 from kiosk.pinhash import verify_pin
 
@@ -55,13 +56,13 @@ def _central_problems(config: Config) -> list[Problem]:
 
 
 def _device_problems(config: Config) -> list[Problem]:
-    devices = config.devices
-    named = [
-        ("devices.document_printer.driver", devices.document_printer),
-        ("devices.card_printer.driver", devices.card_printer),
-        ("devices.receipt_printer.driver", devices.receipt_printer),
-        *((f"devices.barcode_readers.{i}.driver", reader) for i, reader in enumerate(devices.barcode_readers)),
-    ]
+    named = []
+    for kind in registry.kinds():  # every kind of device, a newly registered one too
+        value = getattr(config.devices, kind.key, None)
+        if kind.many:
+            named += [(f"devices.{kind.key}.{i}.driver", item) for i, item in enumerate(value or [])]
+        else:
+            named.append((f"devices.{kind.key}.driver", value))
     return [
         Problem(key, "'simulated' prints nothing; a production kiosk needs its real driver")
         for key, device in named

@@ -57,11 +57,11 @@ def test_a_production_install_needs_no_web_server(built_wheel):
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     core = [r for r in requires if "extra ==" not in r]
     central = [r for r in requires if "extra == \"central\"" in r]
-    for server_only in ("fastapi", "uvicorn", "fpdf2", "segno"):
+    for server_only in ("fastapi", "uvicorn", "segno"):
         assert not any(r.lower().startswith(server_only) for r in core), core
         assert any(r.lower().startswith(server_only) for r in central), central
     lock = (ROOT / "deploy" / "requirements.lock").read_text()
-    assert not re.search(r"^(fastapi|uvicorn|fpdf2|segno)==", lock, re.MULTILINE)
+    assert not re.search(r"^(fastapi|uvicorn|segno)==", lock, re.MULTILINE)
     assert re.search(r"^pycups==.*\n\s+--hash=sha256:[0-9a-f]{64}", lock, re.MULTILINE)
 
 

@@ -6,12 +6,14 @@ Real simulated devices, a real print store, the reference central service over m
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from central.testing import running_central
 from kiosk.central import CentralClient
@@ -98,6 +100,16 @@ def test_a_test_page_lands_in_the_simulated_printer_and_is_audited(kiosk):
     assert len(list(devices.document_printer.output_dir.glob("selftest-*.pdf"))) == 1
     entry = [e.body for e in store.audit.entries() if e.body.get("action") == "self_test"][-1]
     assert entry["technician"] == "teknisi-1" and entry["device"] == "document_printer"
+    pdf = next(devices.document_printer.output_dir.glob("selftest-*.pdf")).read_bytes()
+    assert config.kiosk.id in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()  # a real page, not a blank one
+
+
+def test_only_devices_can_be_self_tested(kiosk):
+    _config, devices, _store, diagnostics = kiosk
+    assert diagnostics.self_test("front", "internal", "teknisi-1").passed  # a reader, by its name
+    for name in ("all", "others", "open_all", "nothing"):
+        with pytest.raises(KeyError):
+            diagnostics.self_test(name, "internal", "teknisi-1")
 
 
 def test_an_uncertain_job_is_listed_then_resolved_with_the_technician_id(kiosk):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,33 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _configured(config: Any) -> list[tuple[str, Any]]:
-    section = config.devices
-    named = [("document_printer", section.document_printer), ("card_printer", section.card_printer),
-             ("receipt_printer", section.receipt_printer)]
-    return [(n, d) for n, d in named if d is not None] + [(r.name, r) for r in section.barcode_readers]
-
-
-def _match(item: dict[str, Any], kind: str, configured: list[tuple[str, Any]]) -> str:
-    for name, dev in configured:
-        if kind == "cups" and getattr(dev, "queue", None) == item["queue"]:
-            return name
-        usb = getattr(dev, "usb", None) or dev
-        if kind == "usb" and getattr(usb, "vendor_id", None) is not None \
-                and f"0x{usb.vendor_id:04x}" == item["vendor_id"] and f"0x{usb.product_id:04x}" == item["product_id"]:
-            return name
-        port = getattr(dev, "port", None)
-        if kind == "serial" and isinstance(port, str) and os.path.realpath(port) == os.path.realpath(item["port"]):
-            return name
-    return ""
-
-
 def run(args: argparse.Namespace) -> int:
-    from devices.discovery import cups_queues, serial_ports, usb_printers
+    from devices.discovery import claim, discover
     from kiosk.commands import config_path
     from kiosk.config import ConfigError, load_config
+    from kiosk.hardware import configured_devices
 
-    configured: list[tuple[str, Any]] = []
+    configured: list[tuple[str, str, Any]] = []
     server = port = None
     path = config_path(args)
     if args.config or Path(path).exists():
@@ -58,23 +37,21 @@ def run(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", flush=True)
             return 2
-        configured = _configured(config)
-        cups_dev = next((d for _, d in configured if getattr(d, "driver", "") == "cups"), None)
+        configured = [(name, kind.name, item) for kind, name, item in configured_devices(config)]
+        cups_dev = next((item for _, _, item in configured if item.driver == "cups"), None)
         server, port = (cups_dev.server, cups_dev.port) if cups_dev else (None, None)
-    sections = {"cups": cups_queues(server, port), "usb": usb_printers(), "serial": serial_ports()}
-    out: dict[str, Any] = {}
-    for kind, found in sections.items():
-        for item in found.items:
-            item["matches"] = _match(item, kind, configured)
-        out[kind] = {"items": found.items, "error": found.error}
+    sections = discover(server, port)
+    claim(sections, configured)
+    out: dict[str, Any] = {source: {"items": found.items, "error": found.error} for source, found in sections.items()}
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    for kind, section in out.items():
-        print(f"{kind}:" + (f" ({section['error']})" if section["error"] else ""))
+    for source, section in out.items():
+        print(f"{source}:" + (f" ({section['error']})" if section["error"] else ""))
         for item in section["items"]:
-            match = item.pop("matches")
-            print("  " + " ".join(f"{k}={v}" for k, v in item.items() if v) + (f"  <- {match}" if match else ""))
+            match, driver, drivers = item.pop("matches"), item.pop("driver"), item.pop("drivers")
+            owner = f"  <- {match} ({driver})" if match else f"  could be: {', '.join(drivers)}" if drivers else ""
+            print("  " + " ".join(f"{k}={v}" for k, v in item.items() if v) + owner)
         if not section["items"] and not section["error"]:
             print("  none found")
     return 0

@@ -19,7 +19,7 @@ from devices.base import (
     NeedsAttention,
 )
 from devices.cups_printer import CupsCardPrinter, CupsDocumentPrinter, reasons_to_status
-from devices.simulated import _TEST_CARD, _TEST_PDF
+from devices.testprint import make_test_card, make_test_page
 from tests.devices.cupsd import free_port
 
 pytestmark = pytest.mark.cups
@@ -36,6 +36,8 @@ def printer(cupsd, name: str, cls=CupsDocumentPrinter, **kw):
     return cls("document_printer", name, server=cupsd.host, port=cupsd.port, **kw)
 
 
+_TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
+_TEST_CARD = make_test_card("ADM-TEST-01", "card_printer")[0]
 PDF = _TEST_PDF + b"%" + bytes(range(256)) * 40  # binary tail: must arrive untouched
 
 
@@ -159,4 +161,5 @@ def test_devices_command_lists_queues_and_matches_the_configured_one(cupsd, list
     out = json.loads(proc.stdout)
     mine = [q for q in out["cups"]["items"] if q["queue"] == name]
     assert mine and mine[0]["matches"] == "document_printer" and mine[0]["device_uri"] == listener.uri
+    assert mine[0]["driver"] == "document_printer/cups"
     assert set(out) == {"cups", "usb", "serial"}

@@ -23,16 +23,17 @@ from devices.base import (
     MediaJam,
 )
 from devices.simulated import (
-    _TEST_CARD,
-    _TEST_PDF,
     FAULTS,
     SimulatedBarcodeReader,
     SimulatedCardPrinter,
     SimulatedDocumentPrinter,
     SimulatedReceiptPrinter,
 )
+from devices.testprint import make_test_card, make_test_page
 
 ROOT = Path(__file__).resolve().parents[2]
+_TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
+_TEST_CARD = make_test_card("ADM-TEST-01", "card_printer")[0]
 EXPECTED = {
     "offline": ("OFFLINE", "offline-report"), "media-empty": ("NEEDS_ATTENTION", "media-empty"),
     "media-jam": ("NEEDS_ATTENTION", "media-jam"), "cover-open": ("NEEDS_ATTENTION", "cover-open"),

@@ -23,8 +23,16 @@ def make_pdf(text: str = NAME, pages: int = 1) -> bytes:
     objs.append(f"<</Type/Pages/Kids[{kids}]/Count {pages}>>".encode())
     for _ in range(pages):
         objs.append(b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>")
-    body = b"%PDF-1.4\n" + b"".join(f"{i + 1} 0 obj".encode() + o + b"endobj\n" for i, o in enumerate(objs))
-    return body + b"% " + text.encode() + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    body = b"%PDF-1.4\n"
+    offsets = []
+    for i, o in enumerate(objs):
+        offsets.append(len(body))
+        body += f"{i + 1} 0 obj".encode() + o + b"endobj\n"
+    body += b"% " + text.encode() + b"\n"
+    xref = len(body)  # a real cross-reference table, so that a PDF parser reads it as printers do
+    body += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    return body + f"trailer<</Size {len(objs) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
 
 
 def make_card_png(text: str = NAME) -> bytes:
