@@ -30,7 +30,7 @@ def run_demo(out: Path, headless: bool) -> int:
     """Start everything, run the interactive app or the scripted session, stop everything."""
     try:
         from central.testing import start_central
-    except ModuleNotFoundError as exc:  # fastapi, uvicorn, fpdf2, segno: the 'central' extra
+    except ModuleNotFoundError as exc:  # fastapi, uvicorn, segno: the 'central' extra
         raise DemoUnavailable(
             f"the demo needs the reference central service, whose dependencies are not installed ({exc.name}): "
             "pip install 'adm-kiosk[central]'"

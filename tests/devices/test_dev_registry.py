@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def config_data(tmp_path: Path) -> dict:
-    data = yaml.safe_load((ROOT / "kiosk" / "demo-config.yaml").read_text())
+    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
     data["storage"]["state_dir"] = str(tmp_path / "state")
     return data
 
