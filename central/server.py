@@ -419,9 +419,13 @@ class ServerHandle:
     #: Seconds this server keeps an idle connection open (see :data:`KEEP_ALIVE_S`).
     keep_alive_s: float = KEEP_ALIVE_S
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, grace_s: float = 1.0) -> None:
+        """Stop serving. Answers under way get ``grace_s`` to finish; then connections still open (a
+        client's idle kept-alive one, whose TLS close waits for the client) are dropped, not waited for."""
         self._server.should_exit = True
-        self._thread.join(timeout)
+        self._thread.join(min(grace_s, timeout))
+        self._server.force_exit = True
+        self._thread.join(max(0.0, timeout - grace_s))
         self.store.close()
 
 
