@@ -5,6 +5,8 @@
     adm-central verify --data DIR SUBMISSION       the operator approves; a PIN goes out over "WhatsApp"
     adm-central outbox --data DIR [--json]         what the simulated WhatsApp gateway sent
     adm-central openapi [--write | --check]        the contract as OpenAPI (central/openapi.json)
+    adm-central completion [bash|zsh|fish]         the shell code for tab completion
+    adm-central --version
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+import argcomplete
+
+from central import __version__
+
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="adm-central", description="Reference central Disdukcapil service.")
+    parser.add_argument("--version", action="version", version=f"adm-central {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("seed", help="create a demo world (keys, residents, documents, PINs) in a data dir")
@@ -54,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--write", action="store_true", help=f"write it to {OPENAPI_FILE.name}")
     mode.add_argument("--check", action="store_true", help=f"exit 1 when {OPENAPI_FILE.name} is out of date")
     p.set_defaults(handler=_openapi)
+
+    p = sub.add_parser("completion", help="print the shell code for tab completion",
+                       description="Prints the code that makes SHELL complete adm-central's commands and options "
+                       "(bash: add 'eval \"$(adm-central completion bash)\"' to ~/.bashrc).")
+    p.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish"), metavar="SHELL",
+                   help="bash (default), zsh or fish")
+    p.set_defaults(handler=_completion)
     return parser
 
 
@@ -141,8 +155,14 @@ def _openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(argcomplete.shellcode(["adm-central"], shell=args.shell))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argcomplete.autocomplete(parser)  # answers the shell's TAB and exits; does nothing otherwise
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

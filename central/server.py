@@ -396,10 +396,11 @@ def openapi_document() -> dict:
     return create_app(None).openapi()
 
 
-def _config(data_dir: Path, app: FastAPI, host: str, port: int) -> uvicorn.Config:
+def _config(data_dir: Path, app: FastAPI, host: str, port: int,
+            keep_alive_s: float = KEEP_ALIVE_S) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_S, http=TlsProtocol,
+        timeout_keep_alive=keep_alive_s, http=TlsProtocol,  # typed int, but a float works (call_later)
         ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
         ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )
@@ -415,23 +416,33 @@ class ServerHandle:
     store: Store
     _server: uvicorn.Server
     _thread: threading.Thread
+    #: Seconds this server keeps an idle connection open (see :data:`KEEP_ALIVE_S`).
+    keep_alive_s: float = KEEP_ALIVE_S
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, grace_s: float = 1.0) -> None:
+        """Stop serving. Answers under way get ``grace_s`` to finish; then connections still open (a
+        client's idle kept-alive one, whose TLS close waits for the client) are dropped, not waited for."""
         self._server.should_exit = True
-        self._thread.join(timeout)
+        self._thread.join(min(grace_s, timeout))
+        self._server.force_exit = True
+        self._thread.join(max(0.0, timeout - grace_s))
         self.store.close()
 
 
 def run_in_thread(data_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
-                  startup_timeout: float = 15.0) -> ServerHandle:
-    """Start the server on a thread; port 0 picks a free port. Returns once it accepts connections."""
+                  startup_timeout: float = 15.0, keep_alive_s: float = KEEP_ALIVE_S) -> ServerHandle:
+    """Start the server on a thread; port 0 picks a free port. Returns once it accepts connections.
+
+    ``keep_alive_s``: how long an idle connection stays open; tests of the keep-alive race shorten it (and
+    the client's pool expiry with it) so they need not wait the real 5 s.
+    """
     data_dir = Path(data_dir)
     store = Store(data_dir)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
-    server = uvicorn.Server(_config(data_dir, create_app(store), host, bound))
+    server = uvicorn.Server(_config(data_dir, create_app(store), host, bound, keep_alive_s))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="adm-central", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
@@ -444,7 +455,7 @@ def run_in_thread(data_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
         time.sleep(0.01)
     shown = f"[{host}]" if ":" in host else host
     log.info("central.started", extra={"fields": {"port": bound}})
-    return ServerHandle(f"https://{shown}:{bound}", bound, data_dir, store, server, thread)
+    return ServerHandle(f"https://{shown}:{bound}", bound, data_dir, store, server, thread, keep_alive_s)
 
 
 def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8443) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from central.seed import SUMMARY_FILE, seed
-from central.server import ServerHandle, run_in_thread
+from central.server import KEEP_ALIVE_S, ServerHandle, run_in_thread
 from central.whatsapp import Message, WhatsAppGateway
 
 
@@ -57,27 +57,32 @@ class RunningCentral:
         self.handle.stop()
 
 
-def start_central(data_dir: Path | str, **seed_options: Any) -> RunningCentral:
-    """Seed ``data_dir`` (must hold no world yet) and start the server on a free loopback port."""
+def start_central(data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S,
+                  **seed_options: Any) -> RunningCentral:
+    """Seed ``data_dir`` (must hold no world yet) and start the server on a free loopback port.
+
+    ``keep_alive_s``: the server's keep-alive (default the production 5 s; see :func:`run_in_thread`).
+    """
     data = Path(data_dir)
     summary = seed(data, **seed_options)
-    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0))
+    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0, keep_alive_s=keep_alive_s))
 
 
-def clone_world(template: Path | str, data_dir: Path | str) -> RunningCentral:
+def clone_world(template: Path | str, data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S) -> RunningCentral:
     """Copy a seeded (not running) data directory and start a server on the copy: a fresh world in
     milliseconds instead of a new seed. PINs are the template's (see its summary)."""
     data = Path(data_dir)
     shutil.copytree(template, data, dirs_exist_ok=True)
     summary = json.loads((data / SUMMARY_FILE).read_text(encoding="utf-8"))
     summary["data_dir"] = str(data.resolve())
-    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0))
+    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0, keep_alive_s=keep_alive_s))
 
 
 @contextmanager
-def running_central(data_dir: Path | str, **seed_options: Any) -> Iterator[RunningCentral]:
+def running_central(data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S,
+                    **seed_options: Any) -> Iterator[RunningCentral]:
     """:func:`start_central` as a context manager that always stops the server."""
-    central = start_central(data_dir, **seed_options)
+    central = start_central(data_dir, keep_alive_s=keep_alive_s, **seed_options)
     try:
         yield central
     finally:

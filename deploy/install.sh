@@ -89,6 +89,8 @@ SYSTEM_FILES=(
     "deploy/sysctl-adm-kiosk.conf|/etc/sysctl.d/60-adm-kiosk.conf|0644"
 )
 PLAN=$ROOT/$NAME-install.plan
+# Tab completion of adm-kiosk for technicians' shells; bash-completion loads it by the command's name.
+COMPLETION=/usr/share/bash-completion/completions/$NAME
 CHANGED=0
 
 say() { echo "install: $*"; }
@@ -354,6 +356,16 @@ install_system_files() {
         IFS='|' read -r src dest mode <<< "$entry"
         put "$SRC/$src" "$ROOT$dest" "$mode" root:root
     done
+    # The release prints its own completion code (it asks the installed adm-kiosk on each TAB).
+    local bin=$RELEASE/venv/bin/adm-kiosk script
+    [ -x "$bin" ] || return 0  # a dry run without a built release
+    script=$(mktemp)
+    if "$bin" completion bash > "$script"; then
+        put "$script" "$ROOT$COMPLETION" 0644 root:root
+    else
+        say "warning: no tab completion ($bin completion bash failed)"
+    fi
+    rm -f "$script"
 }
 
 activate() {
@@ -413,6 +425,7 @@ do_uninstall() {
         IFS='|' read -r src dest mode <<< "$entry"
         rm -f "$ROOT$dest"
     done
+    rm -f "$ROOT$COMPLETION"
     act systemctl unmask ctrl-alt-del.target
     act systemctl daemon-reload
     act udevadm control --reload

@@ -199,7 +199,9 @@ class CentralClient:
     """Talks to the central service on behalf of one kiosk. Thread-safe for sequential use per call."""
 
     def __init__(self, section: CentralSection, kiosk_id: str, *, backoff_s: float = 0.5,
-                 max_backoff_s: float = 8.0):
+                 max_backoff_s: float = 8.0, keepalive_expiry_s: float = KEEPALIVE_EXPIRY_S):
+        """``keepalive_expiry_s``: how long an idle connection is kept (see :data:`KEEPALIVE_EXPIRY_S`);
+        only tests against a server with a shorter keep-alive change it."""
         self.section = section
         self.kiosk_id = kiosk_id
         self.backoff_s = backoff_s
@@ -216,7 +218,7 @@ class CentralClient:
             trust_env=False,  # a proxy from the environment must not sit between the kiosk and its CA
             # Drop idle connections well before the server does (uvicorn: 5 s), so a request never leaves
             # on a connection whose close is still on its way back over a slow link.
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+            limits=httpx.Limits(keepalive_expiry=keepalive_expiry_s),
         )
 
     def close(self) -> None:

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module under :mod:`kiosk.commands` and exposes
 ``register(subparsers)``; this module finds them, so adding a command touches one file. Command
-modules import heavy things (Kivy, pycups) inside their handlers, so ``--help`` stays fast.
+modules import heavy things (Kivy, pycups) inside their handlers, so ``--help`` and tab completion
+(``adm-kiosk completion``) stay fast.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+
+import argcomplete
 
 from kiosk import __version__, commands
 
@@ -39,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argcomplete.autocomplete(parser)  # answers the shell's TAB and exits; does nothing otherwise
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

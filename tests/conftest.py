@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,35 @@ DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 #: The production example that deploy/install.sh installs.
 PRODUCTION_CONFIG = ROOT / "config.yaml"
 
+#: Fixtures that cost tens of seconds (building the wheel, installing it into a fresh virtualenv): a test that
+#: needs one, even through an autouse fixture, is heavy and left out of ``./dev test --fast``.
+HEAVY_FIXTURES = frozenset({"built_wheel", "wheel_venv"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.heavy)
+
+
 settings.register_profile(
     "ci", derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A command run in-process (``main([...])``) sets up logging for the whole process, as it should in its
+    own; here the next test gets the root logger as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if getattr(handler, "_adm_kiosk", False) and handler not in handlers:  # kiosk.logs.setup_logging's
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

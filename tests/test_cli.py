@@ -122,3 +122,40 @@ def test_hash_pin_refuses_a_bad_pin(pin: str):
     result = adm("hash-pin", stdin=pin + "\n")
     assert result.returncode == 2
     assert pin not in result.stderr
+
+
+def test_adm_central_reports_the_version_adm_kiosk_does():
+    kiosk = adm("--version")
+    central = subprocess.run([sys.executable, "-m", "central.cli", "--version"], capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert kiosk.returncode == central.returncode == 0, central.stderr
+    assert kiosk.stdout.split() == ["adm-kiosk", kiosk.stdout.split()[1]]
+    assert central.stdout.split() == ["adm-central", kiosk.stdout.split()[1]]
+
+
+#: What bash does on TAB, with the code ``COMMAND completion bash`` prints: $1 the command, $2 the line so far.
+_TAB = r"""
+source <("$1" completion bash)
+COMP_LINE=$2 COMP_POINT=${#2} COMP_TYPE=9
+read -ra COMP_WORDS <<< "$COMP_LINE"
+[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+_python_argcomplete "$1"
+printf '%s\n' "${COMPREPLY[@]}"
+"""
+
+
+@pytest.mark.parametrize("line,offered", [
+    ("adm-kiosk jou", {"journal"}),
+    ("adm-kiosk diagnose --", {"--config", "--json", "--no-central", "--verbose", "--log-level", "--log-format"}),
+    ("adm-kiosk journal resolve x printed --log-format ", {"json", "text"}),
+    ("adm-kiosk completion ", {"bash", "zsh", "fish"}),
+    ("adm-central se", {"seed", "serve"}),
+    ("adm-central --ver", {"--version"}),
+])
+def test_tab_completes_commands_options_and_choices(line: str, offered: set[str]):
+    command = Path(sys.executable).parent / line.split()[0]  # the installed command, as a shell finds it
+    result = subprocess.run(["bash", "-c", _TAB, "bash", str(command), line], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert {word.strip() for word in result.stdout.splitlines()} >= offered

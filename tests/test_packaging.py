@@ -65,7 +65,7 @@ def test_a_production_install_needs_no_web_server(built_wheel):
     assert re.search(r"^pycups==.*\n\s+--hash=sha256:[0-9a-f]{64}", lock, re.MULTILINE)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_installed_wheel_runs_the_demo_in_indonesian_from_an_empty_directory(wheel_venv: Path, tmp_path: Path):
     elsewhere = tmp_path / "empty"
     elsewhere.mkdir()

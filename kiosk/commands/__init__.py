@@ -1,6 +1,7 @@
 """Subcommands of ``adm-kiosk``: one module each, with ``register(subparsers)`` and an ``ORDER``.
 
-What several commands share lives here: where the config is, and loading it with every problem printed.
+What several commands share lives here: where the config is, loading it with every problem printed, and
+the logging options of the commands that read it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
 CONFIG_HELP = f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("json", "text")
 
 
 def config_path(args: argparse.Namespace | None = None) -> str:
@@ -19,13 +22,42 @@ def config_path(args: argparse.Namespace | None = None) -> str:
     return getattr(args, "config", None) or os.environ.get("ADM_KIOSK_CONFIG") or DEFAULT_CONFIG
 
 
+def add_logging_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-v``, ``--log-level LEVEL`` and ``--log-format json|text``; the config's ``logging:`` is the default.
+
+    Unset options leave no attribute (``SUPPRESS``), so a nested parser does not reset what was given
+    before its action's name (``journal -v resolve ...``).
+    """
+    group = parser.add_argument_group("logging (to stderr; default: the config's logging section)")
+    group.add_argument("-v", "--verbose", dest="log_level", action="store_const", const="DEBUG",
+                       default=argparse.SUPPRESS, help="log at DEBUG (same as --log-level DEBUG)")
+    group.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL",
+                       default=argparse.SUPPRESS, help=f"lowest level logged: {', '.join(LOG_LEVELS)}")
+    group.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS,
+                       help="one JSON object per line (as the kiosk logs) or text")
+
+
+def setup_command_logging(args: argparse.Namespace, config: Any) -> None:
+    """Log as ``adm-kiosk run`` does (:func:`kiosk.logs.setup_logging`: one redacted event per line on
+    stderr), at the level and in the format the command line asks for, else the config's."""
+    from kiosk.logs import setup_logging
+
+    setup_logging(getattr(args, "log_level", None) or config.logging.level,
+                  getattr(args, "log_format", None) or config.logging.format)
+
+
 def load_config_or_report(args: argparse.Namespace) -> Any:
-    """The validated config, or None after printing every problem to stderr (the caller exits 2)."""
+    """The validated config, or None after printing every problem to stderr (the caller exits 2).
+
+    With the config read, logging is set up from it and the command line (:func:`setup_command_logging`).
+    """
     from kiosk.config import ConfigError, load_config
 
     try:
-        return load_config(config_path(args))
+        config = load_config(config_path(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return None
+    setup_command_logging(args, config)
+    return config

@@ -12,6 +12,7 @@ import json
 import re
 import sys
 
+from kiosk.commands import add_logging_arguments
 from kiosk.commands.journal import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_config_argument, load, open_store
 
 ORDER = 41
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_argument(verify)
     verify.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add_logging_arguments(verify)
     verify.set_defaults(handler=run_verify)
 
     report = actions.add_parser(
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, e.g. 2026-11")
     report.add_argument("--csv", action="store_true", required=True, help="CSV output (the report's format)")
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_logging_arguments(report)
     report.set_defaults(handler=run_report)
 
 

@@ -1,4 +1,4 @@
-"""``adm-kiosk diagnose [--config PATH] [--json] [--no-central]``: what the technician screen shows.
+"""``adm-kiosk diagnose [--config PATH] [--json] [--no-central] [-v]``: what the technician screen shows.
 
 Devices, consumables, UNCERTAIN jobs, recent faults and the central service (reachable, latency,
 certificate expiry, outbox backlog), from the same :class:`kiosk.diagnostics.Diagnostics` model as the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kiosk.commands import CONFIG_HELP, load_config_or_report
+from kiosk.commands import CONFIG_HELP, add_logging_arguments, load_config_or_report
 
 ORDER = 30
 
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", default=None, help=CONFIG_HELP)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--no-central", action="store_true", help="do not contact the central service")
+    add_logging_arguments(parser)
     parser.set_defaults(handler=run)
 
 

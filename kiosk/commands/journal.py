@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from kiosk.commands import CONFIG_HELP
+from kiosk.commands import CONFIG_HELP, add_logging_arguments
 from kiosk.commands import load_config_or_report as load
 
 ORDER = 40
@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_argument(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--limit", type=int, default=50, help="newest jobs to show (default 50)")
+    add_logging_arguments(parser)
     parser.set_defaults(handler=run_list)
     actions = parser.add_subparsers(dest="journal_action", metavar="ACTION", parser_class=type(parser))
     resolve = actions.add_parser(
@@ -45,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resolve.add_argument("answer", choices=["printed", "not-printed"], help="what the technician found")
     resolve.add_argument("--technician", required=True, metavar="ID", help="technician id from config.yaml")
     add_config_argument(resolve, suppress=True)
+    add_logging_arguments(resolve)
     resolve.set_defaults(handler=run_resolve)
 
 

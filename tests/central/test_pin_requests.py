@@ -31,6 +31,7 @@ def _timed(http: httpx.Client, nik: str) -> float:
     return elapsed
 
 
+@pytest.mark.heavy  # hundreds of timed requests
 def test_the_time_to_answer_does_not_tell_whether_a_nik_exists(fresh_central: RunningCentral):
     store = fresh_central.handle.store
     store.set_setting("pin_request_cooldown_s", "0")  # every request for the known NIK issues a PIN

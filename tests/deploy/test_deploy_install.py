@@ -116,6 +116,10 @@ def test_a_fresh_install_lays_out_files_and_modes(root: Path):
     # The unit runs /opt/adm-kiosk/current/venv/bin/adm-kiosk: it must resolve inside the root.
     assert os.readlink(root / "opt/adm-kiosk/current") == "releases/0.1.0"
     assert os.access(root / "opt/adm-kiosk/current/venv/bin/adm-kiosk", os.X_OK)
+    # Tab completion for a technician's shell, where bash-completion looks for it.
+    completion = root / "usr/share/bash-completion/completions/adm-kiosk"
+    assert mode(completion) == 0o644
+    assert "complete -o nospace -o default -o bashdefault -F _python_argcomplete adm-kiosk" in completion.read_text()
     # The production example, with its state where systemd's StateDirectory= puts it.
     assert config.read_text() == (ROOT / "config.yaml").read_text()
     assert yaml.safe_load(config.read_text())["storage"]["state_dir"] == "/var/lib/adm-kiosk"
@@ -205,6 +209,7 @@ def test_uninstall_keeps_journal_and_audit_data_unless_purged(root: Path):
     assert not (root / "opt/adm-kiosk").exists()
     assert not (root / "etc/systemd/system/adm-kiosk.service").exists()
     assert not (root / "etc/udev/rules.d/70-adm-kiosk.rules").exists()
+    assert not (root / "usr/share/bash-completion/completions/adm-kiosk").exists()
     assert (root / "var/lib/adm-kiosk/audit.log").read_text() == "hash-chained audit entries"
     assert (root / "etc/adm-kiosk/config.yaml").exists()
     assert "systemctl disable --now adm-kiosk.service" in plan(root)
@@ -315,7 +320,7 @@ def test_a_changed_tree_under_an_unchanged_version_is_refused_not_skipped(root: 
     assert "systemctl restart adm-kiosk.service" in plan(root)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_an_offline_install_from_the_wheelhouse_builds_a_working_release(root: Path, tmp_path: Path):
     wheelhouse = tmp_path / "wheelhouse"
     built = subprocess.run(["bash", str(ROOT / "deploy" / "build-wheelhouse.sh"), str(wheelhouse)],

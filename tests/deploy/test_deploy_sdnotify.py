@@ -174,6 +174,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.ui
+@pytest.mark.heavy  # the whole app, headless
 def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listener: Listener, tmp_path: Path):
     if not _app_notifies():
         pytest.skip("`adm-kiosk run` does not call kiosk.sdnotify yet")

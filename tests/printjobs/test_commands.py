@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -74,6 +75,30 @@ def test_resolve_an_uncertain_job_by_prefix_and_it_is_audited(kiosk_state, confi
     assert [e.body["job_id"] for e in store.audit.entries() if e.kind == "card_issued"][-1] == job
     assert store.consumables.get("card_printer", "blanko").level == 39  # the card did come out
     store.close()
+
+
+@pytest.mark.parametrize("before,after,level,shown", [
+    ([], [], "INFO", "json"),  # the config's logging section: INFO, one JSON object per line
+    (["--log-format", "text"], [], "INFO", "text"),  # given before the action's name: still applies
+    ([], ["--log-format", "text", "--log-level", "info"], "INFO", "text"),
+    ([], ["--log-level", "WARNING"], "WARNING", None),
+    (["-v"], [], "DEBUG", "json"),
+])
+def test_journal_logs_as_the_kiosk_does_at_the_level_and_in_the_format_asked(kiosk_state, capsys, before, after,
+                                                                              level, shown):
+    job = kiosk_state["uncertain"]
+    assert main(["journal", *before, "resolve", job, "printed", "--technician", "teknisi-demo", *after]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "job.resolved" in line]
+    if shown is None:
+        assert lines == []
+    elif shown == "json":
+        (line,) = lines
+        assert json.loads(line) | {"ts": "-"} == {"ts": "-", "level": "INFO", "logger": "printjobs.store",
+                                                  "event": "job.resolved", "job": job, "resolution": "printed",
+                                                  "technician": "teknisi-demo"}
+    else:
+        assert lines == [f"INFO    printjobs.store job.resolved job={job} resolution=printed technician=teknisi-demo"]
+    assert logging.getLevelName(logging.getLogger().level) == level
 
 
 @pytest.mark.parametrize("which,technician,code,message", [

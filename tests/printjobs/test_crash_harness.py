@@ -160,6 +160,7 @@ def check_run(state_dir: Path, out_dir: Path, central: RunningCentral, client: C
         store.close()
 
 
+@pytest.mark.heavy
 @pytest.mark.timeout(240)
 def test_sigkill_anywhere_never_prints_twice_nor_loses_an_event(tmp_path: Path):
     all_runs = list(enumerate(plans(random.Random(SEED))))

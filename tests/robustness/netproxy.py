@@ -3,7 +3,10 @@
 It sits between the kiosk's client and the reference server and forwards the TLS bytes untouched (it cannot
 read them), so everything it does is what a bad village network does: late bytes, no bytes, a connection
 reset, a stream cut short. The fault is chosen per connection when it is accepted (:attr:`NetProxy.plan`
-returns a :class:`Fault`), and :meth:`NetProxy.reset_all` breaks every open connection at once.
+returns a :class:`Fault`), and :meth:`NetProxy.reset_all` breaks every open connection at once. It counts
+the connections it accepted (:attr:`NetProxy.connections`) and can tell which of them the client wrote to
+after a moment (:meth:`NetProxy.connections_written_since`): a request that left on a connection the server
+had already closed shows there, even when a retry on a fresh one saved it.
 
 Plain code, no pytest: the benchmarks use it for the 2 s latency run.
 """
@@ -56,12 +59,19 @@ class NetProxy:
         self._sockets: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self.connections = 0
+        #: When the client last sent bytes, per connection (numbered from 1 in the order accepted).
+        self._client_wrote_at: dict[int, float] = {}
         self._acceptor = threading.Thread(target=self._accept_loop, name="netproxy-accept", daemon=True)
         self._acceptor.start()
 
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    def connections_written_since(self, moment: float) -> int:
+        """How many connections carried bytes from the client at or after ``moment`` (``time.monotonic()``)."""
+        with self._lock:
+            return sum(1 for at in self._client_wrote_at.values() if at >= moment)
 
     # ----------------------------------------------------------------- control
     def reset_all(self) -> None:
@@ -98,6 +108,7 @@ class NetProxy:
             except OSError:
                 return
             self.connections += 1
+            number = self.connections
             fault = self.plan()
             if fault.refuse:
                 _reset(client)
@@ -123,10 +134,10 @@ class NetProxy:
                     sock.close()
 
             for source, target, downstream in ((client, server, False), (server, client, True)):
-                self._start_pipe(source, target, fault, downstream, finished)
+                self._start_pipe(source, target, fault, downstream, finished, number)
 
     def _start_pipe(self, source: socket.socket, target: socket.socket, fault: Fault, downstream: bool,
-                    finished: Callable[[], None]) -> None:
+                    finished: Callable[[], None], number: int) -> None:
         pending: collections.deque[tuple[float, bytes]] = collections.deque()
         ready = threading.Condition()
         done = threading.Event()
@@ -141,6 +152,9 @@ class NetProxy:
                     data = source.recv(_CHUNK)
                     if not data:
                         break
+                    if not downstream:
+                        with self._lock:
+                            self._client_wrote_at[number] = time.monotonic()
                     with ready:
                         pending.append((time.monotonic(), data))
                         ready.notify()

@@ -60,6 +60,7 @@ def server_events(central: RunningCentral) -> dict[str, list[str]]:
     return events
 
 
+@pytest.mark.heavy
 @pytest.mark.timeout(240)
 def test_chaos_gives_clear_messages_prints_only_signed_bytes_and_loses_no_event(central: RunningCentral,
                                                                                  tmp_path: Path):

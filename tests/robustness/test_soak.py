@@ -24,6 +24,7 @@ WARMUP = 20
 MB = 1024 * 1024
 
 
+@pytest.mark.heavy
 @pytest.mark.timeout(300)
 def test_200_sessions_do_not_grow_memory_fds_or_threads(central: RunningCentral, tmp_path: Path):
     with cached_rendering():  # one A4 document a session keeps the soak short; the bench prints three

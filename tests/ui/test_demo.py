@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.heavy]  # the demo fixture runs the whole headless demo
 
 
 @pytest.fixture(scope="module")
