@@ -149,6 +149,7 @@ printf '%s\n' "${COMPREPLY[@]}"
     ("adm-kiosk jou", {"journal"}),
     ("adm-kiosk diagnose --", {"--config", "--json", "--no-central", "--verbose", "--log-level", "--log-format"}),
     ("adm-kiosk journal resolve x printed --log-format ", {"json", "text"}),
+    ("adm-kiosk run --", {"--config", "--demo", "--verbose", "--log-level", "--log-format"}),
     ("adm-kiosk completion ", {"bash", "zsh", "fish"}),
     ("adm-central se", {"seed", "serve"}),
     ("adm-central --ver", {"--version"}),

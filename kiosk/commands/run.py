@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.commands import CONFIG_HELP, config_path
+from kiosk.commands import CONFIG_HELP, add_logging_arguments, config_path, setup_command_logging
 from kiosk.commands.check_config import DEMO_HELP
 
 ORDER = 1
@@ -20,12 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--config", default=None, help=CONFIG_HELP)
     run.add_argument("--demo", action="store_true", help=DEMO_HELP)
+    add_logging_arguments(run)
     run.set_defaults(handler=run_kiosk)
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.config import ConfigError, load_config, missing_files
-    from kiosk.logs import setup_logging
     from kiosk.production import production_problems
 
     try:
@@ -43,7 +43,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         from kiosk.assembly import show_config_problems
 
         return show_config_problems(problems)
-    setup_logging(config.logging.level, config.logging.format)
+    setup_command_logging(args, config)
     from kiosk.assembly import run
 
     return run(config)
