@@ -76,13 +76,20 @@ def _doc(session: kc.Session, doc_type: str) -> str:
     return next(d.id for d in session.documents if d.type == doc_type)
 
 
-def test_a_stranger_asking_for_a_new_pin_does_not_lock_the_resident_out(fresh_central, make_client):
-    fresh_central.handle.store.set_setting("pin_request_cooldown_s", "0")  # as if the seed were days ago
-    client = make_client(fresh_central)
-    resident = fresh_central.resident("ready")
-    new_pin = _new_pin(fresh_central, client, resident["nik"])
+def _stranger_resets(central: RunningCentral, make_client) -> tuple[kc.CentralClient, dict, str]:
+    """A stranger asks for a new PIN for the resident 'ready', as if the seed were days ago: the client, the
+    resident (with the PIN they still hold) and the new PIN their phone got."""
+    central.handle.store.set_setting("pin_request_cooldown_s", "0")
+    client = make_client(central)
+    resident = central.resident("ready")
+    new_pin = _new_pin(central, client, resident["nik"])
     if new_pin == resident["pin"]:
         pytest.skip("the new PIN equals the old one (one in a million)")
+    return client, resident, new_pin
+
+
+def test_a_stranger_asking_for_a_new_pin_does_not_lock_the_resident_out(fresh_central, make_client):
+    client, resident, new_pin = _stranger_resets(fresh_central, make_client)
 
     # The resident still holds the PIN they were sent, and it still prints.
     session = client.login(resident["nik"], resident["pin"])
@@ -125,12 +132,7 @@ def test_the_qr_of_a_new_pin_also_replaces_the_old_pin(fresh_central, make_clien
 
 
 def test_a_document_claimed_with_the_old_pin_is_never_printable_with_the_new(fresh_central, make_client):
-    fresh_central.handle.store.set_setting("pin_request_cooldown_s", "0")
-    client = make_client(fresh_central)
-    resident = fresh_central.resident("ready")
-    new_pin = _new_pin(fresh_central, client, resident["nik"])
-    if new_pin == resident["pin"]:
-        pytest.skip("the new PIN equals the old one (one in a million)")
+    client, resident, new_pin = _stranger_resets(fresh_central, make_client)
     old = client.login(resident["nik"], resident["pin"])
     card, akta = _doc(old, "ktp_el"), _doc(old, "akta_kelahiran")
     client.fetch_document(old, card, "job-card")  # in flight when the new PIN is used
@@ -149,12 +151,7 @@ def test_a_document_claimed_with_the_old_pin_is_never_printable_with_the_new(fre
 def test_a_claim_that_raced_the_new_pin_still_blocks_it(fresh_central, make_client):
     """A fetch with the old PIN's session that committed just after the new PIN's first login: the
     document is claimed under the old PIN, and the new PIN must not print it too."""
-    fresh_central.handle.store.set_setting("pin_request_cooldown_s", "0")
-    client = make_client(fresh_central)
-    resident = fresh_central.resident("ready")
-    new_pin = _new_pin(fresh_central, client, resident["nik"])
-    if new_pin == resident["pin"]:
-        pytest.skip("the new PIN equals the old one (one in a million)")
+    client, resident, new_pin = _stranger_resets(fresh_central, make_client)
     old = client.login(resident["nik"], resident["pin"])
     kk = _doc(old, "kk")
     new = client.login(resident["nik"], new_pin)
