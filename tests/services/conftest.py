@@ -23,7 +23,7 @@ from central.store import Store
 from central.testing import RunningCentral, clone_world
 from kiosk.config import parse_config
 from kiosk.controller import Controller
-from kiosk.flow import Event, Flow, FlowState
+from kiosk.flow import Event, Flow, FlowState, NikSubmitted, PinSubmitted, Screen, StartPressed
 from kiosk.runtime import KioskRuntime
 
 KIOSK_ID = "ADM-TEST-01"  # the kiosk of kiosk_config(); the seeded client certificate names it
@@ -57,6 +57,13 @@ class Kiosk:
     def do(self, event_type: Callable[..., Event], **fields) -> FlowState:
         self.controller.dispatch(event_type(now=time.monotonic(), **fields))
         return self.state
+
+    def log_in(self, nik: str, pin: str) -> FlowState:
+        """Touch start, type the NIK and the PIN, and wait for the documents screen."""
+        self.do(StartPressed)
+        self.do(NikSubmitted, text=nik)
+        self.do(PinSubmitted, pin=pin)
+        return self.wait(lambda s: s.screen is Screen.DOCUMENTS, "the documents")
 
     def scan(self, data: bytes) -> None:
         os.write(self.master_fd, data + b"\r")

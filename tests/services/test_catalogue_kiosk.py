@@ -12,21 +12,11 @@ from kiosk.flow import (
     DocStatus,
     DocumentToggled,
     LanguageToggled,
-    NikSubmitted,
     Phase,
-    PinSubmitted,
     PrinterKind,
     PrintPressed,
     Screen,
-    StartPressed,
 )
-
-
-def log_in(kiosk, nik: str, pin: str):
-    kiosk.do(StartPressed)
-    kiosk.do(NikSubmitted, text=nik)
-    kiosk.do(PinSubmitted, pin=pin)
-    return kiosk.wait(lambda s: s.screen is Screen.DOCUMENTS, "the documents")
 
 
 def test_types_unknown_to_the_kiosk_are_listed_with_their_titles_and_printed_on_their_printers(kiosk):
@@ -36,7 +26,7 @@ def test_types_unknown_to_the_kiosk_are_listed_with_their_titles_and_printed_on_
     resident = kiosk.central.resident("ready_family")
     store.add_document(resident["nik"], "kartu_uji")
     pin = store.issue_pin(resident["nik"]).pin
-    state = log_in(kiosk, resident["nik"], pin)
+    state = kiosk.log_in(resident["nik"], pin)
     shown = {d.type: d for d in state.documents}
     assert set(shown) == {"akta_perkawinan", "surat_keterangan_pindah", "biodata_penduduk", "kia", "kartu_uji"}
     assert (shown["akta_perkawinan"].title_in("id"), shown["akta_perkawinan"].title_in("en")) == (
@@ -63,7 +53,7 @@ def test_types_unknown_to_the_kiosk_are_listed_with_their_titles_and_printed_on_
 @pytest.mark.parametrize("kiosk", [{"card_printer": None}], indirect=True)
 def test_a_card_on_a_kiosk_without_a_card_printer_is_listed_as_not_printable_here(kiosk):
     resident = kiosk.central.resident("ready")
-    state = log_in(kiosk, resident["nik"], resident["pin"])
+    state = kiosk.log_in(resident["nik"], resident["pin"])
     status = {d.type: d.status for d in state.documents}
     assert status == {"kk": DocStatus.READY, "akta_kelahiran": DocStatus.READY, "ktp_el": DocStatus.NOT_HERE}
     card = next(d for d in state.documents if d.type == "ktp_el")

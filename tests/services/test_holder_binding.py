@@ -12,12 +12,9 @@ from central.store import DB_FILE
 from kiosk.flow import (
     Confirmed,
     DocumentToggled,
-    NikSubmitted,
     Phase,
-    PinSubmitted,
     PrintPressed,
     Screen,
-    StartPressed,
 )
 from printjobs.journal import JobState
 
@@ -67,9 +64,7 @@ def test_after_a_nik_login_a_document_of_someone_else_is_refused_before_the_prin
     caplog.set_level(logging.DEBUG)
     foreign = hand_over(kiosk, "ready", "ready_woman")
     budi, dewi = kiosk.central.resident("ready"), kiosk.central.resident("ready_woman")
-    kiosk.do(StartPressed)
-    kiosk.do(NikSubmitted, text=budi["nik"])
-    kiosk.do(PinSubmitted, pin=budi["pin"])
+    kiosk.log_in(budi["nik"], budi["pin"])
     state = print_only(kiosk, foreign)
     assert_refused(kiosk, foreign, state, [budi["nik"], dewi["nik"], budi["pin"], "Dewi", "Budi"], caplog)
 
@@ -87,10 +82,7 @@ def test_after_a_qr_login_a_document_of_someone_else_is_refused_before_the_print
 def test_the_residents_own_documents_still_print_next_to_a_refused_one(kiosk):
     foreign = hand_over(kiosk, "ready", "ready_woman")
     budi = kiosk.central.resident("ready")
-    kiosk.do(StartPressed)
-    kiosk.do(NikSubmitted, text=budi["nik"])
-    kiosk.do(PinSubmitted, pin=budi["pin"])
-    kiosk.wait(lambda s: s.screen is Screen.DOCUMENTS, "the documents")
+    kiosk.log_in(budi["nik"], budi["pin"])
     kiosk.do(PrintPressed)
     kiosk.do(Confirmed)
     state = kiosk.wait(lambda s: s.screen is Screen.DONE, "the end of printing", timeout=60)

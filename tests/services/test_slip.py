@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 
-from kiosk.flow import Confirmed, NikSubmitted, Phase, PinSubmitted, PrintPressed, Screen, StartPressed
+from kiosk.flow import Confirmed, Phase, PrintPressed, Screen
 from kiosk.scans import ScanKind, classify
 
 
 def print_everything(kiosk, resident: dict):
-    kiosk.do(StartPressed)
-    kiosk.do(NikSubmitted, text=resident["nik"])
-    kiosk.do(PinSubmitted, pin=resident["pin"])
-    kiosk.wait(lambda s: s.screen is Screen.DOCUMENTS, "the documents")
+    kiosk.log_in(resident["nik"], resident["pin"])
     kiosk.do(PrintPressed)
     kiosk.do(Confirmed)
     return kiosk.wait(lambda s: s.screen is Screen.DONE and s.slip_printed is not None, "the slip", timeout=60)
