@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import Figure
 from central.testing import running_central
-from kiosk.central import CentralClient
+from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
 
 

@@ -1,6 +1,6 @@
 """The central service contract (v2): request and response models, error codes, signature rules.
 
-Imported by the reference server (``central.server``) and by the kiosk's client (``kiosk.central``);
+Imported by the reference server (``central.server``) and by the kiosk's client (``kiosk.central_client``);
 it needs neither FastAPI nor Kivy. ``central/openapi.json`` is generated from the server built on these
 models (``adm-central openapi --write``) and a test fails when the two drift.
 
@@ -17,13 +17,21 @@ shows, routes and prints a type it has never heard of by its code, titles and me
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from central.vocabulary import (  # noqa: F401  (the contract's words; importers may take them from here)
+    HOLDER_PATTERN,
+    NIK_PATTERN,
+    PIN_DIGITS,
+    PIN_PATTERN,
+    Media,
+    holder_digest,
+)
 
 API_PREFIX = "/v1"
 #: The contract's version; every answer of the service names it in ``X-ADM-Contract``.
@@ -43,15 +51,11 @@ H_SIGNATURE_KEY_ID = "X-Signature-Key-Id"
 H_PRINT_JOB_ID = "X-Print-Job-Id"
 H_IDEMPOTENCY_KEY = "Idempotency-Key"
 
-PIN_PATTERN = r"^[0-9]{6}$"
-NIK_PATTERN = r"^[0-9]{16}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
-HOLDER_PATTERN = r"^[0-9a-f]{32}$"
 DOCUMENT_TYPE_PATTERN = r"^[a-z0-9_]{1,40}$"
 MEDIA_PATTERN = r"^[a-z0-9_]{1,20}$"
 #: A document type's code in the service's catalogue, e.g. 'kk', 'akta_perkawinan'.
 DocumentTypeCode = Annotated[str, Field(pattern=DOCUMENT_TYPE_PATTERN, description="Code in the type catalogue.")]
-_HOLDER_DOMAIN = b"adm/holder/v2\0"
 #: A second print event for a job the kiosk first reported ``uncertain``: its technician's answer.
 RESOLUTION_SUFFIX = ":resolution"
 
@@ -133,12 +137,6 @@ class ErrorBody(_Reply):
     )
 
 
-class Media(StrEnum):
-    """What a document is printed on; a kiosk without a printer for a media lists such documents as not
-    printable there (a media it does not know included)."""
-
-    A4 = "a4"  # the document printer: plain HVS 80 g with the QR
-    CARD = "card"  # the card printer: CR80 blanko
 
 
 class Title(_Reply):
@@ -192,7 +190,7 @@ class LoginRequest(_Model):
     """``POST /v1/sessions``."""
 
     nik: str = Field(..., pattern=NIK_PATTERN, description="16-digit NIK.")
-    pin: str = Field(..., pattern=PIN_PATTERN, description="6-digit PIN from WhatsApp.")
+    pin: str = Field(..., pattern=PIN_PATTERN, description=f"{PIN_DIGITS}-digit PIN from WhatsApp.")
 
 
 class QrLoginRequest(_Model):
@@ -325,12 +323,6 @@ class QueueTicket(_Reply):
     checked_in_at: datetime
 
 
-def holder_digest(nik: str) -> str:
-    """Who a document belongs to, as the signature names it: 32 hex digits of SHA-256 over a domain-separated NIK.
-
-    Not a secret (the NIK space is small enough to search), so treated like the NIK itself: never logged or
-    stored by the kiosk; kept in memory for one session only."""
-    return hashlib.sha256(_HOLDER_DOMAIN + nik.encode("ascii")).hexdigest()[:32]
 
 
 class ContentMetadata(_Reply):

@@ -11,7 +11,14 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
+from central.vocabulary import PIN_DIGITS
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def new_pin() -> str:
+    """A fresh PIN: PIN_DIGITS random digits (leading zeros kept)."""
+    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
 
 
 def hash_pin(pin: str, *, like: str | None = None) -> str:

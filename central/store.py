@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.catalogue import DEFAULT_CATALOGUE
 from central.documents import Holder, render, sign
-from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin
+from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin, new_pin
 from central.private import create_private, private_dir, tighten
 from central.whatsapp import OUTBOX_FILE, WhatsAppGateway
 
@@ -333,7 +333,7 @@ class Store:
         the PIN its resident holds. The older PIN ends when the new one (or its QR) is first used (see
         :meth:`_open_session`); until then only an earlier unused reset PIN ends."""
         now = self.clock()
-        pin = f"{secrets.randbelow(10**6):06d}"
+        pin = new_pin()
         qr_token = secrets.token_urlsafe(24)
         # Hashed before the transaction (scrypt holds no lock); PINs valid together share a salt (pins.py).
         live = self._one("SELECT pin_hash FROM pins WHERE nik=? AND revoked=0 ORDER BY id DESC", nik) if reset else None
@@ -680,7 +680,7 @@ class Store:
                 if not self._answer_pin_request(nik):
                     # The scrypt an issued PIN costs, spent anyway: the service's load after a request
                     # (which slows the requests that follow) must not tell whether a PIN went out either.
-                    hash_pin(f"{secrets.randbelow(10**6):06d}")
+                    hash_pin(new_pin())
             except (StoreError, sqlite3.Error, OSError) as exc:  # one request failed; the next may not
                 log.error("central.pin_request_failed", extra={"fields": {"error": type(exc).__name__}})
             finally:

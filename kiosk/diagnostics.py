@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography import x509
 
-import kiosk.central as cc
+import kiosk.central_client as cc
 from central import contract as c
 from devices.base import DeviceError, SelfTestLevel, SelfTestResult, call_with_timeout
 from kiosk import __version__

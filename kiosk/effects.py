@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-import kiosk.central as cc
+import kiosk.central_client as cc
 from central import contract as c
+from central.vocabulary import known_media
 from devices.base import DeviceError
 from kiosk.flow import (
-    MEDIA_PRINTERS,
     CheckIn,
     CheckInRefused,
     DocStatus,
@@ -34,10 +34,10 @@ from kiosk.flow import (
     LoginProblem,
     LoginSucceeded,
     LoginWithQr,
+    Media,
     Phase,
     PinRequestAnswered,
     PrintDocuments,
-    PrinterKind,
     PrintSlip,
     PrintTicket,
     PrintUpdate,
@@ -50,17 +50,16 @@ from kiosk.flow import (
     VerifyDocument,
     VerifyFailed,
 )
+from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
-from kiosk.services import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
+from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
 
 log = logging.getLogger(__name__)
 
-#: Which configured printer prints which kind of document.
-PRINTER_NAMES = {PrinterKind.DOCUMENT: "document_printer", PrinterKind.CARD: "card_printer"}
 #: Central errors during a fetch -> the cause word the journal keeps and the message the resident sees.
 _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
     cc.NotYourDocument: ("wrong-holder", "print.not_yours"),
@@ -88,7 +87,7 @@ def document_item(summary: c.DocumentSummary) -> DocumentItem:
         id=summary.id,
         type=summary.type,
         issued=issued.date().isoformat() if issued is not None else "",
-        printer=MEDIA_PRINTERS.get(summary.media),
+        media=known_media(summary.media),
         status=status,
         verify_url=summary.verify_url or "",
         title=summary.title.id,
@@ -290,17 +289,16 @@ class EffectRunner:
                 failure.append(message)
                 raise FetchFailed(cause) from None
             update(Phase.PRINTING, 0.0)
-            if doc.printer is PrinterKind.CARD:
+            if doc.media is Media.CARD:
                 return FetchedDocument(card_parts(verified.content))
             return FetchedDocument([verified.content])
 
-        kind = "card" if doc.printer is PrinterKind.CARD else "a4"
-        if doc.printer is None or PRINTER_NAMES[doc.printer] not in self.pipeline.printers:
+        if doc.media is None or MEDIA_PRINTERS[doc.media] not in self.pipeline.printers:
             update(Phase.FAILED, error="print.failed")  # the flow never sends one: no printer for its media here
             return
         try:
             outcome = self.pipeline.run(
-                document_id=doc.id, document_type=doc.type, kind=kind, printer=PRINTER_NAMES[doc.printer], nik=nik,
+                document_id=doc.id, document_type=doc.type, kind=doc.media, printer=MEDIA_PRINTERS[doc.media], nik=nik,
                 fetch=fetch, title=doc.title or doc.type, progress=lambda f: update(Phase.PRINTING, f),
             )
         except PrinterBlocked as exc:

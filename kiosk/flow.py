@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from central.vocabulary import PIN_DIGITS
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
     IDLE_SCREENS,
@@ -77,7 +78,7 @@ from kiosk.flow_table import (
     wrong_scan,
 )
 from kiosk.nik import InvalidNik, parse_nik
-from kiosk.services import slip_for
+from kiosk.service_model import slip_for
 
 
 # --------------------------------------------------------------------------- the machine
@@ -116,12 +117,12 @@ def _mark_availability(state: FlowState, documents: tuple[DocumentItem, ...]) ->
     for doc in documents:
         if doc.status is DocStatus.PRINTED:
             marked.append(doc)
-        elif not state.printer_installed(doc.printer):
+        elif not state.printer_installed(doc.media):
             marked.append(replace(doc, status=DocStatus.NOT_HERE, reason=None))
-        elif state.printer_ok(doc.printer):
+        elif state.printer_ok(doc.media):
             marked.append(replace(doc, status=DocStatus.READY, reason=None))
         else:
-            marked.append(replace(doc, status=DocStatus.UNAVAILABLE, reason=state.printer_reason(doc.printer)))
+            marked.append(replace(doc, status=DocStatus.UNAVAILABLE, reason=state.printer_reason(doc.media)))
     return tuple(marked)
 
 
@@ -217,7 +218,7 @@ def unknown_scan(state: FlowState, event: UnknownScan, settings: FlowSettings) -
 def pin_submitted(state: FlowState, event: PinSubmitted, settings: FlowSettings) -> Transition:
     if state.screen is not Screen.PIN_ENTRY or state.busy or state.nik is None:
         return state, []
-    if len(event.pin) != 6 or not event.pin.isascii() or not event.pin.isdigit():
+    if len(event.pin) != PIN_DIGITS or not event.pin.isascii() or not event.pin.isdigit():
         return replace(state, message=Message("pin.length")), []
     attempt = state.login_attempt + 1
     return replace(state, busy=True, message=None, login_attempt=attempt), [

@@ -29,13 +29,13 @@ from kiosk.flow_model import (
     LoginProblem,
     LoginQrScanned,
     LoginSucceeded,
+    Media,
     NikSubmitted,
     Phase,
     PinRequestAnswered,
     PinRequestSubmitted,
     PinSubmitted,
     PrinterAvailability,
-    PrinterKind,
     PrintUpdate,
     Screen,
     SlipPrinted,
@@ -46,16 +46,16 @@ from kiosk.flow_model import (
     VerifyScanned,
 )
 from kiosk.flow_table import vocabulary_events
-from kiosk.services import TicketInfo, VerifyInfo, VerifyOutcome
+from kiosk.service_model import TicketInfo, VerifyInfo, VerifyOutcome
 
 _NIK = "3273015503850002"
-_DOCS = (DocumentItem("d-kk", "kk", "2026-11-20", PrinterKind.DOCUMENT, verify_url="https://v/kk"),
-         DocumentItem("d-ktp", "ktp_el", "2026-11-21", PrinterKind.CARD, verify_url="https://v/ktp"))
-_UP = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
-_CARD_DOWN = (PrinterAvailability(PrinterKind.DOCUMENT, True),
-              PrinterAvailability(PrinterKind.CARD, False, "blanko-empty"))
-_DOWN = (PrinterAvailability(PrinterKind.DOCUMENT, False, "media-jam"),
-         PrinterAvailability(PrinterKind.CARD, False, "offline-report"))
+_DOCS = (DocumentItem("d-kk", "kk", "2026-11-20", Media.A4, verify_url="https://v/kk"),
+         DocumentItem("d-ktp", "ktp_el", "2026-11-21", Media.CARD, verify_url="https://v/ktp"))
+_UP = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
+_CARD_DOWN = (PrinterAvailability(Media.A4, True),
+              PrinterAvailability(Media.CARD, False, "blanko-empty"))
+_DOWN = (PrinterAvailability(Media.A4, False, "media-jam"),
+         PrinterAvailability(Media.CARD, False, "offline-report"))
 #: Long enough for any of the flow's timers to run out.
 _LONG_WAIT = 10_000.0
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from central.vocabulary import Media
 from kiosk.nik import Nik
-from kiosk.services import QueueProblem, Slip, TicketInfo, VerifyInfo
+from kiosk.service_model import QueueProblem, Slip, TicketInfo, VerifyInfo
 
 
 class Screen(Enum):
@@ -40,15 +41,6 @@ SCAN_MESSAGE_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY}) | SERVICE_S
 _WRONG_SCAN = {Screen.QUEUE: "queue.scan_wrong", Screen.VERIFY: "verify.scan_wrong"}
 #: How much longer a ticket stays on screen when the receipt printer could not print it (to note the number).
 UNPRINTED_TICKET_FACTOR = 3
-
-
-class PrinterKind(Enum):
-    DOCUMENT = "document"  # media a4: KK, akta, surat keterangan, ...
-    CARD = "card"  # media card: KTP-el, KIA
-
-
-#: Which printer prints which media of the service's catalogue; a media not here has no printer on any kiosk.
-MEDIA_PRINTERS = {"a4": PrinterKind.DOCUMENT, "card": PrinterKind.CARD}
 
 
 class DocStatus(Enum):
@@ -92,9 +84,9 @@ class Message:
 
 @dataclass(frozen=True)
 class PrinterAvailability:
-    """Whether one printer can take work now; ``reason`` is a device reason word when not."""
+    """Whether the printer of one media can take work now; ``reason`` is a device reason word when not."""
 
-    kind: PrinterKind
+    media: Media
     available: bool
     reason: str | None = None
 
@@ -108,7 +100,7 @@ class DocumentItem:
     id: str
     type: str  # the catalogue's code: kk, akta_kelahiran, ktp_el, akta_perkawinan, ...
     issued: str  # ISO date
-    printer: PrinterKind | None  # None: a media no printer of this kind of kiosk prints
+    media: Media | None  # None: a media no printer of any kiosk prints (one the service added later)
     status: DocStatus = DocStatus.READY
     reason: str | None = None
     verify_url: str = ""  # the link in the document's own QR (goes on the printed-documents slip)
@@ -166,16 +158,16 @@ class FlowState:
     def in_session(self) -> bool:
         return self.nik is not None or self.session is not None
 
-    def printer_ok(self, kind: PrinterKind | None) -> bool:
-        return any(p.kind is kind and p.available for p in self.printers)
+    def printer_ok(self, media: Media | None) -> bool:
+        return any(p.media is media and p.available for p in self.printers)
 
-    def printer_installed(self, kind: PrinterKind | None) -> bool:
-        """Whether this kiosk has a printer of ``kind`` at all (working or not)."""
-        return kind is not None and self.printer_reason(kind) != "not-installed"
+    def printer_installed(self, media: Media | None) -> bool:
+        """Whether this kiosk has a printer for ``media`` at all (working or not)."""
+        return media is not None and self.printer_reason(media) != "not-installed"
 
-    def printer_reason(self, kind: PrinterKind) -> str | None:
+    def printer_reason(self, media: Media) -> str | None:
         for p in self.printers:
-            if p.kind is kind:
+            if p.media is media:
                 return p.reason
         return "not-installed"
 

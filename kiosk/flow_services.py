@@ -38,7 +38,7 @@ from kiosk.flow_model import (
 )
 from kiosk.flow_table import Transition, Transitions, wrong_scan
 from kiosk.nik import InvalidNik, parse_nik
-from kiosk.services import QueueProblem, booking_code
+from kiosk.service_model import QueueProblem, booking_code
 
 #: The handlers of this module, by event type.
 SERVICES = Transitions("services")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from central.vocabulary import Media
 from devices import registry
 from devices.base import (
     BarcodeReader,
@@ -24,6 +25,9 @@ from devices.base import (
     call_with_timeout,
 )
 from kiosk import config as cfg
+
+#: Which configured printer prints which media: the one place that ties the contract's media to device kinds.
+MEDIA_PRINTERS: dict[Media, str] = {Media.A4: "document_printer", Media.CARD: "card_printer"}
 
 
 @dataclass

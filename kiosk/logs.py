@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any
 
+from central.vocabulary import PIN_DIGITS
+
 # Digits a NIK may be written with: 16 in a row, or grouped by single spaces, dashes or dots
 # ("3273 0217 0885 0001", "32-73-02-170885-0001").
 _NIK = r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d]|[ .-]\d)"
@@ -22,7 +24,7 @@ _PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1<token>"),
     (re.compile(r"(?i)((?:token|pin|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s,\"'}]+"), r"\1<redacted>"),
     # Six digits standing alone; a sentence's full stop or comma after them does not make them a number.
-    (re.compile(r"(?<![\w.:-])\d{6}(?![\w:-]|[.,]\w)"), "<6digits>"),
+    (re.compile(rf"(?<![\w.:-])\d{{{PIN_DIGITS}}}(?![\w:-]|[.,]\w)"), f"<{PIN_DIGITS}digits>"),
 ]
 
 

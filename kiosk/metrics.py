@@ -273,7 +273,7 @@ class HeartbeatLoop:
     """Sends the heartbeat to the central service every ``interval_s`` on a daemon thread, and records it.
 
     ``send`` does one heartbeat, e.g. ``lambda: client.heartbeat(runtime.heartbeat_status())``; it runs on
-    this loop's thread, never the UI's. A :class:`kiosk.central.CentralError` is a failed beat (counted,
+    this loop's thread, never the UI's. A :class:`kiosk.central_client.CentralError` is a failed beat (counted,
     logged once per outage); the loop goes on. The first beat goes out at once, so the fleet sees a
     restarted kiosk without waiting a whole interval.
     """
@@ -290,7 +290,7 @@ class HeartbeatLoop:
 
     def beat(self) -> bool:
         """One heartbeat now; ``True`` when the central service accepted it."""
-        from kiosk.central import CentralError, Timeout, Unreachable
+        from kiosk.central_client import CentralError, Timeout, Unreachable
 
         started = time.monotonic()
         try:

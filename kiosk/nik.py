@@ -6,10 +6,10 @@ serial. A malformed NIK is refused on the kiosk with a plain reason; it never le
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from enum import Enum
+
+from central.vocabulary import NIK_DIGITS
 
 #: Province codes in use (Kemendagri), including the Papua provinces formed in 2022.
 PROVINCES = frozenset(
@@ -70,7 +70,7 @@ def parse_nik(text: str) -> Nik:
     text = text.strip().replace(" ", "")
     if not text.isascii() or not text.isdigit():
         raise InvalidNik(NikProblem.NOT_DIGITS)
-    if len(text) != 16:
+    if len(text) != NIK_DIGITS:
         raise InvalidNik(NikProblem.LENGTH)
     if int(text[0:2]) not in PROVINCES:
         raise InvalidNik(NikProblem.PROVINCE)
@@ -88,8 +88,3 @@ def parse_nik(text: str) -> Nik:
         raise InvalidNik(NikProblem.SERIAL)
     return Nik(text)
 
-
-def keyed_hash(nik: Nik | str, key: bytes) -> str:
-    """HMAC-SHA256 of the NIK: lets the journal tell two jobs of one resident apart without the NIK."""
-    digits = nik.digits if isinstance(nik, Nik) else nik
-    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()

@@ -11,29 +11,29 @@ import threading
 import time
 from collections.abc import Callable
 
-import kiosk.central as cc
+import kiosk.central_client as cc
 from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
 from kiosk.config import Config
 from kiosk.diagnostics import Diagnostics, heartbeat_body
-from kiosk.effects import PRINTER_NAMES, EffectRunner
+from kiosk.effects import EffectRunner
 from kiosk.flow import (
     BookingScanned,
     DevicesChanged,
     Event,
     FlowSettings,
     LoginQrScanned,
+    Media,
     PrinterAvailability,
-    PrinterKind,
     UnknownScan,
     VerifyScanned,
 )
-from kiosk.hardware import Devices, build_devices, device_report
+from kiosk.hardware import MEDIA_PRINTERS, Devices, build_devices, device_report
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
-from printjobs.outbox import PrintEvent
+from printjobs.outbox import JobReport
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore, Recovery, store_dir
 
@@ -47,7 +47,7 @@ class CentralEventSender:
     def __init__(self, central: cc.CentralClient):
         self.central = central
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         try:
             self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
                                             dict(event.counters), key=event.key)
@@ -59,15 +59,15 @@ class CentralEventSender:
             raise PermanentDeliveryError(type(exc).__name__) from None
 
 
-def availability(kind: PrinterKind, status: DeviceStatus | None, empty: list[str]) -> PrinterAvailability:
+def availability(media: Media, status: DeviceStatus | None, empty: list[str]) -> PrinterAvailability:
     """Whether a printer can take a resident's documents, and the reason word when not."""
     if status is None:
-        return PrinterAvailability(kind, False, "not-installed")
+        return PrinterAvailability(media, False, "not-installed")
     if empty:
-        return PrinterAvailability(kind, False, f"{empty[0]}-empty" if empty[0] != "paper" else "media-empty")
+        return PrinterAvailability(media, False, f"{empty[0]}-empty" if empty[0] != "paper" else "media-empty")
     if not status.state.usable:
-        return PrinterAvailability(kind, False, status.reasons[0] if status.reasons else "offline-report")
-    return PrinterAvailability(kind, True)
+        return PrinterAvailability(media, False, status.reasons[0] if status.reasons else "offline-report")
+    return PrinterAvailability(media, True)
 
 
 class DeviceMonitor:
@@ -86,9 +86,9 @@ class DeviceMonitor:
 
     def check(self) -> tuple[PrinterAvailability, ...]:
         if self.blocked:
-            return tuple(PrinterAvailability(kind, False, self.blocked) for kind in PRINTER_NAMES)
+            return tuple(PrinterAvailability(media, False, self.blocked) for media in MEDIA_PRINTERS)
         result = []
-        for kind, name in PRINTER_NAMES.items():
+        for media, name in MEDIA_PRINTERS.items():
             device = getattr(self.devices, name)
             status = None
             if device is not None:
@@ -97,7 +97,7 @@ class DeviceMonitor:
                 except DeviceError as exc:
                     status = DeviceStatus.offline(exc.reason, type(exc).__name__)
             empty = self.store.consumables.empty(name) if device is not None and self.store is not None else []
-            result.append(availability(kind, status, empty))
+            result.append(availability(media, status, empty))
         return tuple(result)
 
     def poll_once(self) -> None:
@@ -105,7 +105,7 @@ class DeviceMonitor:
         get_metrics().set_in_service(any(a.available for a in current))
         if current != self.last:
             self.last = current
-            log_event(log, "devices.changed", **{a.kind.value: a.reason or "ok" for a in current})
+            log_event(log, "devices.changed", **{a.media.value: a.reason or "ok" for a in current})
             self.post(DevicesChanged(now=time.monotonic(), printers=current))
 
     def start(self) -> None:
@@ -161,7 +161,7 @@ class KioskRuntime:
             log_event(log, "journal.unusable", logging.CRITICAL, error=type(exc).__name__)
             self.store, self.blocked = None, "journal-corrupt"
             self.recovery = Recovery(uncertain=[], interrupted=[], purged_documents=0)
-        printers = {name: getattr(self.devices, name) for name in PRINTER_NAMES.values()
+        printers = {name: getattr(self.devices, name) for name in MEDIA_PRINTERS.values()
                     if getattr(self.devices, name) is not None}
         self.pipeline = PrintPipeline(self.store, printers) if self.store is not None else None
         self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from central.vocabulary import BOOKING_PATTERN, HOLDER_PATTERN
+
 
 class ScanKind(Enum):
     LOGIN = "login"  # the QR in the WhatsApp PIN message: a one-time login token
@@ -30,9 +32,9 @@ class Scan:
 
 # Contract v2: the login link names its holder (h=); a link without it comes from an older service and opens
 # nothing, because the kiosk could not tell whose documents it may print.
-_LOGIN = re.compile(r"^https://[^\s?#]+/masuk\?t=(?P<v>[A-Za-z0-9_-]{16,128})&h=(?P<h>[0-9a-f]{32})$")
+_LOGIN = re.compile(r"^https://[^\s?#]+/masuk\?t=(?P<v>[A-Za-z0-9_-]{16,128})&h=(?P<h>" + HOLDER_PATTERN[1:-1] + ")$")
 _VERIFY = re.compile(r"^https://[^\s?#]+/verify/(?P<v>[A-Za-z0-9-]{4,64})$")
-_BOOKING = re.compile(r"^(?P<v>ANTRI-[0-9A-Z]{2,16})$")
+_BOOKING = re.compile("^(?P<v>" + BOOKING_PATTERN[1:-1] + ")$")
 
 
 def classify(text: str) -> Scan:

@@ -26,15 +26,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
+from central.vocabulary import Media
 from printjobs._log import event
 from printjobs.db import Database
 from printjobs.errors import IllegalTransition, UnknownJob
 
 log = logging.getLogger("printjobs.journal")
 
-DocumentKind = Literal["a4", "card"]
+#: What a job prints on (the journal's ``kind`` column); its printer is named separately.
+DocumentKind = Media
 
 
 class JobState(enum.StrEnum):
@@ -112,6 +113,11 @@ class JobRecord:
 TransitionListener = Callable[[JobRecord, "JobState | None"], None]
 
 
+def keyed_nik_hash(nik: str, key: bytes) -> str:
+    """HMAC-SHA256 of the NIK: tells two jobs of one resident apart on this kiosk only, without the NIK."""
+    return hmac.new(key, nik.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 class Journal:
     """The jobs table and its state machine, on a shared :class:`~printjobs.db.Database`."""
 
@@ -127,7 +133,7 @@ class Journal:
 
     def nik_hash(self, nik: str) -> str:
         """The keyed hash stored instead of the NIK: the same NIK gives the same hash on this kiosk only."""
-        return hmac.new(self._nik_key, nik.encode("ascii"), hashlib.sha256).hexdigest()
+        return keyed_nik_hash(nik, self._nik_key)
 
     # ------------------------------------------------------------------ writing
     def create(self, document_id: str, document_type: str, kind: DocumentKind, printer: str, nik: str) -> JobRecord:
@@ -138,7 +144,8 @@ class Journal:
             conn.execute(
                 "INSERT INTO jobs (job_id, document_id, document_type, kind, printer, state, nik_hash,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, document_id, document_type, kind, printer, JobState.CREATED, self.nik_hash(nik), now, now),
+                (job_id, document_id, document_type, Media(kind).value, printer, JobState.CREATED, self.nik_hash(nik),
+                 now, now),
             )
             conn.execute(
                 "INSERT INTO job_transitions (job_id, from_state, to_state, at) VALUES (?, NULL, ?, ?)",
@@ -259,7 +266,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         job_id=row["job_id"],
         document_id=row["document_id"],
         document_type=row["document_type"],
-        kind=row["kind"],
+        kind=Media(row["kind"]),
         printer=row["printer"],
         state=JobState(row["state"]),
         cause=row["cause"],

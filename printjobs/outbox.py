@@ -28,7 +28,7 @@ Outcome = Literal["printed", "failed", "uncertain"]
 
 
 @dataclass(frozen=True)
-class PrintEvent:
+class JobReport:
     """What the central service is told about one job. ``key`` is the idempotency key (the job id)."""
 
     key: str
@@ -58,11 +58,11 @@ class EventSender(Protocol):
     :class:`~printjobs.errors.PermanentDeliveryError` when the receiver refuses the event for good.
     """
 
-    def send(self, event: PrintEvent) -> None: ...
+    def send(self, event: JobReport) -> None: ...
 
 
 #: Called inside the transaction that marks an event delivered.
-DeliveredHook = Callable[[sqlite3.Connection, PrintEvent], None]
+DeliveredHook = Callable[[sqlite3.Connection, JobReport], None]
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Outbox:
         self.worker_error: BaseException | None = None
 
     # ------------------------------------------------------------------ writing
-    def enqueue(self, event: PrintEvent, *, replace_pending: bool = False) -> bool:
+    def enqueue(self, event: JobReport, *, replace_pending: bool = False) -> bool:
         """Add ``event`` (joins the caller's transaction).
 
         With ``replace_pending``, an event with the same key that was never attempted is rewritten in place
@@ -197,7 +197,7 @@ class Outbox:
             ).rowcount
         return attempts if changed else 0
 
-    def _mark_delivered(self, row: sqlite3.Row, item: PrintEvent, attempts: int) -> int:
+    def _mark_delivered(self, row: sqlite3.Row, item: JobReport, attempts: int) -> int:
         with self.db.transaction() as conn:
             # The revision check: a resolution may have rewritten the event while it was on the wire.
             changed = conn.execute(
@@ -253,7 +253,7 @@ class Outbox:
             for row in rows
         ]
 
-    def events(self) -> list[PrintEvent]:
+    def events(self) -> list[JobReport]:
         """Every event ever queued, oldest first."""
         return [_event(row) for row in self.db.query(f"SELECT {_COLUMNS} FROM outbox ORDER BY created_at, key")]
 
@@ -307,8 +307,8 @@ _COLUMNS = (
 )
 
 
-def _event(row: sqlite3.Row) -> PrintEvent:
-    return PrintEvent(
+def _event(row: sqlite3.Row) -> JobReport:
+    return JobReport(
         key=row["key"],
         job_id=row["job_id"],
         document_id=row["document_id"],

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from central.vocabulary import Media
 from devices.base import (
     DOCUMENT_FORMAT_ERROR,
     CardJob,
@@ -102,6 +103,7 @@ class PrintPipeline:
         """
         if printer not in self.printers:
             raise KeyError(f"no printer named {printer!r}")
+        kind = Media(kind)
         record = self.store.create_job(document_id, document_type, kind, printer, nik)
         job_id = record.job_id
         try:
@@ -111,7 +113,7 @@ class PrintPipeline:
         except BaseException:
             self.store.failed(job_id, "fetch:error")  # nothing was sent: release the claim, then let it surface
             raise
-        if len(fetched.parts) != (1 if kind == "a4" else 2):
+        if len(fetched.parts) != (1 if kind is Media.A4 else 2):
             return Outcome(self.store.failed(job_id, "fetch:wrong-parts"), "wrong-parts")
         return Outcome(self.store.fetched(job_id, fetched.parts))
 
@@ -132,7 +134,7 @@ class PrintPipeline:
             # Nothing reached the device (the bytes are gone, e.g. after a restart): a plain failure.
             return Outcome(self.store.failed(job_id, "document-unavailable"), type(exc).__name__)
         self.store.sending(job_id)
-        sheets = pdf_page_count(parts[0]) * copies if record.kind == "a4" else 1
+        sheets = pdf_page_count(parts[0]) * copies if record.kind is Media.A4 else 1
         seen = _Progress(progress)
         try:
             result = device.submit(job, seen, self.submit_timeout_s)
@@ -142,7 +144,7 @@ class PrintPipeline:
             # A bug or an interrupt while the device may be printing: never leave it to print again.
             self.store.uncertain(job_id, "interrupted-while-sending")
             raise
-        if record.kind == "a4":
+        if record.kind is Media.A4:
             usage, counters = {"paper": result.pages or sheets}, {"pages": result.pages or sheets}
         else:
             usage, counters = {"blanko": 1, "ribbon": 1}, {"cards": 1}
@@ -159,9 +161,9 @@ class PrintPipeline:
             # The device went away part-way: something may be in the tray. A person must look.
             return Outcome(self.store.uncertain(job_id, reason), reason)
         spoiled = None
-        if kind == "card" and isinstance(exc, MediaJam):
+        if kind is Media.CARD and isinstance(exc, MediaJam):
             spoiled = SpoilCause.DAMAGED
-        elif kind == "card" and isinstance(exc, JobFailed) and reason != DOCUMENT_FORMAT_ERROR:
+        elif kind is Media.CARD and isinstance(exc, JobFailed) and reason != DOCUMENT_FORMAT_ERROR:
             spoiled = SpoilCause.FAILED_PRINT
         usage = {"blanko": 1, "ribbon": 1} if spoiled else None
         event(log, "print.failed", level=logging.WARNING, job=job_id, reason=reason, started=started)
@@ -183,6 +185,6 @@ class _Progress:
 
 
 def _device_job(job_id: str, kind: DocumentKind, parts: list[bytes], title: str, copies: int) -> DocumentJob | CardJob:
-    if kind == "a4":
+    if kind is Media.A4:
         return DocumentJob(job_id, parts[0], title, copies)
     return CardJob(job_id, parts[0], parts[1], title)

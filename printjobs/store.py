@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from central.vocabulary import Media
 from printjobs._log import event
 from printjobs.audit import AuditKind, AuditLog, SpoilCause
 from printjobs.consumables import Consumables
@@ -25,7 +26,7 @@ from printjobs.db import Database, load_or_create_secret
 from printjobs.docstore import DocumentStore
 from printjobs.errors import IllegalTransition
 from printjobs.journal import DocumentKind, JobRecord, JobState, Journal, Resolution
-from printjobs.outbox import EventSender, Outbox, PrintEvent
+from printjobs.outbox import EventSender, JobReport, Outbox
 
 log = logging.getLogger("printjobs.store")
 
@@ -106,7 +107,7 @@ class PrintStore:
         with self.db.transaction():
             record = self.journal.transition(job_id, JobState.PRINTED)
             self.consumables.consume(record.printer, usage, job_id)
-            if record.kind == "card":
+            if record.kind is Media.CARD:
                 self.audit.card_issued(job_id, record.document_id, record.document_type, record.printer)
             self._enqueue(record, "printed", None, counters)
         self.documents.delete(job_id)
@@ -146,11 +147,11 @@ class PrintStore:
             self.audit.technician_action(technician, "resolve_uncertain", job_id=job_id,
                                          document_id=record.document_id, printer=record.printer,
                                          resolution=resolution.value)
-            if resolution is Resolution.PRINTED and record.kind == "card":
+            if resolution is Resolution.PRINTED and record.kind is Media.CARD:
                 self.consumables.consume(record.printer, {"blanko": 1, "ribbon": 1}, job_id)
                 self.audit.card_issued(job_id, record.document_id, record.document_type, record.printer)
             outcome, cause = ("printed", None) if resolution is Resolution.PRINTED else ("failed", "not-printed")
-            resolved = PrintEvent(job_id, job_id, record.document_id, outcome, cause, {"resolved_by_technician": 1})
+            resolved = JobReport(job_id, job_id, record.document_id, outcome, cause, {"resolved_by_technician": 1})
             if not self.outbox.enqueue(resolved, replace_pending=True):
                 # The 'uncertain' event may already be at the central service: follow it with a second one.
                 self.outbox.enqueue(dataclasses.replace(resolved, key=job_id + RESOLUTION_SUFFIX))
@@ -205,17 +206,17 @@ class PrintStore:
 
     # ------------------------------------------------------------------ internals
     def _uncertain_side_effects(self, record: JobRecord, cause: str) -> None:
-        if record.kind == "card":
+        if record.kind is Media.CARD:
             # The blanko may or may not have been used: the monthly report must show it until resolved.
             self.audit.append(AuditKind.CARD_UNCERTAIN, job_id=record.job_id, document_id=record.document_id,
                               document_type=record.document_type, printer=record.printer, detail=cause)
         self._enqueue(record, "uncertain", cause, {})
 
     def _enqueue(self, record: JobRecord, outcome: str, cause: str | None, counters: Mapping[str, int]) -> None:
-        self.outbox.enqueue(PrintEvent(record.job_id, record.job_id, record.document_id, outcome,  # type: ignore[arg-type]
+        self.outbox.enqueue(JobReport(record.job_id, record.job_id, record.document_id, outcome,  # type: ignore[arg-type]
                                        cause, dict(counters)))
 
-    def _on_delivered(self, conn: sqlite3.Connection, delivered: PrintEvent) -> None:
+    def _on_delivered(self, conn: sqlite3.Connection, delivered: JobReport) -> None:
         """Inside the transaction that marks ``delivered`` as sent: move the job on."""
         record = self.journal.get(delivered.job_id)
         if delivered.outcome == "uncertain":

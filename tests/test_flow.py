@@ -28,13 +28,13 @@ from kiosk.flow import (
     LoginQrScanned,
     LoginSucceeded,
     LoginWithQr,
+    Media,
     NikSubmitted,
     Phase,
     PinRequestSubmitted,
     PinSubmitted,
     PrintDocuments,
     PrinterAvailability,
-    PrinterKind,
     PrintPressed,
     PrintUpdate,
     QueuePressed,
@@ -51,20 +51,20 @@ from kiosk.flow import (
 
 NIK = "3273015503850002"
 HOLDER = "ab" * 16
-BOTH_UP = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
+BOTH_UP = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
 CARD_DOWN = (
-    PrinterAvailability(PrinterKind.DOCUMENT, True),
-    PrinterAvailability(PrinterKind.CARD, False, "blanko-empty"),
+    PrinterAvailability(Media.A4, True),
+    PrinterAvailability(Media.CARD, False, "blanko-empty"),
 )
 ALL_DOWN = (
-    PrinterAvailability(PrinterKind.DOCUMENT, False, "media-jam"),
-    PrinterAvailability(PrinterKind.CARD, False, "offline-report"),
+    PrinterAvailability(Media.A4, False, "media-jam"),
+    PrinterAvailability(Media.CARD, False, "offline-report"),
 )
 DOCS = (
-    DocumentItem("d-kk", "KK", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d-akta", "AKTA_KELAHIRAN", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d-ktp", "KTP_EL", "2026-11-21", PrinterKind.CARD),
-    DocumentItem("d-old", "KIA", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED),
+    DocumentItem("d-kk", "KK", "2026-11-20", Media.A4),
+    DocumentItem("d-akta", "AKTA_KELAHIRAN", "2026-11-20", Media.A4),
+    DocumentItem("d-ktp", "KTP_EL", "2026-11-21", Media.CARD),
+    DocumentItem("d-old", "KIA", "2026-01-02", Media.CARD, status=DocStatus.PRINTED),
 )
 SESSION = object()
 

@@ -22,12 +22,12 @@ from kiosk.flow import (
     FlowState,
     ForgotPinPressed,
     LoginQrScanned,
+    Media,
     NikSubmitted,
     Phase,
     PinRequestAnswered,
     PinRequestSubmitted,
     PrinterAvailability,
-    PrinterKind,
     PrintSlip,
     PrintTicket,
     PrintUpdate,
@@ -48,10 +48,10 @@ from kiosk.flow import (
     VerifyScanned,
     WalkInPressed,
 )
-from kiosk.services import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, booking_code, slip_for
+from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, booking_code, slip_for
 
 NIK = "3273021708850001"
-PRINTERS = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
+PRINTERS = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
 TICKET = TicketInfo("A-001", "Perekaman KTP-el", "2", "09:00-09:30", 0, "2026-11-23T09:01+07:00", "https://q/A-001")
 
 
@@ -188,10 +188,10 @@ def test_forgot_pin_from_nik_entry_goes_back_there_without_a_nik(flow):
 
 def test_the_slip_lists_what_printed(flow):
     kk = {"title": "Kartu Keluarga", "title_en": "Family Card (KK)"}
-    docs = (DocumentItem("d1", "kk", "2026-11-20", PrinterKind.DOCUMENT, verify_url="https://c/v1/verify/AAAA", **kk),
-            DocumentItem("d2", "ktp_el", "2026-11-20", PrinterKind.CARD, verify_url="https://c/v1/verify/BBBB",
+    docs = (DocumentItem("d1", "kk", "2026-11-20", Media.A4, verify_url="https://c/v1/verify/AAAA", **kk),
+            DocumentItem("d2", "ktp_el", "2026-11-20", Media.CARD, verify_url="https://c/v1/verify/BBBB",
                          title="KTP Elektronik", title_en="Electronic ID card"),
-            DocumentItem("d3", "kk", "2026-11-20", PrinterKind.DOCUMENT, **kk))
+            DocumentItem("d3", "kk", "2026-11-20", Media.A4, **kk))
     state = replace(attract(flow), screen=Screen.PRINTING, documents=docs,
                     progress=tuple(DocProgress(d.id) for d in docs))
     state, effects = run(flow, state, PrintUpdate(now=1, document_id="d1", phase=Phase.FAILED, error="x"),
@@ -207,7 +207,7 @@ def test_the_slip_lists_what_printed(flow):
 
 
 def test_nothing_printed_no_slip(flow):
-    docs = (DocumentItem("d1", "KK", "2026-11-20", PrinterKind.DOCUMENT),)
+    docs = (DocumentItem("d1", "KK", "2026-11-20", Media.A4),)
     state = replace(attract(flow), screen=Screen.PRINTING, documents=docs, progress=(DocProgress("d1"),))
     state, effects = run(flow, state, PrintUpdate(now=1, document_id="d1", phase=Phase.FAILED, error="x"))
     assert state.screen is Screen.DONE and effects == []

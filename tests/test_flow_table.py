@@ -15,12 +15,12 @@ import pytest
 
 from kiosk import flow_model
 from kiosk.controller import Controller
-from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, PrinterAvailability, PrinterKind, Screen
+from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
 from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import FlowTableError, Transitions, UnhandledEvent, vocabulary_events
 
-PRINTERS = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
+PRINTERS = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
 
 
 def _all_subclasses(cls: type) -> set[type]:

@@ -202,6 +202,19 @@ def test_lower_layers_do_not_import_upper_ones(package: str, forbidden: set[str]
     assert offenders == []
 
 
+def test_the_lower_layers_take_only_the_shared_vocabulary_from_central():
+    """devices and printjobs know nothing of the service but its words (``central.vocabulary``: the media, the
+    PIN's length...), which are plain Python: no pydantic models, no server."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in ("devices", "printjobs")
+        for path in sources(package)
+        for name in imported_modules(path)
+        if top(name) == "central" and not within(name, "central.vocabulary")
+    ]
+    assert offenders == []
+
+
 def test_only_kiosk_ui_imports_kivy():
     offenders = []
     for name, path in project_modules(SHIPPED).items():
@@ -221,8 +234,8 @@ def test_core_reaches_the_ui_only_through_the_composition_root():
 
 
 #: What only the composition root builds: the UI is handed what it needs from these, never imports them.
-WIRING = ("kiosk.assembly", "kiosk.runtime", "kiosk.hardware", "kiosk.central", "kiosk.metrics", "kiosk.sdnotify",
-          "kiosk.effects", "printjobs.store", "printjobs.pipeline")
+WIRING = ("kiosk.assembly", "kiosk.runtime", "kiosk.hardware", "kiosk.central_client", "kiosk.metrics",
+          "kiosk.sdnotify", "kiosk.effects", "printjobs.store", "printjobs.pipeline")
 
 
 def test_the_ui_does_no_wiring():

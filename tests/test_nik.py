@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.nik import InvalidNik, NikProblem, keyed_hash, parse_nik
+from kiosk.nik import InvalidNik, NikProblem, parse_nik
 
 MAN = "3273011503850001"  # Jawa Barat, Kota Bandung, 15-03-85, serial 0001 (invented)
 WOMAN = "3273015503850002"  # day 55 = 15 + 40
@@ -60,11 +60,6 @@ def test_repr_and_str_mask_the_nik():
     assert MAN not in repr(nik) and MAN not in str(nik) and MAN not in f"{nik}"
     assert nik.masked() == "3273 **** **** 0001"
 
-
-def test_keyed_hash_depends_on_key_and_hides_the_nik():
-    a, b = keyed_hash(parse_nik(MAN), b"k1"), keyed_hash(MAN, b"k2")
-    assert a != b and MAN not in a and len(a) == 64
-    assert keyed_hash(MAN, b"k1") == a
 
 
 @given(st.text(max_size=40))

@@ -8,7 +8,7 @@ import pytest
 
 from central.testing import running_central
 from kiosk.demo import demo_config
-from kiosk.flow import PrinterKind
+from kiosk.flow import Media
 from kiosk.runtime import KioskRuntime
 from printjobs.store import store_dir
 
@@ -28,11 +28,11 @@ def test_availability_follows_device_faults_and_empty_consumables(tmp_path: Path
     try:
         assert all(a.available for a in runtime.monitor.check())
         runtime.devices.card_printer.set_fault("ribbon-empty")
-        card = next(a for a in runtime.monitor.check() if a.kind is PrinterKind.CARD)
+        card = next(a for a in runtime.monitor.check() if a.media is Media.CARD)
         assert (card.available, card.reason) == (False, "ribbon-empty")
         runtime.devices.card_printer.set_fault(None)
         runtime.store.reload("document_printer", "paper", 0, "teknisi-1")  # counted empty by the journal
-        document = next(a for a in runtime.monitor.check() if a.kind is PrinterKind.DOCUMENT)
+        document = next(a for a in runtime.monitor.check() if a.media is Media.A4)
         assert (document.available, document.reason) == (False, "media-empty")
     finally:
         runtime.stop()

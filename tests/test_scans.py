@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from central.contract import holder_digest
-from kiosk.flow import Flow, LoginQrScanned, PrinterAvailability, PrinterKind, Screen, UnknownScan
+from kiosk.flow import Flow, LoginQrScanned, Media, PrinterAvailability, Screen, UnknownScan
 from kiosk.runtime import scan_event
 from kiosk.scans import ScanKind, classify
 
@@ -51,7 +51,7 @@ def test_any_text_classifies_without_raising(text: str):
 
 def test_scan_events_reach_the_flow():
     flow = Flow()
-    state = flow.initial((PrinterAvailability(PrinterKind.DOCUMENT, True),))
+    state = flow.initial((PrinterAvailability(Media.A4, True),))
     event = scan_event(LINK)
     assert isinstance(event, LoginQrScanned) and (event.token, event.holder) == (TOKEN, HOLDER)
     garbage = scan_event("\x00garbage")

@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from central.testing import running_central
-from kiosk.central import CentralClient
+from kiosk.central_client import CentralClient
 from kiosk.config import Technician
 from kiosk.demo import demo_config
 from kiosk.diagnostics import Diagnostics

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     store = PrintStore(store_dir(config.storage.state_dir)) if store_dir(config.storage.state_dir).is_dir() else None
     central = None
     if not args.no_central and not missing_files(config):
-        from kiosk.central import CentralClient
+        from kiosk.central_client import CentralClient
 
         central = CentralClient(config.central, config.kiosk.id)
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from kivy.uix.label import Label
 
+from central.vocabulary import Media
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
 from kiosk.demo.robot import Touch, find_button, frames, screenshot, tap, wait_until, walk
@@ -207,7 +208,7 @@ class Script:
         document_printer = self.runtime.devices.document_printer
         # A card job that was being sent when the kiosk restarted: after recovery it is UNCERTAIN.
         woman_ktp = self.central.resident("ready_woman")["documents"][0]["id"]
-        job = store.create_job(woman_ktp, "KTP_EL", "card", "card_printer", "")
+        job = store.create_job(woman_ktp, "KTP_EL", Media.CARD, "card_printer", "")
         store.fetched(job.job_id, [b"front", b"back"])
         store.sending(job.job_id)
         store.recover()

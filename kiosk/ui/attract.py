@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import FlowState, PrinterKind, QueuePressed, StartPressed, VerifyPressed
+from kiosk.flow import FlowState, Media, QueuePressed, StartPressed, VerifyPressed
 from kiosk.ui.base import KioskScreen, ViewContext
 
 
-def availability_text(state: FlowState, kind: PrinterKind, ctx: ViewContext) -> str:
+def availability_text(state: FlowState, kind: Media, ctx: ViewContext) -> str:
     if state.printer_ok(kind):
         return ctx.tr("attract.available")
     reason = state.printer_reason(kind) or "unknown"
@@ -24,17 +24,17 @@ class AttractScreen(KioskScreen):
     a4_status = StringProperty("")
     card_text = StringProperty("")
     card_status = StringProperty("")
-    a4_ok = StringProperty("yes")
-    card_ok = StringProperty("yes")
+    a4_ok = BooleanProperty(True)
+    card_ok = BooleanProperty(True)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         self.location = ctx.location
         self.a4_text = ctx.tr("attract.a4")
         self.card_text = ctx.tr("attract.cards")
-        self.a4_status = availability_text(state, PrinterKind.DOCUMENT, ctx)
-        self.card_status = availability_text(state, PrinterKind.CARD, ctx)
-        self.a4_ok = "yes" if state.printer_ok(PrinterKind.DOCUMENT) else "no"
-        self.card_ok = "yes" if state.printer_ok(PrinterKind.CARD) else "no"
+        self.a4_status = availability_text(state, Media.A4, ctx)
+        self.card_status = availability_text(state, Media.CARD, ctx)
+        self.a4_ok = state.printer_ok(Media.A4)
+        self.card_ok = state.printer_ok(Media.CARD)
         self.show_message(state, ctx)
 
     def start(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from kiosk.flow import BackPressed, Confirmed, FlowState, PrinterKind
+from kiosk.flow import BackPressed, Confirmed, FlowState, Media
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.documents import doc_title
 
@@ -18,11 +18,11 @@ class ConfirmScreen(KioskScreen):
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         docs = [d for d in state.documents if d.id in state.selected]
         self.chosen = "\n".join(f"•  {doc_title(d, ctx.tr)}" for d in docs)
-        kinds = {d.printer for d in docs}
+        kinds = {d.media for d in docs}
         lines = []
-        if PrinterKind.DOCUMENT in kinds:
+        if Media.A4 in kinds:
             lines.append(ctx.tr("confirm.take_a4"))
-        if PrinterKind.CARD in kinds:
+        if Media.CARD in kinds:
             lines.append(ctx.tr("confirm.take_card"))
         self.where = "\n".join(lines)
         self.show_message(state, ctx)

@@ -9,7 +9,7 @@ from datetime import date
 from babel.dates import format_date
 from kivy.properties import StringProperty
 
-from kiosk.flow import CancelPressed, DocStatus, DocumentItem, DocumentToggled, FlowState, PrintPressed
+from kiosk.flow import CancelPressed, DocStatus, DocumentItem, DocumentToggled, FlowState, Media, PrintPressed
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.widgets.common import DocumentRow, RowPool
@@ -66,8 +66,8 @@ class DocumentsScreen(KioskScreen):
             return
         self._shown = key
         for row, doc in zip(self.pool.show(len(state.documents)), state.documents, strict=True):
-            printer = {"card": tr("printer.card"), "document": tr("printer.document")}.get(
-                doc.printer.value if doc.printer is not None else "", tr("printer.none"))
+            printer = {Media.CARD: tr("printer.card"), Media.A4: tr("printer.document")}.get(
+                doc.media, tr("printer.none")) if doc.media is not None else tr("printer.none")
             if doc.status is DocStatus.READY:
                 status = tr("documents.ready")
             elif doc.status is DocStatus.PRINTED:

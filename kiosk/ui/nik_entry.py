@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from central.vocabulary import NIK_DIGITS
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, NikSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
-
-NIK_LENGTH = 16
 
 
 def group_digits(digits: str) -> str:
     """'3273015503850002' -> '3273 0155 0385 0002', with placeholders for what is still to come."""
-    padded = digits + "_" * (NIK_LENGTH - len(digits))
-    return "  ".join(padded[i : i + 4] for i in range(0, NIK_LENGTH, 4))
+    padded = digits + "_" * (NIK_DIGITS - len(digits))
+    return "  ".join(padded[i : i + 4] for i in range(0, NIK_DIGITS, 4))
 
 
 class NikEntryScreen(KioskScreen):
@@ -32,7 +31,7 @@ class NikEntryScreen(KioskScreen):
         self._refresh()
 
     def on_key(self, key: str) -> None:
-        self.digits = keyed(self.digits, key, NIK_LENGTH)
+        self.digits = keyed(self.digits, key, NIK_DIGITS)
         self.message = ""
         self._refresh()
 

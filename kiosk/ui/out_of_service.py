@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from kiosk.flow import FlowState, PrinterKind
+from kiosk.flow import FlowState, Media
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.documents import reason_text
 
@@ -20,7 +20,7 @@ class OutOfServiceScreen(KioskScreen):
         self.location = ctx.location
         self.help_text = ctx.tr("oos.help", help=ctx.help_location)
         reasons = []
-        for kind, key in ((PrinterKind.DOCUMENT, "printer.document"), (PrinterKind.CARD, "printer.card")):
+        for kind, key in ((Media.A4, "printer.document"), (Media.CARD, "printer.card")):
             if not state.printer_ok(kind):
                 reasons.append(f"{ctx.tr(key)}: {reason_text(state.printer_reason(kind), ctx.tr)}")
         self.why = ctx.tr("oos.why", reasons="; ".join(reasons)) if reasons else ""

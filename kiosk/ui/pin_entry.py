@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from central.vocabulary import PIN_DIGITS
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, PinSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
-
-PIN_LENGTH = 6
 
 
 class PinEntryScreen(KioskScreen):
@@ -26,7 +25,7 @@ class PinEntryScreen(KioskScreen):
         self.show_message(state, ctx)
 
     def on_key(self, key: str) -> None:
-        self.pin = keyed(self.pin, key, PIN_LENGTH)
+        self.pin = keyed(self.pin, key, PIN_DIGITS)
         self.message = ""
 
     def submit(self) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from central.vocabulary import NIK_DIGITS
 from kiosk.flow import BackPressed, CancelPressed, EnterPinPressed, FlowState, PinRequestSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
-from kiosk.ui.nik_entry import NIK_LENGTH, group_digits
+from kiosk.ui.nik_entry import group_digits
 
 
 class PinResetScreen(KioskScreen):
     KEYS = ("pin_reset.title", "pin_reset.hint", "pin_reset.send", "pin_reset.sent", "pin_reset.sent_detail",
             "pin_reset.enter_pin", "keypad.delete", "keypad.clear", "common.busy")
-    NIK_LENGTH = NIK_LENGTH
 
     phase = StringProperty("entry")  # entry | sent
     digits = StringProperty("")
@@ -31,7 +31,7 @@ class PinResetScreen(KioskScreen):
         self.shown = group_digits(self.digits)
 
     def on_key(self, key: str) -> None:
-        self.digits = keyed(self.digits, key, NIK_LENGTH)
+        self.digits = keyed(self.digits, key, NIK_DIGITS)
         self.message = ""
         self.shown = group_digits(self.digits)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.flow import FlowState, Phase, PrinterKind
+from kiosk.flow import FlowState, Media, Phase
 from kiosk.i18n import Translator
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.documents import READY_ROWS, doc_title
@@ -39,8 +39,8 @@ class PrintingScreen(KioskScreen):
             row.fraction = progress.fraction
             row.failed = progress.phase is Phase.FAILED
             row.done = progress.phase is Phase.DONE
-        kinds = {docs[p.id].printer for p in state.progress if p.id in docs}
-        slots = ((PrinterKind.DOCUMENT, "confirm.take_a4"), (PrinterKind.CARD, "confirm.take_card"))
+        kinds = {docs[p.id].media for p in state.progress if p.id in docs}
+        slots = ((Media.A4, "confirm.take_a4"), (Media.CARD, "confirm.take_card"))
         self.ids.where.text = "\n".join(ctx.tr(key) for kind, key in slots if kind in kinds)
 
     def wipe(self) -> None:

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from central.vocabulary import BOOKING_PREFIX
 from kiosk.flow import BackPressed, BookingSubmitted, CancelPressed, FlowState, WalkInPressed
-from kiosk.services import BOOKING_PREFIX, TYPED_DIGITS_MAX, TYPED_DIGITS_MIN
+from kiosk.service_model import TYPED_DIGITS_MAX, TYPED_DIGITS_MIN
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
 
 
@@ -36,7 +37,7 @@ class QueueScreen(KioskScreen):
     service = StringProperty("")
     details = StringProperty("")
     ticket_status = StringProperty("")
-    printed = StringProperty("")  # '', 'yes', 'no'
+    not_printed = BooleanProperty(False)  # the receipt printer could not print the ticket: note the number
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         if self.manager is not None and self.manager.current != self.name:
@@ -58,7 +59,7 @@ class QueueScreen(KioskScreen):
         parts.append(ticket_time(ticket.when))
         parts.append(ctx.tr("queue.waiting", count=ticket.waiting_before))
         self.details = "\n".join(p for p in parts if p)
-        self.printed = "" if ticket.printed is None else ("yes" if ticket.printed else "no")
+        self.not_printed = ticket.printed is False
         if ticket.printed is None:
             self.ticket_status = ctx.tr("queue.printing")
         elif ticket.printed:

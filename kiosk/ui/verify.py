@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.flow import BackPressed, CancelPressed, FlowState
-from kiosk.services import VerifyOutcome
+from kiosk.service_model import VerifyOutcome
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.documents import long_date
 

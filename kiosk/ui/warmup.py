@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from kiosk.flow import DocProgress, DocStatus, DocumentItem, FlowState, Message, Nik, Phase, PrinterKind, Screen
+from kiosk.flow import DocProgress, DocStatus, DocumentItem, FlowState, Media, Message, Nik, Phase, Screen
 
 #: A well-formed NIK of nobody (the flow needs one for a session).
 SAMPLE_NIK = "3171010101900001"
@@ -21,13 +21,13 @@ def sample_states(state: FlowState) -> list[FlowState]:
     """A session through every resident screen, with content of every kind those screens show."""
     now = time.monotonic()
     docs = (
-        DocumentItem("warm-1", "kk", "2026-01-01", PrinterKind.DOCUMENT, title="Kartu Keluarga",
+        DocumentItem("warm-1", "kk", "2026-01-01", Media.A4, title="Kartu Keluarga",
                      title_en="Family Card (KK)"),
-        DocumentItem("warm-2", "akta_kelahiran", "2026-01-01", PrinterKind.DOCUMENT, status=DocStatus.PRINTED,
+        DocumentItem("warm-2", "akta_kelahiran", "2026-01-01", Media.A4, status=DocStatus.PRINTED,
                      title="Kutipan Akta Kelahiran", title_en="Birth Certificate"),
-        DocumentItem("warm-3", "ktp_el", "2026-01-01", PrinterKind.CARD, status=DocStatus.UNAVAILABLE,
+        DocumentItem("warm-3", "ktp_el", "2026-01-01", Media.CARD, status=DocStatus.UNAVAILABLE,
                      reason="ribbon-empty", title="KTP Elektronik", title_en="Electronic ID card (KTP-el)"),
-        DocumentItem("warm-4", "kia", "2026-01-01", PrinterKind.CARD, status=DocStatus.NOT_HERE,
+        DocumentItem("warm-4", "kia", "2026-01-01", Media.CARD, status=DocStatus.NOT_HERE,
                      title="Kartu Identitas Anak", title_en="Child ID card (KIA)"),
     )
     session = replace(state, nik=Nik(SAMPLE_NIK), session="warm-up", masked_name="W*** U*", documents=docs,

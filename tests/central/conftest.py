@@ -10,7 +10,7 @@ import pytest
 
 from central.seed import seed
 from central.testing import RunningCentral, clone_world, running_central
-from kiosk.central import CentralClient
+from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
 
 KIOSK_ID = "ADM-TEST-01"

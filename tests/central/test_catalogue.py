@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from central import contract as c
-from kiosk import central as kc
+from kiosk import central_client as kc
 
 REQUIRED = {"kk", "akta_kelahiran", "akta_kematian", "akta_perkawinan", "akta_perceraian", "akta_pengakuan_anak",
             "akta_pengesahan_anak", "surat_keterangan_pindah", "biodata_penduduk", "ktp_el", "kia",

@@ -13,7 +13,7 @@ from PIL import Image
 from central.contract import RESOLUTION_SUFFIX, DocumentStatus, Heartbeat, PrintOutcome, VerifyStatus, holder_digest
 from central.store import DB_FILE
 from central.testing import RunningCentral
-from kiosk import central as kc
+from kiosk import central_client as kc
 
 UNKNOWN_NIK = "3273010101900009"  # well-formed, belongs to nobody
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from central.testing import RunningCentral
-from kiosk import central as kc
+from kiosk import central_client as kc
 
 STALL_LIMIT_S = 10  # a stalled handler gives up by itself, so no thread outlives the test by long
 

@@ -21,7 +21,7 @@ from central import contract as c
 from central.store import DB_FILE
 from central.testing import RunningCentral
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
-from kiosk import central as kc
+from kiosk import central_client as kc
 from kiosk.effects import card_parts, fetch_cause, login_failure
 from kiosk.flow import LoginProblem
 from kiosk.i18n import Translator

@@ -17,7 +17,7 @@ from central import contract as c
 from central.contract import DocumentStatus, PrintOutcome
 from central.store import DB_FILE
 from central.testing import RunningCentral
-from kiosk import central as kc
+from kiosk import central_client as kc
 
 UNKNOWN_NIK = "3273010101900009"  # well-formed, belongs to nobody
 ROUNDS = 30

@@ -10,7 +10,7 @@ import pytest
 
 from central import pki
 from central.testing import RunningCentral
-from kiosk.central import CentralError, Unreachable
+from kiosk.central_client import CentralError, Unreachable
 
 REQUEST = b"GET /v1/verify/NOPE HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 

@@ -196,7 +196,7 @@ def test_heartbeats_reach_the_real_central_service_and_outages_are_counted(tmp_p
 
     from central import contract
     from central.testing import start_central
-    from kiosk.central import CentralClient
+    from kiosk.central_client import CentralClient
     from kiosk.config import CentralSection
     from kiosk.metrics import HeartbeatLoop
 

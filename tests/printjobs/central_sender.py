@@ -10,9 +10,9 @@ import io
 import zipfile
 from collections.abc import Callable
 
-from kiosk import central as kc
+from kiosk import central_client as kc
 from printjobs.errors import FetchFailed, PermanentDeliveryError, TransientDeliveryError
-from printjobs.outbox import PrintEvent
+from printjobs.outbox import JobReport
 from printjobs.pipeline import FetchedDocument
 
 #: The kiosk of the crash harness: its world is seeded with a client certificate for this id.
@@ -25,7 +25,7 @@ class CentralSender:
     def __init__(self, client: kc.CentralClient):
         self.client = client
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         try:
             self.client.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
                                            event.counters)

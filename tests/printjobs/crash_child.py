@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter  # noqa: E402
-from kiosk.central import CentralClient  # noqa: E402
+from kiosk.central_client import CentralClient  # noqa: E402
 from kiosk.config import CentralSection  # noqa: E402
 from printjobs.journal import JobState  # noqa: E402
 from printjobs.pipeline import FetchedDocument, PrintPipeline  # noqa: E402

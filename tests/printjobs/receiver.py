@@ -13,7 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from printjobs.errors import PermanentDeliveryError, TransientDeliveryError
-from printjobs.outbox import PrintEvent
+from printjobs.outbox import JobReport
 
 
 class EventReceiver:
@@ -70,7 +70,7 @@ class HttpSender:
         self.port = port
         self.timeout_s = timeout_s
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout_s)
         try:
             body = json.dumps(event.to_json())

@@ -28,7 +28,7 @@ import pytest
 
 from central.store import DB_FILE
 from central.testing import RunningCentral, running_central
-from kiosk.central import CentralClient
+from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
 from printjobs.journal import JobState
 from printjobs.store import PrintStore

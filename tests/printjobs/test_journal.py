@@ -11,7 +11,7 @@ import pytest
 
 from printjobs.db import CACHE_KIB, SCHEMA_VERSION, Database
 from printjobs.errors import IllegalTransition, JournalCorrupt, JournalError, SchemaTooNew, UnknownJob
-from printjobs.journal import TRANSITIONS, JobState, Resolution
+from printjobs.journal import TRANSITIONS, JobState, Resolution, keyed_nik_hash
 from printjobs.store import PrintStore
 from tests.printjobs.conftest import NIK
 
@@ -175,3 +175,10 @@ def test_listeners_hear_each_committed_move(store: PrintStore):
     job = store.create_job("doc-1", "KK", "a4", "document_printer", NIK)
     store.failed(job.job_id, "fetch:unreachable")
     assert heard == [("CREATED", None), ("FAILED", "CREATED")]
+
+
+def test_the_keyed_nik_hash_depends_on_the_key_and_hides_the_nik():
+    nik = "3273012001900001"
+    a, b = keyed_nik_hash(nik, b"k1"), keyed_nik_hash(nik, b"k2")
+    assert a != b and nik not in a and len(a) == 64
+    assert keyed_nik_hash(nik, b"k1") == a

@@ -9,7 +9,7 @@ import pytest
 
 from printjobs.errors import TransientDeliveryError
 from printjobs.journal import JobState
-from printjobs.outbox import Outbox, PrintEvent
+from printjobs.outbox import JobReport, Outbox
 from printjobs.store import RESOLUTION_SUFFIX, PrintStore
 from tests.printjobs.conftest import NIK
 from tests.printjobs.receiver import EventReceiver, HttpSender, free_port
@@ -87,9 +87,9 @@ class Flaky:
 
     def __init__(self, failures: int):
         self.failures = failures
-        self.sent: list[PrintEvent] = []
+        self.sent: list[JobReport] = []
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         if self.failures:
             self.failures -= 1
             raise TransientDeliveryError("unreachable")
@@ -139,9 +139,9 @@ class FailFor:
 
     def __init__(self, key: str):
         self.key = key
-        self.sent: list[PrintEvent] = []
+        self.sent: list[JobReport] = []
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         if event.key == self.key:
             raise TransientDeliveryError("unreachable")
         self.sent.append(event)

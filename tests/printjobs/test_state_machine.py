@@ -17,7 +17,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 
 from printjobs.errors import IllegalTransition
 from printjobs.journal import TRANSITIONS, JobState, Resolution
-from printjobs.outbox import PrintEvent
+from printjobs.outbox import JobReport
 from printjobs.store import PrintStore
 from tests.printjobs.conftest import NIK
 
@@ -37,7 +37,7 @@ class AcceptAll:
     def __init__(self) -> None:
         self.keys: list[str] = []
 
-    def send(self, event: PrintEvent) -> None:
+    def send(self, event: JobReport) -> None:
         self.keys.append(event.key)
 
 

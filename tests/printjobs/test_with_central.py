@@ -14,7 +14,7 @@ import pytest
 from central.seed import seed
 from central.testing import clone_world
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
-from kiosk import central as kc
+from kiosk import central_client as kc
 from kiosk.config import CentralSection
 from printjobs.journal import JobState
 from printjobs.pipeline import PrintPipeline

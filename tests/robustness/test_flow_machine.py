@@ -31,12 +31,12 @@ from kiosk.flow import (
     LoginProblem,
     LoginSucceeded,
     LoginWithQr,
+    Media,
     NikSubmitted,
     Phase,
     PinSubmitted,
     PrintDocuments,
     PrinterAvailability,
-    PrinterKind,
     PrintPressed,
     PrintUpdate,
     Screen,
@@ -49,7 +49,7 @@ from kiosk.flow import (
     VerifyFailed,
 )
 from kiosk.runtime import scan_event
-from kiosk.services import QueueProblem
+from kiosk.service_model import QueueProblem
 
 SETTINGS = FlowSettings(idle_warning_s=60, idle_logout_s=20, done_logout_s=15, technician_idle_s=120)
 NIKS = ["3273015503850002", "3273021708850001", "1234", "3273013203850001", "", "32730155038500021", "٣٢٧٣"]
@@ -58,10 +58,10 @@ SCANS = ["https://adm.example.go.id/masuk?t=" + "A" * 24 + "&h=" + "ab" * 16,
          "https://adm.example.go.id/masuk?t=" + "A" * 24, "https://x/verify/ABCD-1234", "ANTRI-0901",
          "%%??DROP TABLE warga;--", "", " " * 3]
 DOCS = (
-    DocumentItem("d-kk", "KK", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d-akta", "AKTA_KELAHIRAN", "2026-11-20", PrinterKind.DOCUMENT),
-    DocumentItem("d-ktp", "KTP_EL", "2026-11-21", PrinterKind.CARD),
-    DocumentItem("d-old", "KIA", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED),
+    DocumentItem("d-kk", "KK", "2026-11-20", Media.A4),
+    DocumentItem("d-akta", "AKTA_KELAHIRAN", "2026-11-20", Media.A4),
+    DocumentItem("d-ktp", "KTP_EL", "2026-11-21", Media.CARD),
+    DocumentItem("d-old", "KIA", "2026-01-02", Media.CARD, status=DocStatus.PRINTED),
 )
 DOC_IDS = [d.id for d in DOCS] + ["nope"]
 printers = st.tuples(st.booleans(), st.booleans(), st.sampled_from(["media-jam", "blanko-empty", "offline-report"]))
@@ -71,7 +71,7 @@ class ResidentFlow(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.flow = Flow(SETTINGS)
-        self.printers = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
+        self.printers = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
         self.state = self.flow.initial(self.printers)
         self.now = 0.0
         self.logins_pending = 0
@@ -133,8 +133,8 @@ class ResidentFlow(RuleBasedStateMachine):
     @rule(state=printers)
     def devices(self, state) -> None:
         doc_ok, card_ok, reason = state
-        self.printers = (PrinterAvailability(PrinterKind.DOCUMENT, doc_ok, None if doc_ok else reason),
-                         PrinterAvailability(PrinterKind.CARD, card_ok, None if card_ok else reason))
+        self.printers = (PrinterAvailability(Media.A4, doc_ok, None if doc_ok else reason),
+                         PrinterAvailability(Media.CARD, card_ok, None if card_ok else reason))
         self.feed(DevicesChanged, printers=self.printers)
 
     # ----- the central service and the printers answer (in time, late, or out of the blue)

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from devices.barcode import ScanSanitizer
 from devices.simulated import SimulatedBarcodeReader
 from kiosk.config import Config, ConfigError, load_config
-from kiosk.flow import Flow, LoginQrScanned, NikSubmitted, PrinterAvailability, PrinterKind, Screen, StartPressed
+from kiosk.flow import Flow, LoginQrScanned, Media, NikSubmitted, PrinterAvailability, Screen, StartPressed
 from kiosk.nik import InvalidNik, Nik, NikProblem, parse_nik
 from kiosk.runtime import scan_event
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "config.yaml").read_text(encoding="utf-8")
-UP = (PrinterAvailability(PrinterKind.DOCUMENT, True), PrinterAvailability(PrinterKind.CARD, True))
+UP = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
 digits16 = st.text(alphabet="0123456789", min_size=16, max_size=16)
 keypad = st.text(alphabet="0123456789 ", max_size=24)
 nik_like = st.one_of(digits16, keypad, st.text(max_size=40), st.from_regex(r"\A3[1-6][0-9]{2}0[1-9][0-7][0-9]{9}\Z"))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from central import contract as c
 from central.testing import RunningCentral
-from kiosk import central as kc
+from kiosk import central_client as kc
 from kiosk.config import CentralSection
 
 DOC = "DOC-FUZZ01"

@@ -33,7 +33,7 @@ import pytest
 
 from central.server import KEEP_ALIVE_S
 from central.testing import RunningCentral, running_central
-from kiosk import central as kc
+from kiosk import central_client as kc
 from kiosk.config import CentralSection
 from tests.robustness.netproxy import Fault, NetProxy
 from tests.robustness.support import new_resident
@@ -114,7 +114,7 @@ def test_a_get_after_the_server_closed_the_idle_connection_leaves_once_on_a_fres
     """
     with idle_connection(central, proxy) as kiosk:
         sent = time.monotonic()
-        with caplog.at_level(logging.INFO, logger="kiosk.central"):
+        with caplog.at_level(logging.INFO, logger="kiosk.central_client"):
             kiosk.verify_code(a_verify_code(central))
     assert proxy.connections_written_since(sent) == 1
     assert retries(caplog) == 0
@@ -140,7 +140,7 @@ def test_a_document_fetch_on_a_connection_the_server_closed_goes_again(central: 
         session = kiosk.login(resident.nik, resident.pin)
         kiosk.fetch_document(session, first, "job-keepalive-1")
         idle_past_the_servers_keep_alive(time.monotonic())
-        with caplog.at_level(logging.INFO, logger="kiosk.central"):
+        with caplog.at_level(logging.INFO, logger="kiosk.central_client"):
             document = kiosk.fetch_document(session, second, "job-keepalive-2")
     assert document.document_id == second
     # It did meet the closed connection (else this test proves nothing) and went again on a new one.
@@ -168,7 +168,7 @@ def test_a_pin_request_on_a_connection_the_server_closed_goes_again_and_sends_on
     try:
         with idle_connection(central, proxy, POOL_OUTLIVES_THE_SERVER_S) as kiosk:
             before = len(central.outbox())
-            with caplog.at_level(logging.INFO, logger="kiosk.central"):
+            with caplog.at_level(logging.INFO, logger="kiosk.central_client"):
                 kiosk.request_pin(resident.nik)
     finally:
         store.set_setting("pin_request_cooldown_s", "300")

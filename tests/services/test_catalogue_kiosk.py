@@ -12,8 +12,8 @@ from kiosk.flow import (
     DocStatus,
     DocumentToggled,
     LanguageToggled,
+    Media,
     Phase,
-    PrinterKind,
     PrintPressed,
     Screen,
 )
@@ -32,9 +32,9 @@ def test_types_unknown_to_the_kiosk_are_listed_with_their_titles_and_printed_on_
     assert (shown["akta_perkawinan"].title_in("id"), shown["akta_perkawinan"].title_in("en")) == (
         "Kutipan Akta Perkawinan", "Marriage Certificate")
     assert shown["kartu_uji"].title_in(kiosk.do(LanguageToggled).language) == "Trial Card"
-    assert {t: d.printer for t, d in shown.items()} == {
-        "akta_perkawinan": PrinterKind.DOCUMENT, "surat_keterangan_pindah": PrinterKind.DOCUMENT,
-        "biodata_penduduk": PrinterKind.DOCUMENT, "kia": PrinterKind.CARD, "kartu_uji": PrinterKind.CARD}
+    assert {t: d.media for t, d in shown.items()} == {
+        "akta_perkawinan": Media.A4, "surat_keterangan_pindah": Media.A4,
+        "biodata_penduduk": Media.A4, "kia": Media.CARD, "kartu_uji": Media.CARD}
     assert all(d.status is DocStatus.READY for d in state.documents) and len(state.selected) == 5
 
     kiosk.do(PrintPressed)

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 
 from devices.receipt import QueueTicket, receipt_bytes
-from kiosk import central as kc
+from kiosk import central_client as kc
 from kiosk.flow import BackPressed, BookingSubmitted, QueuePressed, Screen, WalkInPressed
-from kiosk.services import QueueProblem
+from kiosk.service_model import QueueProblem
 
 
 def ticket_shown(state) -> bool:

@@ -17,7 +17,7 @@ from kiosk.flow import (
     StartPressed,
     VerifyPressed,
 )
-from kiosk.services import VerifyOutcome
+from kiosk.service_model import VerifyOutcome
 
 UNREGISTERED_NIK = "3273021708859999"  # well formed, nobody's
 

@@ -29,14 +29,14 @@ from kiosk.flow import (  # noqa: E402
     DocumentItem,
     Flow,
     FlowSettings,
+    Media,
     Message,
     Nik,
     Phase,
     PrinterAvailability,
-    PrinterKind,
     Screen,
 )
-from kiosk.services import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E402
+from kiosk.service_model import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 
 
@@ -57,32 +57,32 @@ def too_small(root, u: float) -> list[str]:
 
 LONG_NAME = "M********** A********** S**********"
 DOCS = (
-    DocumentItem("d1", "kk", "2026-11-20", PrinterKind.DOCUMENT, title="Kartu Keluarga", title_en="Family Card (KK)"),
-    DocumentItem("d2", "akta_kelahiran", "2026-11-20", PrinterKind.DOCUMENT, title="Kutipan Akta Kelahiran",
+    DocumentItem("d1", "kk", "2026-11-20", Media.A4, title="Kartu Keluarga", title_en="Family Card (KK)"),
+    DocumentItem("d2", "akta_kelahiran", "2026-11-20", Media.A4, title="Kutipan Akta Kelahiran",
                  title_en="Birth Certificate"),
-    DocumentItem("d3", "ktp_el", "2026-11-21", PrinterKind.CARD, status=DocStatus.UNAVAILABLE, reason="ribbon-empty",
+    DocumentItem("d3", "ktp_el", "2026-11-21", Media.CARD, status=DocStatus.UNAVAILABLE, reason="ribbon-empty",
                  title="KTP Elektronik", title_en="Electronic ID card (KTP-el)"),
-    DocumentItem("d4", "kia", "2026-01-02", PrinterKind.CARD, status=DocStatus.PRINTED, title="Kartu Identitas Anak",
+    DocumentItem("d4", "kia", "2026-01-02", Media.CARD, status=DocStatus.PRINTED, title="Kartu Identitas Anak",
                  title_en="Child ID card (KIA)"),
-    DocumentItem("d5", "akta_perceraian", "2026-11-22", PrinterKind.DOCUMENT, title="Kutipan Akta Perceraian",
+    DocumentItem("d5", "akta_perceraian", "2026-11-22", Media.A4, title="Kutipan Akta Perceraian",
                  title_en="Divorce Certificate"),
 )
 #: Types beyond the first five, titled by the service, on a kiosk without a card printer.
 CATALOGUE_DOCS = (
-    DocumentItem("n1", "surat_keterangan_pindah_luar_negeri", "2026-11-20", PrinterKind.DOCUMENT,
+    DocumentItem("n1", "surat_keterangan_pindah_luar_negeri", "2026-11-20", Media.A4,
                  title="Surat Keterangan Pindah ke Luar Negeri", title_en="Certificate of Moving Abroad"),
-    DocumentItem("n2", "akta_pengesahan_anak", "2026-11-20", PrinterKind.DOCUMENT,
+    DocumentItem("n2", "akta_pengesahan_anak", "2026-11-20", Media.A4,
                  title="Kutipan Akta Pengesahan Anak", title_en="Certificate of Child Legitimation"),
-    DocumentItem("n3", "kia", "2026-11-21", PrinterKind.CARD, status=DocStatus.NOT_HERE,
+    DocumentItem("n3", "kia", "2026-11-21", Media.CARD, status=DocStatus.NOT_HERE,
                  title="Kartu Identitas Anak", title_en="Child ID card (KIA)"),
 )
 PRINTERS = (
-    PrinterAvailability(PrinterKind.DOCUMENT, True),
-    PrinterAvailability(PrinterKind.CARD, False, "ribbon-empty"),
+    PrinterAvailability(Media.A4, True),
+    PrinterAvailability(Media.CARD, False, "ribbon-empty"),
 )
 DOWN = (
-    PrinterAvailability(PrinterKind.DOCUMENT, False, "media-jam"),
-    PrinterAvailability(PrinterKind.CARD, False, "blanko-empty"),
+    PrinterAvailability(Media.A4, False, "media-jam"),
+    PrinterAvailability(Media.CARD, False, "blanko-empty"),
 )
 now = time.monotonic()
 base = Flow().initial(PRINTERS)
@@ -96,8 +96,8 @@ STATES = {
     "pin_entry": replace(session, screen=Screen.PIN_ENTRY, message=Message("login.locked", {"minutes": 15})),
     "documents": replace(session, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down")),
     "documents_catalogue": replace(session, screen=Screen.DOCUMENTS, documents=CATALOGUE_DOCS,
-                                   printers=(PrinterAvailability(PrinterKind.DOCUMENT, True),
-                                             PrinterAvailability(PrinterKind.CARD, False, "not-installed")),
+                                   printers=(PrinterAvailability(Media.A4, True),
+                                             PrinterAvailability(Media.CARD, False, "not-installed")),
                                    selected=frozenset({"n1", "n2"})),
     "confirm": replace(session, screen=Screen.CONFIRM),
     "printing": replace(session, screen=Screen.PRINTING, progress=progress),

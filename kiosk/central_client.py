@@ -37,7 +37,7 @@ from central import contract as c
 from kiosk.config import CentralSection
 from kiosk.logs import event
 
-log = logging.getLogger("kiosk.central")
+log = logging.getLogger("kiosk.central_client")
 M = TypeVar("M", bound=BaseModel)
 
 #: Largest document accepted; a bigger one is a protocol error, not a reason to fill the memory.

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-#: Booking codes as the office's online queue issues them (the QR on the resident's phone holds the same).
-BOOKING_PREFIX = "ANTRI-"
-BOOKING_CODE = re.compile(r"^ANTRI-[0-9A-Z]{2,16}$")
+from central.vocabulary import BOOKING_PATTERN, BOOKING_PREFIX
+
+BOOKING_CODE = re.compile(BOOKING_PATTERN)
 #: What the kiosk's keypad types after the fixed prefix: digits only (the codes the districts hand out).
 TYPED_DIGITS_MIN, TYPED_DIGITS_MAX = 4, 8
 
