@@ -20,6 +20,7 @@ from bench.common import Figure
 from central.testing import running_central
 from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 
 
 def _classify(error: AssertionError) -> str:
@@ -50,8 +51,7 @@ def run(runs: int = 1000, seed: int = 20261123) -> list[Figure]:
                 killed = done = 0
                 server = harness.ForkServer()
                 config = central.client_config()
-                client = CentralClient(CentralSection(**config), harness.CRASH_KIOSK_ID, backoff_s=0.001,
-                                       max_backoff_s=0.002)
+                client = CentralClient(CentralSection(**config), harness.CRASH_KIOSK_ID, backoff=Backoff(0.001, 0.002))
                 config = json.loads(json.dumps(config, default=str))
                 try:
                     for run_number, rounds in share:

@@ -18,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import random
 import re
 import ssl
 import time
@@ -36,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from central import contract as c
 from kiosk.config import CentralSection
 from kiosk.logs import event
+from printjobs.backoff import Backoff
 
 log = logging.getLogger("kiosk.central_client")
 M = TypeVar("M", bound=BaseModel)
@@ -198,14 +198,14 @@ def load_signing_keys(section: CentralSection) -> dict[str, ed25519.Ed25519Publi
 class CentralClient:
     """Talks to the central service on behalf of one kiosk. Thread-safe for sequential use per call."""
 
-    def __init__(self, section: CentralSection, kiosk_id: str, *, backoff_s: float = 0.5,
-                 max_backoff_s: float = 8.0, keepalive_expiry_s: float = KEEPALIVE_EXPIRY_S):
-        """``keepalive_expiry_s``: how long an idle connection is kept (see :data:`KEEPALIVE_EXPIRY_S`);
+    def __init__(self, section: CentralSection, kiosk_id: str, *, backoff: Backoff | None = None,
+                 keepalive_expiry_s: float = KEEPALIVE_EXPIRY_S):
+        """``backoff``: the wait between retries, by default the config's ``central.retry_backoff``.
+        ``keepalive_expiry_s``: how long an idle connection is kept (see :data:`KEEPALIVE_EXPIRY_S`);
         only tests against a server with a shorter keep-alive change it."""
         self.section = section
         self.kiosk_id = kiosk_id
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
+        self.backoff = backoff or section.retry_backoff.policy()
         self._keys = load_signing_keys(section)
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(section.ca_file))
         context.load_cert_chain(str(section.client_cert), str(section.client_key))
@@ -397,8 +397,7 @@ class CentralClient:
             except (Unreachable, Timeout, _Retryable) as error:
                 if number == retries:
                     raise (error.as_protocol_error() if isinstance(error, _Retryable) else error) from None
-                # Full jitter: kiosks that lost the network together must not come back in step.
-                delay = random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**number))
+                delay = self.backoff.delay(number + 1)
                 event(log, "central.retry", logging.INFO, method=method, path=_template(path), attempt=number + 1,
                       delay_ms=round(delay * 1000))
                 time.sleep(delay)

@@ -28,15 +28,39 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from devices import registry
+from printjobs.backoff import CALL_BACKOFF, OUTBOX_BACKOFF, Backoff
 
 
 class _Section(BaseModel):
     """Base of every section: unknown keys are errors, never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackoffSection(_Section):
+    """A wait between retries (:class:`printjobs.backoff.Backoff`): exponential from ``first_s``, capped at
+    ``max_s``, ``jitter`` the random share of each wait (1.0: anywhere from zero; 0.5: the upper half)."""
+
+    first_s: float = Field(..., gt=0, le=3600, description="Longest wait before the first retry, in seconds.")
+    max_s: float = Field(..., gt=0, le=86400, description="Longest wait between two retries, in seconds.")
+    jitter: float = Field(1.0, ge=0, le=1, description="Random share of each wait; 0 makes kiosks retry in step.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BackoffSection:
+        if self.first_s > self.max_s:
+            raise ValueError("first_s must not be larger than max_s")
+        return self
+
+    def policy(self) -> Backoff:
+        return Backoff(self.first_s, self.max_s, self.jitter)
+
+    @classmethod
+    def of(cls, backoff: Backoff) -> BackoffSection:
+        return cls(first_s=backoff.first_s, max_s=backoff.max_s, jitter=backoff.jitter)
 
 
 # --------------------------------------------------------------------------- kiosk
@@ -94,6 +118,11 @@ class CentralSection(_Section):
     connect_timeout_s: float = Field(5, gt=0, le=120, description="Seconds to wait for a TCP+TLS connection.")
     read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
     retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
+    retry_backoff: BackoffSection = Field(
+        BackoffSection.of(CALL_BACKOFF), description="Wait between the retries of one call (a resident may wait).")
+    outbox_backoff: BackoffSection = Field(
+        BackoffSection.of(OUTBOX_BACKOFF),
+        description="Wait between deliveries of a print event the service did not take (nobody waits).")
     heartbeat_interval_s: float = Field(60, ge=5, le=3600, description="Seconds between heartbeats.")
 
     @field_validator("url")

@@ -153,6 +153,7 @@ class KioskRuntime:
         self.blocked: str | None = None  # why nothing may print at all, e.g. a corrupt journal
         try:
             self.store: PrintStore | None = PrintStore(store_dir(config.storage.state_dir), thresholds=thresholds,
+                                                       outbox_backoff=config.central.outbox_backoff.policy(),
                                                        sender=CentralEventSender(self.central))
             self.recovery = self.store.recover()
         except JournalError as exc:

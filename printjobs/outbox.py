@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from printjobs._log import event as log_event
+from printjobs.backoff import OUTBOX_BACKOFF, Backoff
 from printjobs.db import Database
 from printjobs.errors import PermanentDeliveryError, TransientDeliveryError
 
@@ -83,16 +84,14 @@ class Outbox:
         sender: EventSender | None = None,
         *,
         on_delivered: DeliveredHook | None = None,
-        base_delay_s: float = 2.0,
-        max_delay_s: float = 300.0,
+        backoff: Backoff = OUTBOX_BACKOFF,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self.db = db
         self.sender = sender
         self.on_delivered = on_delivered
-        self.base_delay_s = base_delay_s
-        self.max_delay_s = max_delay_s
+        self.backoff_policy = backoff
         self._rng = rng or random.Random()
         self._clock = clock
         self._wake = threading.Event()
@@ -225,9 +224,8 @@ class Outbox:
         log_event(log, "outbox.rejected", level=logging.ERROR, key=row["key"], error=_describe(exc))
 
     def backoff(self, attempts: int) -> float:
-        """Seconds before attempt ``attempts + 1``: exponential, capped, with jitter in its upper half."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** min(attempts - 1, 30))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        """Seconds before attempt ``attempts + 1``, by the kiosk's one retry policy (:mod:`printjobs.backoff`)."""
+        return self.backoff_policy.delay(attempts, self._rng)
 
     # ------------------------------------------------------------------ reading
     def pending_count(self) -> int:

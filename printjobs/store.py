@@ -21,6 +21,7 @@ from pathlib import Path
 from central.vocabulary import Media
 from printjobs._log import event
 from printjobs.audit import AuditKind, AuditLog, SpoilCause
+from printjobs.backoff import OUTBOX_BACKOFF, Backoff
 from printjobs.consumables import Consumables
 from printjobs.db import Database, load_or_create_secret
 from printjobs.docstore import DocumentStore
@@ -64,8 +65,7 @@ class PrintStore:
         sender: EventSender | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        outbox_base_delay_s: float = 2.0,
-        outbox_max_delay_s: float = 300.0,
+        outbox_backoff: Backoff = OUTBOX_BACKOFF,
     ):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -73,7 +73,7 @@ class PrintStore:
         self.journal = Journal(self.db, load_or_create_secret(self.state_dir / "nik-hmac.key"), clock=clock)
         self.documents = DocumentStore(self.state_dir / "spool")
         self.outbox = Outbox(self.db, sender, on_delivered=self._on_delivered, clock=clock, rng=rng,
-                             base_delay_s=outbox_base_delay_s, max_delay_s=outbox_max_delay_s)
+                             backoff=outbox_backoff)
         self.consumables = Consumables(self.db, thresholds, clock=clock)
         self.audit = AuditLog(self.db, self.state_dir, clock=clock)
 

@@ -118,6 +118,8 @@ INVALID = [
     ("no signing keys", _set("central.signing_keys", []), "central.signing_keys", "at least 1"),
     ("section not a mapping", _set("storage", "state"), "storage", "valid dictionary"),
     ("unknown section", _set("printer", {}), "printer", "unknown key"),
+    ("backoff out of order", _set("central.retry_backoff", {"first_s": 10, "max_s": 1}), "central.retry_backoff",
+     "first_s must not be larger"),
     ("misspelt nested key", _set("devices.document_printer.seconds_per_pgae", 1),
      "devices.document_printer.seconds_per_pgae", "did you mean 'seconds_per_page'"),
 ]

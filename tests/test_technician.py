@@ -23,6 +23,7 @@ from kiosk.diagnostics import Diagnostics
 from kiosk.hardware import build_devices
 from kiosk.pinhash import hash_pin
 from kiosk.technician import TechnicianGate
+from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.store import PrintStore, store_dir
 
@@ -147,7 +148,7 @@ def test_central_health_reachable_with_certificate_expiry(kiosk):
 
 def test_central_health_unreachable(tmp_path: Path, central):
     config = demo_config(tmp_path, central.client_config(url="https://127.0.0.1:9"), headless=True)
-    client = CentralClient(config.central, config.kiosk.id, backoff_s=0.01, max_backoff_s=0.01)
+    client = CentralClient(config.central, config.kiosk.id, backoff=Backoff(0.01, 0.01))
     try:
         health = Diagnostics(config, build_devices(config), None, client).central_health([])
     finally:

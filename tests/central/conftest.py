@@ -12,6 +12,7 @@ from central.seed import seed
 from central.testing import RunningCentral, clone_world, running_central
 from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 
 KIOSK_ID = "ADM-TEST-01"
 
@@ -48,7 +49,7 @@ def make_client() -> Iterator[Callable[..., CentralClient]]:
 
     def build(running: RunningCentral, **overrides: Any) -> CentralClient:
         section = CentralSection(**running.client_config(**overrides))
-        client = CentralClient(section, KIOSK_ID, backoff_s=0.01, max_backoff_s=0.05)
+        client = CentralClient(section, KIOSK_ID, backoff=Backoff(0.01, 0.05))
         clients.append(client)
         return client
 

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kiosk import metrics as kiosk_metrics
 from kiosk.config import MetricsSection
 from kiosk.metrics import KioskMetrics, MetricsServer
+from printjobs.backoff import Backoff
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -204,7 +205,7 @@ def test_heartbeats_reach_the_real_central_service_and_outages_are_counted(tmp_p
     status = contract.Heartbeat(consumables={"blanko": 12}, software_version="0.1.0")
     central = start_central(tmp_path / "central")
     section = CentralSection(**central.client_config(retries=0, connect_timeout_s=2, read_timeout_s=5))
-    clients = [CentralClient(section, central.summary["kiosk_id"], backoff_s=0.01)]
+    clients = [CentralClient(section, central.summary["kiosk_id"], backoff=Backoff(0.01, 0.01))]
     loop = HeartbeatLoop(lambda: clients[-1].heartbeat(status), interval_s=0.05, metrics=recorder)
 
     def beats(outcome: str) -> float:
@@ -221,7 +222,7 @@ def test_heartbeats_reach_the_real_central_service_and_outages_are_counted(tmp_p
     assert time.time() - 60 < accepted_at <= time.time()
 
     # The central service is gone: beats fail, are counted, are logged once, and never raise.
-    clients.append(CentralClient(section, central.summary["kiosk_id"], backoff_s=0.01))
+    clients.append(CentralClient(section, central.summary["kiosk_id"], backoff=Backoff(0.01, 0.01)))
     try:
         with caplog.at_level(logging.INFO, logger="kiosk.metrics"):
             assert loop.beat() is False

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from printjobs.backoff import Backoff
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter  # noqa: E402
@@ -71,8 +73,8 @@ def round_(state_dir: Path, out_dir: Path, central: dict, document_ids: dict[str
             if next(sends) == plan.get("kill_after_send"):
                 die()
 
-    client = CentralClient(CentralSection(**central), CRASH_KIOSK_ID, backoff_s=0.001, max_backoff_s=0.002)
-    store = PrintStore(state_dir, sender=Sender(client), outbox_base_delay_s=0.001, outbox_max_delay_s=0.002)
+    client = CentralClient(CentralSection(**central), CRASH_KIOSK_ID, backoff=Backoff(0.001, 0.002))
+    store = PrintStore(state_dir, sender=Sender(client), outbox_backoff=Backoff(0.001, 0.002, jitter=0.5))
     if plan.get("kill_at"):
         store.journal.add_listener(lambda job, previous: next(transitions) == plan["kill_at"] and die())
     store.recover()

@@ -30,6 +30,7 @@ from central.store import DB_FILE
 from central.testing import RunningCentral, running_central
 from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.store import PrintStore
 from tests.printjobs.central_sender import CRASH_KIOSK_ID, CentralSender
@@ -174,7 +175,7 @@ def test_sigkill_anywhere_never_prints_twice_nor_loses_an_event(tmp_path: Path):
             killed = 0
             server = ForkServer()
             config = central.client_config()
-            client = CentralClient(CentralSection(**config), CRASH_KIOSK_ID, backoff_s=0.001, max_backoff_s=0.002)
+            client = CentralClient(CentralSection(**config), CRASH_KIOSK_ID, backoff=Backoff(0.001, 0.002))
             config = json.loads(json.dumps(config, default=str))
             try:
                 for run, rounds in runs:

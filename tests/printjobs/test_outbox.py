@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from printjobs.backoff import Backoff
 from printjobs.errors import TransientDeliveryError
 from printjobs.journal import JobState
 from printjobs.outbox import JobReport, Outbox
@@ -33,7 +34,7 @@ def finished_jobs(store: PrintStore, count: int) -> list[str]:
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap(store: PrintStore):
-    outbox = Outbox(store.db, base_delay_s=2, max_delay_s=60, rng=random.Random(7))
+    outbox = Outbox(store.db, backoff=Backoff(2, 60, jitter=0.5), rng=random.Random(7))
     for attempts, ceiling in [(1, 2), (2, 4), (3, 8), (4, 16), (6, 60), (40, 60)]:
         delays = [outbox.backoff(attempts) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempts, min(delays), max(delays))
@@ -42,8 +43,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(store: PrintStore):
 
 def test_everything_is_delivered_after_the_server_was_down_for_the_whole_run(state_dir: Path):
     port = free_port()  # nobody listens: every attempt is refused
-    store = PrintStore(state_dir, sender=HttpSender(port, timeout_s=1), outbox_base_delay_s=0.01,
-                       outbox_max_delay_s=0.05)
+    store = PrintStore(state_dir, sender=HttpSender(port, timeout_s=1), outbox_backoff=Backoff(0.01, 0.05, jitter=0.5))
     ids = finished_jobs(store, 9)
     store.outbox.start(idle_wait_s=0.05)
     for _ in range(27):
@@ -99,7 +99,8 @@ class Flaky:
 def test_a_transient_failure_is_retried_after_its_backoff_only(state_dir: Path):
     now = [1000.0]
     sender = Flaky(1)
-    store = PrintStore(state_dir, sender=sender, clock=lambda: now[0], rng=random.Random(1), outbox_base_delay_s=10)
+    store = PrintStore(state_dir, sender=sender, clock=lambda: now[0], rng=random.Random(1),
+                       outbox_backoff=Backoff(10, 300, jitter=0.5))
     job = finished_jobs(store, 1)[0]
     assert store.outbox.deliver_due().retry == 1
     assert store.outbox.deliver_due().delivered == 0  # not due yet

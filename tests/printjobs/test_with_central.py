@@ -16,6 +16,7 @@ from central.testing import clone_world
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore
@@ -34,11 +35,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_printed_documents_reach_the_service_once_after_an_outage(world: Path, tmp_path: Path):
     running = clone_world(world, tmp_path / "central")
-    client = kc.CentralClient(CentralSection(**running.client_config()), KIOSK_ID, backoff_s=0.01,
-                              max_backoff_s=0.05)
+    client = kc.CentralClient(CentralSection(**running.client_config()), KIOSK_ID, backoff=Backoff(0.01, 0.05))
     down = kc.CentralClient(CentralSection(**running.client_config(url=f"https://127.0.0.1:{free_port()}",
                                                                    connect_timeout_s=1)),
-                            KIOSK_ID, backoff_s=0.01, max_backoff_s=0.05)
+                            KIOSK_ID, backoff=Backoff(0.01, 0.05))
     try:
         resident = running.resident("ready")
         session = client.login(resident["nik"], resident["pin"])
@@ -46,7 +46,7 @@ def test_printed_documents_reach_the_service_once_after_an_outage(world: Path, t
         assert {d.media for d in documents} == {"a4", "card"}
 
         state = tmp_path / "state"
-        store = PrintStore(state, sender=CentralSender(down), outbox_base_delay_s=0.01, outbox_max_delay_s=0.02)
+        store = PrintStore(state, sender=CentralSender(down), outbox_backoff=Backoff(0.01, 0.02, jitter=0.5))
         pipeline = PrintPipeline(store, {
             "document_printer": SimulatedDocumentPrinter("a4", tmp_path / "out-a4"),
             "card_printer": SimulatedCardPrinter("card", tmp_path / "out-card"),

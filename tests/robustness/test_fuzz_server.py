@@ -20,6 +20,7 @@ from central import contract as c
 from central.testing import RunningCentral
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 
 DOC = "DOC-FUZZ01"
 HOLDER = c.holder_digest("3273021708850001")
@@ -80,7 +81,7 @@ def raw_server(central: RunningCentral) -> Iterator[RawTlsServer]:
 def client(central: RunningCentral, raw_server: RawTlsServer) -> Iterator[kc.CentralClient]:
     section = CentralSection(**central.client_config(url=f"https://127.0.0.1:{raw_server.port}", retries=0,
                                                      read_timeout_s=0.5, connect_timeout_s=2))
-    with kc.CentralClient(section, "ADM-DEMO-01", backoff_s=0.001, max_backoff_s=0.002) as built:
+    with kc.CentralClient(section, "ADM-DEMO-01", backoff=Backoff(0.001, 0.002)) as built:
         yield built
 
 

@@ -35,6 +35,7 @@ from central.server import KEEP_ALIVE_S
 from central.testing import RunningCentral, running_central
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
+from printjobs.backoff import Backoff
 from tests.robustness.netproxy import Fault, NetProxy
 from tests.robustness.support import new_resident
 
@@ -71,7 +72,7 @@ def proxy(central: RunningCentral) -> Iterator[NetProxy]:
 def client(central: RunningCentral, proxy: NetProxy, pool_expiry_s: float = POOL_EXPIRY_S) -> kc.CentralClient:
     section = CentralSection(**central.client_config(url=proxy.url, retries=2, read_timeout_s=10,
                                                      connect_timeout_s=10))
-    return kc.CentralClient(section, "ADM-DEMO-01", backoff_s=0.01, max_backoff_s=0.02,
+    return kc.CentralClient(section, "ADM-DEMO-01", backoff=Backoff(0.01, 0.02),
                             keepalive_expiry_s=pool_expiry_s)
 
 
