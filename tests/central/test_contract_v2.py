@@ -20,7 +20,6 @@ import pytest
 from central import contract as c
 from central.store import DB_FILE
 from central.testing import RunningCentral
-from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from kiosk import central_client as kc
 from kiosk.effects import card_parts, fetch_cause, login_failure
 from kiosk.flow import LoginProblem
@@ -29,6 +28,7 @@ from printjobs.errors import FetchFailed
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
 from printjobs.store import PrintStore
+from tests.factories import simulated_printers
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
@@ -91,9 +91,7 @@ def v1(fresh_central: RunningCentral) -> Iterator[V1Service]:
 
 def _pipeline(tmp_path) -> tuple[PrintPipeline, PrintStore]:
     store = PrintStore(tmp_path / "state", sender=None)
-    printers = {"document_printer": SimulatedDocumentPrinter("a4", tmp_path / "out-a4"),
-                "card_printer": SimulatedCardPrinter("card", tmp_path / "out-card")}
-    return PrintPipeline(store, printers, submit_timeout_s=10), store
+    return PrintPipeline(store, simulated_printers(tmp_path), submit_timeout_s=10), store
 
 
 def fetcher(client: kc.CentralClient, session: kc.Session, document_id: str):

@@ -29,14 +29,13 @@ from printjobs.backoff import Backoff
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter  # noqa: E402
 from kiosk.central_client import CentralClient  # noqa: E402
 from kiosk.config import CentralSection  # noqa: E402
 from printjobs.journal import JobState  # noqa: E402
 from printjobs.pipeline import FetchedDocument, PrintPipeline  # noqa: E402
 from printjobs.store import PrintStore  # noqa: E402
+from tests.factories import NIK, make_card_png, make_pdf, simulated_printers  # noqa: E402
 from tests.printjobs.central_sender import CRASH_KIOSK_ID, CentralSender  # noqa: E402
-from tests.printjobs.conftest import NIK, make_card_png, make_pdf  # noqa: E402
 
 #: The documents every run prints: (document type, kind, printer); ids come with each round (seeded ones).
 DOCUMENTS = [
@@ -78,8 +77,7 @@ def round_(state_dir: Path, out_dir: Path, central: dict, document_ids: dict[str
     if plan.get("kill_at"):
         store.journal.add_listener(lambda job, previous: next(transitions) == plan["kill_at"] and die())
     store.recover()
-    printers = {"document_printer": SimulatedDocumentPrinter("a4", out_dir / "a4"),
-                "card_printer": SimulatedCardPrinter("card", out_dir / "card")}
+    printers = simulated_printers(out_dir)
     for printer in printers.values():
         original = printer.submit
 

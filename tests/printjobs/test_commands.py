@@ -14,7 +14,7 @@ import pytest
 from kiosk.cli import main
 from printjobs.journal import JobState
 from printjobs.store import PrintStore, store_dir
-from tests.printjobs.conftest import NAME, NIK
+from tests.factories import NAME, NIK
 
 
 @pytest.fixture

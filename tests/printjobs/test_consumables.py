@@ -7,7 +7,7 @@ import pytest
 from printjobs.consumables import Level
 from printjobs.errors import PrinterBlocked
 from printjobs.store import PrintStore
-from tests.printjobs.conftest import NIK
+from tests.factories import NIK
 
 
 def print_card(store: PrintStore) -> None:

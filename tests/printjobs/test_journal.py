@@ -13,7 +13,7 @@ from printjobs.db import CACHE_KIB, SCHEMA_VERSION, Database
 from printjobs.errors import IllegalTransition, JournalCorrupt, JournalError, SchemaTooNew, UnknownJob
 from printjobs.journal import TRANSITIONS, JobState, Resolution, keyed_nik_hash
 from printjobs.store import PrintStore
-from tests.printjobs.conftest import NIK
+from tests.factories import NIK
 
 
 def test_the_database_is_durable_and_private(store: PrintStore, state_dir: Path):

@@ -12,7 +12,7 @@ from printjobs.errors import TransientDeliveryError
 from printjobs.journal import JobState
 from printjobs.outbox import JobReport, Outbox
 from printjobs.store import RESOLUTION_SUFFIX, PrintStore
-from tests.printjobs.conftest import NIK
+from tests.factories import NIK
 from tests.printjobs.receiver import EventReceiver, HttpSender, free_port
 
 

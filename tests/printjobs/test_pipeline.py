@@ -11,15 +11,12 @@ from printjobs.errors import DocumentGone, FetchFailed, IllegalTransition, Print
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
 from printjobs.store import PrintStore
-from tests.printjobs.conftest import NAME, NIK, make_pdf
+from tests.factories import NAME, NIK, make_pdf, simulated_printers
 
 
 @pytest.fixture
 def printers(tmp_path: Path) -> dict:
-    return {
-        "document_printer": SimulatedDocumentPrinter("a4", tmp_path / "out-a4"),
-        "card_printer": SimulatedCardPrinter("card", tmp_path / "out-card"),
-    }
+    return simulated_printers(tmp_path)
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from printjobs.pipeline import FetchedDocument, PrintPipeline
 from printjobs.store import PrintStore
-from tests.printjobs.conftest import NAME, NIK, make_pdf
+from tests.factories import NAME, NIK, make_pdf, simulated_printers
 
 #: A NIK-like number: 16 digits standing alone (hex digests are excluded: they run into letters a-f).
 SIXTEEN_DIGITS = re.compile(rb"(?<![0-9A-Fa-f])\d{16}(?![0-9A-Fa-f])")
@@ -21,9 +20,7 @@ def state_files(state_dir: Path) -> list[Path]:
 def test_journal_outbox_and_audit_files_hold_no_nik_no_name_no_content(tmp_path: Path, card_png: bytes):
     state_dir = tmp_path / "state"
     store = PrintStore(state_dir)
-    printers = {"document_printer": SimulatedDocumentPrinter("a4", tmp_path / "a4"),
-                "card_printer": SimulatedCardPrinter("card", tmp_path / "card", jam_after=1)}
-    pipeline = PrintPipeline(store, printers)
+    pipeline = PrintPipeline(store, simulated_printers(tmp_path, card={"jam_after": 1}))
     pdf = make_pdf(f"{NAME} NIK {NIK}")
     for document_id, kind, printer, parts in [("doc-1", "a4", "document_printer", [pdf]),
                                               ("doc-2", "card", "card_printer", [card_png, card_png]),
@@ -44,4 +41,4 @@ def test_journal_outbox_and_audit_files_hold_no_nik_no_name_no_content(tmp_path:
         assert b"%PDF" not in data and b"IHDR" not in data, path
     store.close()
     # The printers' output, by contrast, is the document: the grep above is not blind.
-    assert any(NIK.encode() in p.read_bytes() for p in (tmp_path / "a4").iterdir())
+    assert any(NIK.encode() in p.read_bytes() for p in (tmp_path / "out-a4").iterdir())

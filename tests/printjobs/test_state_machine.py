@@ -19,7 +19,7 @@ from printjobs.errors import IllegalTransition
 from printjobs.journal import TRANSITIONS, JobState, Resolution
 from printjobs.outbox import JobReport
 from printjobs.store import PrintStore
-from tests.printjobs.conftest import NIK
+from tests.factories import NIK
 
 C, F, S, P, X, U, R, D = (JobState.CREATED, JobState.FETCHED, JobState.SENDING, JobState.PRINTED, JobState.FAILED,
                           JobState.UNCERTAIN, JobState.RESOLVED, JobState.REPORTED)

@@ -13,13 +13,13 @@ import pytest
 
 from central.seed import seed
 from central.testing import clone_world
-from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
 from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore
+from tests.factories import simulated_printers
 from tests.printjobs.central_sender import CentralSender, fetcher
 from tests.printjobs.receiver import free_port
 
@@ -47,10 +47,7 @@ def test_printed_documents_reach_the_service_once_after_an_outage(world: Path, t
 
         state = tmp_path / "state"
         store = PrintStore(state, sender=CentralSender(down), outbox_backoff=Backoff(0.01, 0.02, jitter=0.5))
-        pipeline = PrintPipeline(store, {
-            "document_printer": SimulatedDocumentPrinter("a4", tmp_path / "out-a4"),
-            "card_printer": SimulatedCardPrinter("card", tmp_path / "out-card"),
-        }, submit_timeout_s=10)
+        pipeline = PrintPipeline(store, simulated_printers(tmp_path), submit_timeout_s=10)
         jobs = {}
         for document in documents:
             outcome = pipeline.run(document_id=document.id, document_type=str(document.type), kind=document.media,
