@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -524,3 +525,56 @@ def _mask(value: Any) -> Any:
 def missing_files(config: Config) -> list[Problem]:
     """Files the config names that are not there (yet)."""
     return [Problem(key, f"file not found: {path}") for key, path in config.files_to_check() if not path.is_file()]
+
+
+#: A client certificate closer than this to its end is worth a warning (the operator's CA needs time).
+CERT_WARN_DAYS = 30
+
+
+def certificate_problems(config: Config, now: datetime | None = None) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of the kiosk's client certificate: what the central service would refuse, read with
+    the service's own rule (:func:`central.pki.kiosk_id_of`), before a single call. Missing files are
+    :func:`missing_files`' business and give nothing here."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from central.pki import NotAKiosk, kiosk_id_of
+
+    section, now = config.central, now or datetime.now(UTC)
+    if not section.client_cert.is_file():
+        return [], []
+    key = "central.client_cert"
+    try:
+        pem = section.client_cert.read_text(encoding="ascii")
+        cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except (OSError, ValueError):
+        return [Problem(key, "not a PEM certificate")], []
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    try:
+        named = kiosk_id_of(pem)
+    except NotAKiosk as exc:
+        errors.append(Problem(key, f"not a kiosk certificate ({exc}); the central service refuses it"))
+    else:
+        if named != config.kiosk.id:
+            errors.append(Problem(key, f"issued to kiosk {named!r} but kiosk.id is {config.kiosk.id!r}; the central "
+                                       "service refuses every call of a kiosk that is not its certificate's "
+                                       "(kiosk_mismatch)"))
+    ends = cert.not_valid_after_utc
+    if ends <= now:
+        errors.append(Problem(key, f"expired on {ends:%Y-%m-%d}; ask the operator's CA for a new one"))
+    elif cert.not_valid_before_utc > now:
+        errors.append(Problem(key, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC; is the clock "
+                                   "right?"))
+    elif (ends - now).days < CERT_WARN_DAYS:
+        warnings.append(Problem(key, f"expires on {ends:%Y-%m-%d}, in {(ends - now).days} days"))
+    if section.client_key.is_file():
+        try:
+            private = serialization.load_pem_private_key(section.client_key.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError):
+            errors.append(Problem("central.client_key", "not a readable, unencrypted PEM private key"))
+        else:
+            spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            if private.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+                errors.append(Problem("central.client_key", "does not belong to central.client_cert"))
+    return errors, warnings

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config, masked_dump, missing_files
+    from kiosk.config import ConfigError, certificate_problems, load_config, masked_dump, missing_files
     from kiosk.production import production_problems
 
     try:
@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         refused = production_problems(config)
         if refused and not args.demo:
             raise ConfigError(args.path, refused)
+        certificate_errors, certificate_warnings = certificate_problems(config)
+        if certificate_errors:
+            raise ConfigError(args.path, certificate_errors)
     except ConfigError as exc:
         if len(exc.problems) == 1 and not exc.problems[0].path:  # the file itself: one line is enough
             print(f"error: {exc.problems[0]}", file=sys.stderr)
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         count = len(exc.problems)
         print(f"{args.path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2
-    for problem in missing_files(config):
+    for problem in missing_files(config) + certificate_warnings:
         print(f"warning: {problem}", file=sys.stderr)
     for problem in refused:
         print(f"warning: not for production (--demo): {problem}", file=sys.stderr)

@@ -25,12 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config, missing_files
+    from kiosk.config import ConfigError, certificate_problems, load_config, missing_files
     from kiosk.production import production_problems
 
     try:
         config = load_config(config_path(args))
-        problems = [str(p) for p in missing_files(config)]
+        problems = [str(p) for p in missing_files(config) + certificate_problems(config)[0]]
         if not args.demo:
             problems += [str(p) for p in production_problems(config)]
     except ConfigError as exc:

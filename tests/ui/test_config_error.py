@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from central.pki import issue, make_ca
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,8 +64,11 @@ def test_a_production_kiosk_with_the_demo_technician_shows_the_refusal_instead_o
     data["central"]["url"] = "https://adm.dukcapil.example.go.id"
     demo = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
     data["technician"]["technicians"] = demo["technician"]["technicians"]  # the README's PIN 246810
-    for name in ("ca.pem", "kiosk.pem", "kiosk.key", "signing.pub"):
-        (tmp_path / name).write_text("not checked before the refusal\n")
+    ca = make_ca()
+    issued = issue(ca, data["kiosk"]["id"], server=False)  # this kiosk's own: only the PIN is wrong
+    for name, content in (("ca.pem", ca.cert_pem), ("kiosk.pem", issued.cert_pem), ("kiosk.key", issued.key_pem),
+                          ("signing.pub", b"not checked before the refusal\n")):
+        (tmp_path / name).write_bytes(content)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(data))
     code, err = run_until_ready(config, tmp_path)
