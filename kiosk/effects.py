@@ -1,14 +1,17 @@
 """Turns flow effects into work off the main thread, and the results back into flow events.
 
-Logins and logouts run on a small pool; print jobs run one after another on their own worker, so
-two documents never race for a printer. ``post`` must be safe to call from any thread (the UI's
-``KioskApp.post``); nothing here touches Kivy.
+Logins and logouts run on a small pool. A resident's documents are fetched one after another (the link is
+shared) while each printer prints what is already fetched for it, one job at a time: the KK prints while
+the KTP-el is fetched, and the card printer never waits for the A4 printer (:class:`_PrinterLane`).
+``post`` must be safe to call from any thread (the UI's ``KioskApp.post``); nothing here touches Kivy.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import queue
+import threading
 import time
 import uuid
 import zipfile
@@ -54,9 +57,10 @@ from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
+from printjobs.consumables import Level
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
-from printjobs.pipeline import FetchedDocument, PrintPipeline
+from printjobs.pipeline import FetchedDocument, Outcome, PrintPipeline
 
 log = logging.getLogger(__name__)
 
@@ -270,51 +274,88 @@ class EffectRunner:
 
     def _print(self, effect: PrintDocuments) -> None:
         nik = effect.nik.digits if effect.nik is not None else ""
-        for doc in effect.documents:
-            self._print_one(effect.session, doc, nik)
+        lanes: dict[str, _PrinterLane] = {}
+        try:
+            for doc in effect.documents:
+                printer = MEDIA_PRINTERS.get(doc.media) if doc.media is not None else None
+                if printer is None or printer not in self.pipeline.printers:
+                    # The flow never sends one: no printer for its media here.
+                    self._update(doc, Phase.FAILED, error="print.failed")
+                    continue
+                lane = lanes.get(printer)
+                if lane is None:
+                    lane = lanes[printer] = _PrinterLane(printer, self._print_fetched)
+                elif not self._stock_comfortable(printer):
+                    # Low stock: let the printer finish first, so an empty tray is seen before the next
+                    # document is claimed at the service (then it is refused as 'blanko empty', unclaimed).
+                    lane.drain()
+                job_id = self._fetch_one(effect.session, doc, nik, printer)
+                if job_id is not None:
+                    self._update(doc, Phase.WAITING)
+                    lane.put(doc, job_id)
+        finally:
+            for lane in lanes.values():
+                lane.close()
 
-    def _print_one(self, session: cc.Session, doc: DocumentItem, nik: str) -> None:
-        def update(phase: Phase, fraction: float = 0.0, error: str | None = None) -> None:
-            self.post(PrintUpdate(now=time.monotonic(), document_id=doc.id, phase=phase, fraction=fraction,
-                                  error=error))
+    def _update(self, doc: DocumentItem, phase: Phase, fraction: float = 0.0, error: str | None = None) -> None:
+        self.post(PrintUpdate(now=time.monotonic(), document_id=doc.id, phase=phase, fraction=fraction, error=error))
 
+    def _stock_comfortable(self, printer: str) -> bool:
+        """Whether every counted consumable of ``printer`` is above its low mark."""
+        return all(s.state is not Level.WARNING and s.state is not Level.EMPTY
+                   for s in self.pipeline.store.consumables.status(printer))
+
+    def _fetch_one(self, session: cc.Session, doc: DocumentItem, nik: str, printer: str) -> str | None:
+        """Claim, fetch, verify and spool one document: its FETCHED job's id, or None after posting why not."""
         failure: list[str] = []
 
         def fetch(job_id: str) -> FetchedDocument:
-            update(Phase.FETCHING)
+            self._update(doc, Phase.FETCHING)
             try:
                 verified = self.central.fetch_document(session, doc.id, job_id)
             except cc.CentralError as exc:
                 cause, message = fetch_cause(exc)
                 failure.append(message)
                 raise FetchFailed(cause) from None
-            update(Phase.PRINTING, 0.0)
             if doc.media is Media.CARD:
                 return FetchedDocument(card_parts(verified.content))
             return FetchedDocument([verified.content])
 
-        if doc.media is None or MEDIA_PRINTERS[doc.media] not in self.pipeline.printers:
-            update(Phase.FAILED, error="print.failed")  # the flow never sends one: no printer for its media here
-            return
         try:
-            outcome = self.pipeline.run(
-                document_id=doc.id, document_type=doc.type, kind=doc.media, printer=MEDIA_PRINTERS[doc.media], nik=nik,
-                fetch=fetch, title=doc.title or doc.type, progress=lambda f: update(Phase.PRINTING, f),
-            )
+            prepared = self.pipeline.prepare(document_id=doc.id, document_type=doc.type, kind=doc.media,
+                                             printer=printer, nik=nik, fetch=fetch)
         except PrinterBlocked as exc:
-            update(Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")
+            self._update(doc, Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")
+            return None
+        if prepared.job.state is not JobState.FETCHED:
+            self._finished(doc, prepared, failure)
+            return None
+        return prepared.job.job_id
+
+    def _print_fetched(self, doc: DocumentItem, job_id: str) -> None:
+        """On a printer's lane: print one fetched job and post how it ended."""
+        self._update(doc, Phase.PRINTING, 0.0)
+        try:
+            outcome = self.pipeline.print_job(job_id, title=doc.title or doc.type,
+                                              progress=lambda f: self._update(doc, Phase.PRINTING, f))
+        except Exception as exc:  # the job is UNCERTAIN or FAILED in the journal already; the resident is told
+            log_event(log, "print.error", logging.ERROR, error=type(exc).__name__)
+            self._update(doc, Phase.FAILED, error="print.failed")
             return
+        self._finished(doc, outcome, [])
+
+    def _finished(self, doc: DocumentItem, outcome: Outcome, failure: list[str]) -> None:
         state = outcome.job.state
         metrics = get_metrics()
         if state in (JobState.PRINTED, JobState.REPORTED) and outcome.job.cause is None:
             metrics.document_printed(doc.type.lower(), "printed")
-            update(Phase.DONE, 1.0)
+            self._update(doc, Phase.DONE, 1.0)
         elif state is JobState.UNCERTAIN:
             metrics.document_printed(doc.type.lower(), "uncertain")
-            update(Phase.FAILED, error="print.uncertain")
+            self._update(doc, Phase.FAILED, error="print.uncertain")
         else:
             metrics.document_printed(doc.type.lower(), "failed")
-            update(Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")
+            self._update(doc, Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")
 
     # ----- beyond printing
     def _check_in(self, effect: CheckIn | TakeWalkIn) -> None:
@@ -377,3 +418,35 @@ class EffectRunner:
         self.pipeline.store.receipt_printed()
         log_event(log, "receipt.printed", what=type(effect).__name__)
         self.post(done(now=time.monotonic(), ok=True))
+
+
+class _PrinterLane:
+    """One printer's worker: prints the fetched jobs put to it, in order, one at a time."""
+
+    def __init__(self, printer: str, work: Callable[[DocumentItem, str], None]):
+        self._work = work
+        self._jobs: queue.Queue[tuple[DocumentItem, str] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"print-{printer}", daemon=True)
+        self._thread.start()
+
+    def put(self, doc: DocumentItem, job_id: str) -> None:
+        self._jobs.put((doc, job_id))
+
+    def drain(self) -> None:
+        """Wait until every job put so far has been printed (or has failed)."""
+        self._jobs.join()
+
+    def close(self) -> None:
+        """Print what is queued, then stop; returns when the printer's last job has ended."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            try:
+                if item is None:
+                    return
+                self._work(*item)
+            finally:
+                self._jobs.task_done()
