@@ -27,6 +27,9 @@ from kiosk.flow import Event, Flow, FlowState, NikSubmitted, PinSubmitted, Scree
 from kiosk.runtime import KioskRuntime
 
 KIOSK_ID = "ADM-TEST-01"  # the kiosk of kiosk_config(); the seeded client certificate names it
+#: Printers slow enough that fetching the next document visibly overlaps: 2 s per A4 page, 2 s per card.
+SLOW_PRINTERS = {"document_printer": {"driver": "simulated", "seconds_per_page": 2.0},
+                 "card_printer": {"driver": "simulated", "seconds_per_card": 2.0}}
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,7 @@ import pytest
 
 from kiosk.flow import Confirmed, Media, Phase, PrintPressed, PrintUpdate, Screen
 from printjobs.journal import JobState
-
-#: Slow enough that fetching the next document visibly overlaps: about 2 s per A4 page, 2 s per card.
-SLOW = {"document_printer": {"driver": "simulated", "seconds_per_page": 2.0},
-        "card_printer": {"driver": "simulated", "seconds_per_card": 2.0}}
+from tests.services.conftest import SLOW_PRINTERS
 
 
 def print_all(kiosk) -> list[PrintUpdate]:
@@ -47,7 +44,7 @@ def in_print_order(kiosk) -> tuple[str, str, str]:
 
 
 
-@pytest.mark.parametrize("kiosk", [SLOW], indirect=True)
+@pytest.mark.parametrize("kiosk", [SLOW_PRINTERS], indirect=True)
 def test_the_next_document_is_fetched_while_one_prints_and_both_printers_work_at_once(kiosk):
     updates = print_all(kiosk)
     a4_first, a4_second, card = in_print_order(kiosk)
@@ -61,7 +58,7 @@ def test_the_next_document_is_fetched_while_one_prints_and_both_printers_work_at
     assert len(list(kiosk.runtime.devices.document_printer.output_dir.glob("*.pdf"))) == 2
 
 
-@pytest.mark.parametrize("kiosk", [SLOW], indirect=True)
+@pytest.mark.parametrize("kiosk", [SLOW_PRINTERS], indirect=True)
 def test_with_little_paper_left_the_next_a4_document_is_claimed_only_after_the_last_has_printed(kiosk):
     kiosk.runtime.store.reload("document_printer", "paper", 10, "teknisi-1")  # at or under paper_low: WARNING
     updates = print_all(kiosk)
