@@ -261,9 +261,12 @@ class CentralClient:
         return body.documents
 
     def logout(self, session: Session) -> None:
-        """Revoke the session's token; an already expired session counts as logged out."""
+        """Revoke the session's token; an already expired session counts as logged out.
+
+        Retried like a GET: revoking twice is harmless (the second finds the session gone), while a logout
+        lost on a bad link would leave the token valid until it expires."""
         try:
-            self._call("DELETE", "/v1/sessions/current", session=session, expect=(204,))
+            self._call("DELETE", "/v1/sessions/current", session=session, expect=(204,), retry=True)
         except SessionExpired:
             pass
 

@@ -127,6 +127,11 @@ def test_idempotent_calls_are_retried_and_others_are_not(faulty, client_of):
         client.report_print_event("DOC-1", "job-1", "printed")  # POST with Idempotency-Key: retried
     assert faulty.hits == 3
     faulty.hits = 0
+    session = kc.Session(token="t" * 20, masked_name="X", expires_at=__import__("datetime").datetime.now())
+    with pytest.raises(kc.ProtocolError):
+        client.logout(session)  # DELETE: revoking twice is harmless, a lost logout leaves the token valid
+    assert faulty.hits == 3
+    faulty.hits = 0
     with pytest.raises(kc.ProtocolError):
         client.login("3273021708850001", "123456")  # a login attempt must never count twice
     assert faulty.hits == 1
