@@ -44,7 +44,11 @@ log = logging.getLogger("central.server")
 CA_FILE, SERVER_CERT, SERVER_KEY = "ca.pem", "server.pem", "server.key"
 #: Seconds an idle kept-alive connection stays open (uvicorn's default, set here because clients depend on
 #: it: the kiosk drops its idle connections sooner, by more than a slow link's round trip).
-KEEP_ALIVE_S = 5
+#: Seconds an idle kiosk connection stays open (nginx's default): longer than a kiosk keeps one
+#: (``central.keepalive_s``, 30 s) plus the transfer of a large document on a village link, because this
+#: clock starts when an answer is handed to the network. A province's few hundred idle TLS connections
+#: cost little; a closed one costs a kiosk a new handshake (4 round trips) or a retried call.
+KEEP_ALIVE_S = 75
 _CHUNK = 64 * 1024
 #: The largest request body accepted. A heartbeat or print event is well under 4 KiB; 34 MB were once stored.
 MAX_BODY_BYTES = 64 * 1024

@@ -43,11 +43,14 @@ M = TypeVar("M", bound=BaseModel)
 #: Largest document accepted; a bigger one is a protocol error, not a reason to fill the memory.
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _RETRY_STATUS = frozenset({502, 503, 504})
-#: Seconds an idle connection is kept for reuse. The server drops its end after its own keep-alive (the
-#: reference server: ``central.server.KEEP_ALIVE_S``, 5 s) counted from when it sent the answer; this plus a
-#: round trip must stay under that, or a request leaves on a connection the server has already closed.
-#: A 2 s round trip (the slow-network bench) leaves 1 s to spare.
-KEEPALIVE_EXPIRY_S = 2.0
+#: Seconds an idle connection is kept for reuse, unless the config's ``central.keepalive_s`` says otherwise.
+#: The server drops its end after its own keep-alive (the reference server: ``central.server.KEEP_ALIVE_S``,
+#: 75 s) counted from when it handed its answer to the network, not from when the answer arrived here: this
+#: plus the longest answer's transfer on the slowest link plus a round trip must stay under it, or a request
+#: leaves on a connection the server has already closed. A 250 KB document on a 256 kbit/s village link takes
+#: 8 s; 30 s leaves 35 s to spare. Longer keeps one connection (one TLS handshake, 4 round trips on a 600 ms
+#: link) across a resident's session, printer waits included.
+KEEPALIVE_EXPIRY_S = 30.0
 
 
 # --------------------------------------------------------------------------- errors
@@ -199,10 +202,10 @@ class CentralClient:
     """Talks to the central service on behalf of one kiosk. Thread-safe for sequential use per call."""
 
     def __init__(self, section: CentralSection, kiosk_id: str, *, backoff: Backoff | None = None,
-                 keepalive_expiry_s: float = KEEPALIVE_EXPIRY_S):
+                 keepalive_expiry_s: float | None = None):
         """``backoff``: the wait between retries, by default the config's ``central.retry_backoff``.
-        ``keepalive_expiry_s``: how long an idle connection is kept (see :data:`KEEPALIVE_EXPIRY_S`);
-        only tests against a server with a shorter keep-alive change it."""
+        ``keepalive_expiry_s``: how long an idle connection is kept, by default the config's
+        ``central.keepalive_s`` (see :data:`KEEPALIVE_EXPIRY_S`)."""
         self.section = section
         self.kiosk_id = kiosk_id
         self.backoff = backoff or section.retry_backoff.policy()
@@ -216,9 +219,10 @@ class CentralClient:
             headers={"User-Agent": f"adm-kiosk ({kiosk_id})", "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment must not sit between the kiosk and its CA
-            # Drop idle connections well before the server does (uvicorn: 5 s), so a request never leaves
-            # on a connection whose close is still on its way back over a slow link.
-            limits=httpx.Limits(keepalive_expiry=keepalive_expiry_s),
+            # Drop idle connections well before the server does, so a request never leaves on a connection
+            # whose close is still on its way back over a slow link.
+            limits=httpx.Limits(keepalive_expiry=section.keepalive_s if keepalive_expiry_s is None
+                                else keepalive_expiry_s),
         )
 
     def close(self) -> None:

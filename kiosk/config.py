@@ -119,6 +119,9 @@ class CentralSection(_Section):
     connect_timeout_s: float = Field(5, gt=0, le=120, description="Seconds to wait for a TCP+TLS connection.")
     read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
     retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
+    keepalive_s: float = Field(
+        30, gt=0, le=600, description="Seconds an idle connection to the service is kept for the next call; keep "
+        "it under the service's own keep-alive minus the time the largest document takes on this kiosk's link.")
     retry_backoff: BackoffSection = Field(
         BackoffSection.of(CALL_BACKOFF), description="Wait between the retries of one call (a resident may wait).")
     outbox_backoff: BackoffSection = Field(
