@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-id", default="demo-2026", help="id of the document-signing key")
     p.add_argument("--kiosk-id", default="ADM-DEMO-01", help="common name of the kiosk certificate")
     p.add_argument("--pin-ttl-days", type=float, default=None, help="PIN validity in days (default 7)")
+    p.add_argument("--realistic-sizes", action="store_true",
+                   help="documents as heavy as real ones (KK 250 KB, akta 150 KB, card 191 KB), for benchmarks")
     p.set_defaults(handler=_seed)
 
     p = sub.add_parser("serve", help="serve HTTPS with required client certificates")
@@ -83,7 +85,8 @@ def _seed(args: argparse.Namespace) -> int:
 
     ttl = None if args.pin_ttl_days is None else int(args.pin_ttl_days * 86400)
     try:
-        summary = seed(args.data, key_id=args.key_id, kiosk_id=args.kiosk_id, pin_ttl_s=ttl, force=args.force)
+        summary = seed(args.data, key_id=args.key_id, kiosk_id=args.kiosk_id, pin_ttl_s=ttl, force=args.force,
+                       realistic_sizes=args.realistic_sizes)
     except SeedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

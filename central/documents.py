@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import random
 import zipfile
 from dataclasses import dataclass
 
@@ -44,12 +45,28 @@ class Rendered:
     pages: int
 
 
-def render(doc_type: DocumentTypeInfo, holder: Holder, verify_url: str, version: int) -> Rendered:
-    """The printable content of one document of a catalogue type (its media decides the form)."""
+#: What real documents weigh (a scanned, stamped KK; an akta; a KTP-el with its photo), for ``realistic``
+#: worlds: the benchmarks' village link carries these, not the few kilobytes of a plain demo page.
+REALISTIC_BYTES = {"kk": 250_000, Media.A4: 150_000, Media.CARD: 191_000}
+
+
+def render(doc_type: DocumentTypeInfo, holder: Holder, verify_url: str, version: int, *,
+           realistic: bool = False) -> Rendered:
+    """The printable content of one document of a catalogue type (its media decides the form).
+
+    ``realistic``: as heavy as a real one (:data:`REALISTIC_BYTES`): a scan-like image on the page, a
+    photo on the card, both of noise that does not compress."""
     title = doc_type.title.id
+    size = REALISTIC_BYTES.get(doc_type.code, REALISTIC_BYTES.get(doc_type.media, 0)) if realistic else 0
     if doc_type.media == Media.CARD:
-        return Rendered(_card_zip(title, holder, verify_url), "application/zip", 2)
-    return Rendered(_a4_pdf(title, holder, verify_url, version), "application/pdf", 1)
+        return Rendered(_card_zip(title, holder, verify_url, size), "application/zip", 2)
+    return Rendered(_a4_pdf(title, holder, verify_url, version, size), "application/pdf", 1)
+
+
+def _noise(pixels: int, seed: str) -> Image.Image:
+    """A grey image of about ``pixels`` pixels (one byte each) that no compressor shrinks."""
+    side = max(1, int(pixels ** 0.5))
+    return Image.frombytes("L", (side, side), random.Random(seed).randbytes(side * side))
 
 
 def _qr_png(data: str, scale: int) -> io.BytesIO:
@@ -59,7 +76,12 @@ def _qr_png(data: str, scale: int) -> io.BytesIO:
     return out
 
 
-def _a4_pdf(title: str, holder: Holder, verify_url: str, version: int) -> bytes:
+def _a4_pdf(title: str, holder: Holder, verify_url: str, version: int, size: int = 0) -> bytes:
+    plain = _a4_page(title, holder, verify_url, version, 0)
+    return plain if size <= len(plain) else _a4_page(title, holder, verify_url, version, size - len(plain))
+
+
+def _a4_page(title: str, holder: Holder, verify_url: str, version: int, noise: int) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_title(title)
     pdf.add_page()
@@ -88,6 +110,8 @@ def _a4_pdf(title: str, holder: Holder, verify_url: str, version: int) -> bytes:
     pdf.set_xy(20, 260)
     pdf.set_font("Helvetica", "", 8)
     pdf.cell(0, 5, verify_url)
+    if noise:
+        pdf.image(_noise(noise, f"{title}/{version}"), x=20, y=150, w=100, h=70)  # the office stamp's scan
     return bytes(pdf.output())
 
 
@@ -95,7 +119,7 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
-def _card_zip(title: str, holder: Holder, verify_url: str) -> bytes:
+def _card_zip(title: str, holder: Holder, verify_url: str, size: int = 0) -> bytes:
     front = Image.new("RGB", CARD_SIZE, (214, 234, 248))
     draw = ImageDraw.Draw(front)
     draw.text((30, 20), "PROVINSI JAWA BARAT - " + title.upper(), fill=(0, 0, 0), font=_font(30))
@@ -109,6 +133,10 @@ def _card_zip(title: str, holder: Holder, verify_url: str) -> bytes:
     for i, line in enumerate(lines):
         draw.text((30, 90 + i * 48), line, fill=(0, 0, 0), font=_font(26))
     draw.rectangle((780, 110, 980, 360), outline=(60, 60, 60), width=3, fill=(200, 200, 200))  # photo placeholder
+    if size:  # a photo: colour noise over the photo's place, as heavy as the card's real picture data
+        pixels = min(194 * 244, max(1, (size - 60_000) // 3))
+        front.paste(Image.frombytes("RGB", (194, pixels // 194 or 1),
+                                    random.Random(holder.nik).randbytes(194 * (pixels // 194 or 1) * 3)), (783, 113))
     draw.text((800, 580), "CONTOH / DEMO", fill=(160, 0, 0), font=_font(24))
 
     back = Image.new("RGB", CARD_SIZE, (240, 240, 240))

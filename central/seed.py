@@ -68,8 +68,11 @@ WAITING_SUBMISSION = "SUB-2026-0002"
 
 def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = DEFAULT_KIOSK_ID,
          hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), pin_ttl_s: int | None = None,
-         force: bool = False) -> dict:
-    """Create the demo world in ``data_dir`` and return the summary (also written to seed-summary.json)."""
+         force: bool = False, realistic_sizes: bool = False) -> dict:
+    """Create the demo world in ``data_dir`` and return the summary (also written to seed-summary.json).
+
+    ``realistic_sizes``: documents as heavy as real ones (KK 250 KB, akta 150 KB, a card 191 KB) instead of
+    a few kilobytes, for measuring what a slow link costs."""
     data = private_dir(Path(data_dir))
     if (data / DB_FILE).exists():
         if not force:
@@ -92,6 +95,8 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
         store.set_setting("key_id", key_id)
         if pin_ttl_s is not None:
             store.set_setting("pin_ttl_s", str(pin_ttl_s))
+        if realistic_sizes:
+            store.set_setting("realistic_sizes", "1")
         residents = _residents(store)
         bookings = _bookings(store)
         verify_codes = store.verify_codes()

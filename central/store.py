@@ -300,7 +300,8 @@ class Store:
                 (holder.nik, str(doc_type)),
             ).fetchone()
         version = (previous["v"] or 0) + 1
-        rendered = render(self.document_type_info(doc_type), holder, self.verify_url(verify_code), version)
+        rendered = render(self.document_type_info(doc_type), holder, self.verify_url(verify_code), version,
+                          realistic=self.get_setting("realistic_sizes", "") == "1")
         issued_at = _iso(self.clock())
         signed = sign(key, key_id, document_id=doc_id, doc_type=doc_type, version=version,
                       content_type=rendered.content_type, content=rendered.content, issued_at=issued_at,

@@ -8,12 +8,18 @@ the connections it accepted (:attr:`NetProxy.connections`) and can tell which of
 after a moment (:meth:`NetProxy.connections_written_since`): a request that left on a connection the server
 had already closed shows there, even when a retry on a fresh one saved it.
 
-Plain code, no pytest: the benchmarks use it for the 2 s latency run.
+It also models a slow link (:class:`Fault` ``bandwidth_bps`` and ``loss``): bytes leave one direction of a
+connection no faster than the bandwidth, and a lost TCP segment holds the stream (and what follows it) for a
+retransmission (a round trip, at least 200 ms, as Linux's fast retransmit and minimum RTO do). Loss cannot be
+made below TCP on this machine (no netem); this is the cost a lost segment has, not the loss itself.
+
+Plain code, no pytest: the benchmarks use it for the 2 s latency run and the village link.
 """
 
 from __future__ import annotations
 
 import collections
+import random
 import select
 import socket
 import struct
@@ -40,6 +46,41 @@ class Fault:
     reset_after: int | None = None
     truncate_after: int | None = None
     refuse: bool = False
+    bandwidth_bps: float | None = None
+    loss: float = 0.0
+    seed: int = 0
+
+    def link(self) -> _Link:
+        """The state of one direction of one connection on this link."""
+        return _Link(self)
+
+
+#: A TCP segment's payload on an Ethernet path, and the smallest retransmission time Linux uses.
+_SEGMENT = 1448
+_MIN_RETRANSMIT_S = 0.2
+#: The proxy hands data on in pieces this size, so that a slow link delivers a steady stream, not bursts.
+_PIECE = 4096
+
+
+class _Link:
+    """When each piece of one direction's stream arrives: serialised at the bandwidth, then ``latency_s``
+    later, plus a retransmission for each segment lost on the way (the stream waits for it: TCP is in order)."""
+
+    def __init__(self, fault: Fault):
+        self.fault = fault
+        self.free_at = 0.0  # when the sender's side of the link can start the next byte
+        self.rng = random.Random(fault.seed)
+
+    def arrival(self, sent_at: float, size: int) -> float:
+        fault = self.fault
+        start = max(sent_at, self.free_at)
+        duration = size * 8 / fault.bandwidth_bps if fault.bandwidth_bps else 0.0
+        if fault.loss:
+            segments = -(-size // _SEGMENT)
+            lost = sum(self.rng.random() < fault.loss for _ in range(segments))
+            duration += lost * max(_MIN_RETRANSMIT_S, 2 * fault.latency_s)
+        self.free_at = start + duration
+        return self.free_at + fault.latency_s
 
 
 PASS = Fault()
@@ -168,6 +209,7 @@ class NetProxy:
         def write() -> None:
             sent = 0
             held_until = None
+            link = fault.link() if fault.bandwidth_bps or fault.loss else None
             try:
                 while True:
                     with ready:
@@ -178,9 +220,13 @@ class NetProxy:
                         if not pending:
                             break
                         arrived, data = pending.popleft()
+                        if link is not None and len(data) > _PIECE:  # the rest waits its turn on the link
+                            pending.appendleft((arrived, data[_PIECE:]))
+                            data = data[:_PIECE]
                     if downstream and fault.stall_s and held_until is None:
                         held_until = time.monotonic() + fault.stall_s
-                    due = max(arrived + fault.latency_s, held_until or 0.0)
+                    due = max(link.arrival(arrived, len(data)) if link else arrived + fault.latency_s,
+                              held_until or 0.0)
                     while (wait := due - time.monotonic()) > 0:
                         if self._stop.wait(min(wait, 0.2)):
                             return
