@@ -75,10 +75,11 @@ def cached_rendering() -> Iterator[None]:
     original = central_store.render
     cache: dict[str, Any] = {}
 
-    def render(doc_type: Any, holder: Holder, verify_url: str, version: int) -> Any:
-        if doc_type.code not in cache:
-            cache[doc_type.code] = original(doc_type, holder, verify_url, version)
-        return cache[doc_type.code]
+    def render(doc_type: Any, holder: Holder, verify_url: str, version: int, **options: Any) -> Any:
+        key = f"{doc_type.code} {sorted(options.items())}"
+        if key not in cache:
+            cache[key] = original(doc_type, holder, verify_url, version, **options)
+        return cache[key]
 
     central_store.render = render
     try:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.flow import Confirmed, Media, Phase, PrintPressed, PrintUpdate, Screen
+from kiosk.effects import fetch_order
+from kiosk.flow import Confirmed, DocumentItem, Media, Phase, PrintPressed, PrintUpdate, Screen
 from printjobs.journal import JobState
 from tests.services.conftest import SLOW_PRINTERS
 
@@ -64,3 +65,9 @@ def test_with_little_paper_left_the_next_a4_document_is_claimed_only_after_the_l
     updates = print_all(kiosk)
     a4_first, a4_second, _card = in_print_order(kiosk)
     assert first(updates, a4_second, Phase.FETCHING) > first(updates, a4_first, Phase.DONE)
+
+
+def test_cards_are_fetched_first_and_the_rest_in_the_residents_order():
+    docs = tuple(DocumentItem(f"d{i}", t, "2026-01-01", m) for i, (t, m) in enumerate(
+        [("kk", Media.A4), ("akta_kelahiran", Media.A4), ("ktp_el", Media.CARD), ("kia", Media.CARD)]))
+    assert [d.type for d in fetch_order(docs)] == ["ktp_el", "kia", "kk", "akta_kelahiran"]
