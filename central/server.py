@@ -400,7 +400,8 @@ def _config(data_dir: Path, app: FastAPI, host: str, port: int,
             keep_alive_s: float = KEEP_ALIVE_S) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-        timeout_keep_alive=keep_alive_s, http=TlsProtocol,  # typed int, but a float works (call_later)
+        # uvicorn types the keep-alive as int, but a float works (it goes to call_later).
+        timeout_keep_alive=keep_alive_s, http=TlsProtocol,  # type: ignore[arg-type]
         ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
         ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )

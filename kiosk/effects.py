@@ -15,12 +15,12 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 import kiosk.central_client as cc
 from central import contract as c
 from central.vocabulary import known_media
-from devices.base import DeviceError
+from devices.base import DeviceError, ReceiptPrinter
 from kiosk.flow import (
     CheckIn,
     CheckInRefused,
@@ -176,16 +176,20 @@ def card_parts(content: bytes) -> list[bytes]:
     except (zipfile.BadZipFile, KeyError) as exc:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
+#: One kind of effect: a worker (``EffectRunner._login`` ...) is given the kind it takes.
+E = TypeVar("E", bound=Effect)
+
 
 class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
-    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline, post: Callable[[Event], None], *,
-                 receipt: Any = None, kiosk_id: str = "", office: str = ""):
+    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline | None, post: Callable[[Event], None], *,
+                 receipt: ReceiptPrinter | None = None, kiosk_id: str = "", office: str = ""):
         self.central = central
+        #: None when the journal is unusable (the kiosk is out of service): nothing prints, no receipt is counted.
         self.pipeline = pipeline
         self.post = post
-        #: The receipt printer (devices.receipt.ReceiptPrinter) for tickets and slips; None when there is none.
+        #: The receipt printer for tickets and slips; None when there is none.
         self.receipt = receipt
         self.kiosk_id = kiosk_id
         self.office = office
@@ -218,7 +222,7 @@ class EffectRunner:
         self._receipts.shutdown(wait=wait)
 
     # ----- work, on worker threads
-    def _guard(self, work: Callable[[Effect], None], effect: Effect) -> None:
+    def _guard(self, work: Callable[[E], None], effect: E) -> None:
         """A failure in a worker must become a state, never a silent dead thread."""
         try:
             work(effect)
@@ -293,7 +297,7 @@ class EffectRunner:
                 return FetchedDocument(card_parts(verified.content))
             return FetchedDocument([verified.content])
 
-        if doc.media is None or MEDIA_PRINTERS[doc.media] not in self.pipeline.printers:
+        if self.pipeline is None or doc.media is None or MEDIA_PRINTERS[doc.media] not in self.pipeline.printers:
             update(Phase.FAILED, error="print.failed")  # the flow never sends one: no printer for its media here
             return
         try:
@@ -374,6 +378,7 @@ class EffectRunner:
             log_event(log, "receipt.failed", logging.WARNING, what=type(effect).__name__, reason=exc.reason)
             self.post(done(now=time.monotonic(), ok=False))
             return
-        self.pipeline.store.receipt_printed()
+        if self.pipeline is not None:
+            self.pipeline.store.receipt_printed()
         log_event(log, "receipt.printed", what=type(effect).__name__)
         self.post(done(now=time.monotonic(), ok=True))
