@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import uvicorn
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Header, Request, Response
@@ -204,15 +204,15 @@ class _ContractHeader:
 
     _HEADER = (c.H_CONTRACT.lower().encode("ascii"), str(c.CONTRACT_VERSION).encode("ascii"))
 
-    def __init__(self, app: Any):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_contract(message: dict) -> None:
+        async def send_with_contract(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), self._HEADER]
             await send(message)
