@@ -176,6 +176,7 @@ def card_parts(content: bytes) -> list[bytes]:
     except (zipfile.BadZipFile, KeyError) as exc:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
+
 #: One kind of effect: a worker (``EffectRunner._login`` ...) is given the kind it takes.
 E = TypeVar("E", bound=Effect)
 
