@@ -213,9 +213,9 @@ class PrintStore:
                               document_type=record.document_type, printer=record.printer, detail=cause)
         self._enqueue(record, "uncertain", cause, {})
 
-    def _enqueue(self, record: JobRecord, outcome: str, cause: str | None, counters: Mapping[str, int]) -> None:
-        self.outbox.enqueue(JobReport(record.job_id, record.job_id, record.document_id, outcome,  # type: ignore[arg-type]
-                                       cause, dict(counters)))
+    def _enqueue(self, record: JobRecord, outcome: Outcome, cause: str | None, counters: Mapping[str, int]) -> None:
+        self.outbox.enqueue(JobReport(record.job_id, record.job_id, record.document_id, outcome, cause,
+                                      dict(counters)))
 
     def _on_delivered(self, conn: sqlite3.Connection, delivered: JobReport) -> None:
         """Inside the transaction that marks ``delivered`` as sent: move the job on."""
