@@ -78,6 +78,8 @@ def issue(ca: Issued, common_name: str, *, server: bool, hosts: tuple[str, ...] 
     """A leaf certificate signed by ``ca``: for a TLS server (with ``hosts`` as SANs) or a client."""
     ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):  # make_ca makes P-256 keys only
+        raise ValueError(f"the CA key is {type(ca_key).__name__}, not an EC key")
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     builder = (
@@ -94,7 +96,7 @@ def issue(ca: Issued, common_name: str, *, server: bool, hosts: tuple[str, ...] 
             critical=False,
         )
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,
         )
     )
@@ -106,7 +108,7 @@ def issue(ca: Issued, common_name: str, *, server: bool, hosts: tuple[str, ...] 
             except ValueError:
                 names.append(x509.DNSName(host))
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = builder.sign(ca_key, hashes.SHA256())
     return Issued(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))
 
 

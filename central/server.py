@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import uvicorn
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Header, Request, Response
@@ -123,6 +123,7 @@ class TlsProtocol(H11Protocol):
     extension specifies, and leaves the fields ``ssl`` cannot fill as None. The server-side handshake, client
     certificate included, is complete when ``connection_made`` runs."""
 
+    # Narrower than asyncio's BaseTransport, as in uvicorn's own H11Protocol (whose ignore this repeats).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
@@ -208,15 +209,15 @@ class _ContractHeader:
 
     _HEADER = (c.H_CONTRACT.lower().encode("ascii"), str(c.CONTRACT_VERSION).encode("ascii"))
 
-    def __init__(self, app: Any):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_contract(message: dict) -> None:
+        async def send_with_contract(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), self._HEADER]
             await send(message)
@@ -404,7 +405,8 @@ def _config(data_dir: Path, app: FastAPI, host: str, port: int,
             keep_alive_s: float = KEEP_ALIVE_S) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-        timeout_keep_alive=keep_alive_s, http=TlsProtocol,  # typed int, but a float works (call_later)
+        # uvicorn types the keep-alive as int, but a float works (it goes to call_later).
+        timeout_keep_alive=keep_alive_s, http=TlsProtocol,  # type: ignore[arg-type]
         ssl_certfile=str(data_dir / SERVER_CERT), ssl_keyfile=str(data_dir / SERVER_KEY),
         ssl_ca_certs=str(data_dir / CA_FILE), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )

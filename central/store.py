@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -201,6 +202,12 @@ class Store:
         with self._lock:
             return self._db.execute(sql, args).fetchone()
 
+    def _the(self, sql: str, *args: object) -> sqlite3.Row:
+        """The row that the data model says is there (a count, the resident of a known NIK)."""
+        row = self._one(sql, *args)
+        assert row is not None, sql
+        return row
+
     # ------------------------------------------------------------------ settings
     def get_setting(self, key: str, default: str) -> str:
         row = self._one("SELECT value FROM meta WHERE key=?", key)
@@ -319,7 +326,7 @@ class Store:
     def add_document(self, nik: str, doc_type: str) -> str:
         """An already verified document (seed): rendered, signed and active at once."""
         [doc_id] = self.add_submission("SEED-" + secrets.token_hex(4).upper(), nik, [doc_type])
-        verify_code = self._one("SELECT verify_code FROM documents WHERE id=?", doc_id)["verify_code"]
+        verify_code = self._the("SELECT verify_code FROM documents WHERE id=?", doc_id)["verify_code"]
         self._activate(doc_id, self._holder(nik), doc_type, verify_code)
         with self._tx() as db:
             db.execute("UPDATE submissions SET status='verified', verified_at=? "
@@ -353,7 +360,7 @@ class Store:
                              (nik, pin_hash, _sha(qr_token), now, now + self.pin_ttl_s, int(reset)))
             db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
                            [(cur.lastrowid, d, now) for d in docs])
-        resident = self._one("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
+        resident = self._the("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
         titles = [self.document_type_info(self.document_type(d)).title.id for d in docs]
         self.gateway.send_pin(resident["whatsapp"], resident["name"].split()[0], pin, qr_token, titles,
                               max(1, round(self.pin_ttl_s / 86400)), holder=c.holder_digest(nik))
@@ -404,7 +411,7 @@ class Store:
             raise StoreError(c.ErrorCode.LOCKED, "too many wrong PINs",
                              retry_after_s=math.ceil(guard["locked_until"] - now))
 
-    def _fail(self, nik_key: str, now: float) -> None:
+    def _fail(self, nik_key: str, now: float) -> NoReturn:
         with self._tx() as db:
             guard = db.execute("SELECT * FROM login_guard WHERE nik_key=?", (nik_key,)).fetchone()
             failures, lockouts = (guard["failures"], guard["lockouts"]) if guard else (0, 0)
@@ -427,7 +434,7 @@ class Store:
             if db.execute("SELECT pending FROM pins WHERE id=?", (pin_id,)).fetchone()["pending"]:
                 self._replace_older_pins(db, pin_id, nik)
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, 0)", (_sha(token), pin_id, expires))
-        name = self._one("SELECT name FROM residents WHERE nik=?", nik)["name"]
+        name = self._the("SELECT name FROM residents WHERE nik=?", nik)["name"]
         return c.SessionResponse(token=token, expires_at=datetime.fromtimestamp(expires, UTC),
                                  masked_name=mask_name(name), documents=self._documents(pin_id))
 
@@ -564,7 +571,7 @@ class Store:
         return {state: [r["verify_code"] for r in rows if r["state"] == state] for state in ("active", "superseded")}
 
     def print_event_count(self, document_id: str) -> int:
-        return self._one("SELECT COUNT(*) AS n FROM print_events WHERE document_id=?", document_id)["n"]
+        return self._the("SELECT COUNT(*) AS n FROM print_events WHERE document_id=?", document_id)["n"]
 
     # ------------------------------------------------------------------ kiosk-level calls
     def heartbeat(self, kiosk_id: str, beat: c.Heartbeat) -> c.HeartbeatAck:
@@ -697,7 +704,7 @@ class Store:
         cooldown = float(self.get_setting("pin_request_cooldown_s", "300"))
         if self._one("SELECT 1 FROM pins WHERE nik=? AND revoked=0 AND issued_at>?", nik, self.clock() - cooldown):
             return False
-        printable = self._one(
+        printable = self._the(
             "SELECT COUNT(*) AS n FROM documents d WHERE nik=? AND state='active' AND NOT EXISTS ("
             " SELECT 1 FROM grants g WHERE g.document_id=d.id AND g.status IN ('claimed','printed','uncertain'))", nik)
         if not printable["n"]:

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,9 @@ from devices.base import (
     SelfTestResult,
 )
 from devices.registry import BuildContext, Discovered, DriverConfig, driver, same_serial_port
+
+if TYPE_CHECKING:  # pyserial is imported when a reader starts: without it the reader reports why
+    import serial
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +176,7 @@ class SerialBarcodeReader:
                 port.close()
             self._stop.wait(self.reconnect_interval_s)
 
-    def _read(self, port: Any, on_scan: Callable[[str], None]) -> None:
+    def _read(self, port: serial.Serial, on_scan: Callable[[str], None]) -> None:
         while not self._stop.is_set():
             data = port.read(max(1, port.in_waiting))
             if not data:

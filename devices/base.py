@@ -354,20 +354,21 @@ def call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
     stays responsive and can shut down. Raises :class:`DeviceTimeout` when the time runs out; the call's own
     exception otherwise.
     """
-    box: dict[str, object] = {}
+    value: list[T] = []
+    error: list[BaseException] = []
     done = threading.Event()
 
     def work() -> None:
         try:
-            box["value"] = fn()
+            value.append(fn())
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below, not swallowed
-            box["error"] = exc
+            error.append(exc)
         finally:
             done.set()
 
     threading.Thread(target=work, name=f"device-call:{what}", daemon=True).start()
     if not done.wait(timeout):
         raise DeviceTimeout(f"{what}: no answer within {timeout:g} s")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if error:
+        raise error[0]
+    return value[0]

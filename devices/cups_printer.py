@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import threading
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import Field
 
@@ -48,6 +49,12 @@ from devices.base import (
 from devices.registry import BuildContext, ConfigSection, Discovered, DriverConfig, UsbId, driver, usb_ids
 from devices.testprint import make_test_card, make_test_page
 from devices.usbprobe import UsbPrinterProbe
+
+if TYPE_CHECKING:
+    import cups
+
+#: What one pycups call returns.
+R = TypeVar("R")
 
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
@@ -90,6 +97,13 @@ def reasons_to_status(printer_state: int, reasons: list[str], accepting: bool = 
     return max(candidates, key=order.index), tuple(dict.fromkeys(words))
 
 
+def marker_levels(names: object, levels: object) -> dict[str, int]:
+    """marker-names and marker-levels as {name: percent}; unknown levels (negative) left out. pycups gives an
+    attribute of one value as that value, not a list: a printer with one marker (a toner) has a str and an int."""
+    names, levels = (v if isinstance(v, list) else [v] for v in (names, levels))
+    return {str(n): int(v) for n, v in zip(names, levels, strict=False) if isinstance(v, int) and v >= 0}
+
+
 class CupsPrinter:
     """A CUPS queue. Subclasses decide what a job's bytes are."""
 
@@ -115,14 +129,14 @@ class CupsPrinter:
         self.pages_total = 0
 
     # ----------------------------------------------------------------- plumbing
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Callable[[cups.Connection], R]) -> R:
         """One pycups call on a fresh connection, bounded by ``call_timeout_s``; errors become DeviceError."""
         try:
             import cups
         except ImportError as exc:
             raise DeviceOffline(f"pycups is not installed: {exc}", LIBRARY_MISSING) from None
 
-        def work() -> Any:
+        def work() -> R:
             # pycups builds printer URIs (Create-Job) from the process-wide server and port, not the
             # connection's: set both. So every CUPS printer of one kiosk must use the same CUPS server.
             if self.server:
@@ -130,7 +144,7 @@ class CupsPrinter:
             if self.port:
                 cups.setPort(self.port)
             connection = cups.Connection()
-            return fn(connection, *args, **kwargs)
+            return fn(connection)
 
         try:
             return call_with_timeout(work, self.call_timeout_s, f"{self.name} {what}")
@@ -164,8 +178,7 @@ class CupsPrinter:
         state, words = reasons_to_status(int(attrs.get("printer-state", PRINTER_STOPPED)),
                                          reasons if isinstance(reasons, list) else [reasons],
                                          bool(attrs.get("printer-is-accepting-jobs", True)))
-        names, levels = attrs.get("marker-names", []), attrs.get("marker-levels", [])
-        consumables = {str(n): int(v) for n, v in zip(names, levels, strict=False) if isinstance(v, int) and v >= 0}
+        consumables = marker_levels(attrs.get("marker-names", []), attrs.get("marker-levels", []))
         return DeviceStatus(state, words, str(attrs.get("printer-state-message", "")), consumables, counters)
 
     # ----------------------------------------------------------------- jobs
@@ -177,9 +190,9 @@ class CupsPrinter:
         timeout = self.job_timeout_s if timeout is None else timeout
         deadline = time.monotonic() + timeout
 
-        def send(c: Any) -> int:
+        def send(c: cups.Connection) -> int:
             cups_job = c.createJob(self.queue, f"{title} {job_id}"[:200], options)
-            c.startDocument(self.queue, cups_job, title or job_id, self.document_format, 1)
+            c.startDocument(self.queue, cups_job, title or job_id, self.document_format, True)
             for start in range(0, len(data), 65536):
                 chunk = data[start:start + 65536]
                 if c.writeRequestData(chunk, len(chunk)) != HTTP_CONTINUE:
@@ -237,7 +250,7 @@ class CupsPrinter:
         if cups_job is not None:
             self._cancel_cups_job(cups_job)
 
-    def _self_test(self, level: SelfTestLevel | str, external: Any) -> SelfTestResult:
+    def _self_test(self, level: SelfTestLevel | str, external: Callable[[], JobResult]) -> SelfTestResult:
         level = SelfTestLevel(level)
         status = self.status()
         if level is SelfTestLevel.INTERNAL or not status.state.usable:

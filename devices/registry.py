@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -43,6 +43,9 @@ class DriverConfig(ConfigSection):
     Subclasses declare ``driver: Literal["<name>"]`` and give every other field a description (the
     README and ``check-config`` draw on them).
     """
+
+    if TYPE_CHECKING:  # each subclass declares the field, with its own Literal; no field of the base at run time
+        driver: str
 
     def build(self, context: BuildContext) -> Device:
         """The device this config describes; constructs it only, never touches hardware."""

@@ -15,11 +15,11 @@ import ipaddress
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import (
@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from devices import registry
 from printjobs.backoff import CALL_BACKOFF, OUTBOX_BACKOFF, Backoff
@@ -167,16 +168,20 @@ def devices_section_model() -> type[BaseModel]:
         if union is None:
             continue
         if kind.many:
-            fields[kind.key] = (list[union], Field(default_factory=list, description=kind.description))
+            many_of = types.GenericAlias(list, union)  # list[union], spelled so for a type known at run time only
+            fields[kind.key] = (many_of, Field(default_factory=list, description=kind.description))
             many.append(kind.key)
         else:
             fields[kind.key] = (Optional[union], Field(None, description=kind.description))  # noqa: UP045
-    validators = {"_unique_names": field_validator(*many)(classmethod(_unique_names))} if many else {}
+    validators: dict[str, Callable[..., Any]] = {"_unique_names": field_validator(*many)(_unique_names)} if many else {}
     return create_model("DevicesSection", __base__=_Section, __doc__="Printers and barcode readers.",
                         __validators__=validators, **fields)
 
 
-DevicesSection = devices_section_model()
+if TYPE_CHECKING:  # built from the registry at run time; its keys are read by device kind (getattr)
+    DevicesSection = _Section
+else:
+    DevicesSection = devices_section_model()
 
 
 # --------------------------------------------------------------------------- the rest
@@ -403,7 +408,7 @@ def describe_errors(exc: ValidationError, schema: type[BaseModel] | None = None)
     return problems
 
 
-def _message(error: dict, parent: type[BaseModel] | None) -> str:
+def _message(error: ErrorDetails, parent: type[BaseModel] | None) -> str:
     kind = error["type"]
     loc = error["loc"]
     if kind == "extra_forbidden":
@@ -493,7 +498,7 @@ def _unwrap(annotation: Any) -> Any:
         members = [m for m in typing.get_args(annotation) if m is not type(None)]
         if len(members) == 1:
             return _unwrap(members[0])
-        flat = []
+        flat: list[Any] = []
         for member in members:
             member = _unwrap(member)
             if typing.get_origin(member) in (Union, types.UnionType):

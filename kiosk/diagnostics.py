@@ -21,7 +21,7 @@ from cryptography import x509
 
 import kiosk.central_client as cc
 from central import contract as c
-from devices.base import DeviceError, SelfTestLevel, SelfTestResult, call_with_timeout
+from devices.base import Device, DeviceError, SelfTestLevel, SelfTestResult, call_with_timeout
 from kiosk import __version__
 from kiosk.config import Config
 from kiosk.hardware import DeviceReport, Devices, device_report
@@ -159,7 +159,7 @@ class Diagnostics:
         return CentralHealth(True, round(latency, 1), None, expires_on, days, backlog)
 
     # ----- actions
-    def _device(self, name: str) -> Any:
+    def _device(self, name: str) -> Device:
         devices = self.devices.all()
         device = getattr(self.devices, name, None)
         if device not in devices:  # not a device field ("all", "others"), or an empty one: look by name

@@ -18,12 +18,12 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 import kiosk.central_client as cc
 from central import contract as c
 from central.vocabulary import known_media
-from devices.base import DeviceError
+from devices.base import DeviceError, ReceiptPrinter
 from kiosk.flow import (
     CheckIn,
     CheckInRefused,
@@ -190,15 +190,20 @@ def card_parts(content: bytes) -> list[bytes]:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
 
+#: One kind of effect: a worker (``EffectRunner._login`` ...) is given the kind it takes.
+E = TypeVar("E", bound=Effect)
+
+
 class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
-    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline, post: Callable[[Event], None], *,
-                 receipt: Any = None, kiosk_id: str = "", office: str = ""):
+    def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline | None, post: Callable[[Event], None], *,
+                 receipt: ReceiptPrinter | None = None, kiosk_id: str = "", office: str = ""):
         self.central = central
+        #: None when the journal is unusable (the kiosk is out of service): nothing prints, no receipt is counted.
         self.pipeline = pipeline
         self.post = post
-        #: The receipt printer (devices.receipt.ReceiptPrinter) for tickets and slips; None when there is none.
+        #: The receipt printer for tickets and slips; None when there is none.
         self.receipt = receipt
         self.kiosk_id = kiosk_id
         self.office = office
@@ -231,7 +236,7 @@ class EffectRunner:
         self._receipts.shutdown(wait=wait)
 
     # ----- work, on worker threads
-    def _guard(self, work: Callable[[Effect], None], effect: Effect) -> None:
+    def _guard(self, work: Callable[[E], None], effect: E) -> None:
         """A failure in a worker must become a state, never a silent dead thread."""
         try:
             work(effect)
@@ -283,22 +288,29 @@ class EffectRunner:
 
     def _print(self, effect: PrintDocuments) -> None:
         nik = effect.nik.digits if effect.nik is not None else ""
+        pipeline = self.pipeline
+        if pipeline is None:  # no journal to trust (the flow shows the kiosk out of service first)
+            for doc in effect.documents:
+                self._update(doc, Phase.FAILED, error="print.failed")
+            return
         lanes: dict[str, _PrinterLane] = {}
         try:
             for doc in fetch_order(effect.documents):
-                printer = MEDIA_PRINTERS.get(doc.media) if doc.media is not None else None
-                if printer is None or printer not in self.pipeline.printers:
+                media = doc.media
+                printer = MEDIA_PRINTERS.get(media) if media is not None else None
+                if media is None or printer is None or printer not in pipeline.printers:
                     # The flow never sends one: no printer for its media here.
                     self._update(doc, Phase.FAILED, error="print.failed")
                     continue
                 lane = lanes.get(printer)
                 if lane is None:
-                    lane = lanes[printer] = _PrinterLane(printer, self._print_fetched)
-                elif not self._stock_comfortable(printer):
+                    lane = lanes[printer] = _PrinterLane(
+                        printer, lambda doc, job_id: self._print_fetched(pipeline, doc, job_id))
+                elif not _stock_comfortable(pipeline, printer):
                     # Low stock: let the printer finish first, so an empty tray is seen before the next
                     # document is claimed at the service (then it is refused as 'blanko empty', unclaimed).
                     lane.drain()
-                job_id = self._fetch_one(effect.session, doc, nik, printer)
+                job_id = self._fetch_one(pipeline, effect.session, doc, media, nik, printer)
                 if job_id is not None:
                     self._update(doc, Phase.WAITING)
                     lane.put(doc, job_id)
@@ -309,12 +321,8 @@ class EffectRunner:
     def _update(self, doc: DocumentItem, phase: Phase, fraction: float = 0.0, error: str | None = None) -> None:
         self.post(PrintUpdate(now=time.monotonic(), document_id=doc.id, phase=phase, fraction=fraction, error=error))
 
-    def _stock_comfortable(self, printer: str) -> bool:
-        """Whether every counted consumable of ``printer`` is above its low mark."""
-        return all(s.state is not Level.WARNING and s.state is not Level.EMPTY
-                   for s in self.pipeline.store.consumables.status(printer))
-
-    def _fetch_one(self, session: cc.Session, doc: DocumentItem, nik: str, printer: str) -> str | None:
+    def _fetch_one(self, pipeline: PrintPipeline, session: cc.Session, doc: DocumentItem, media: Media, nik: str,
+                   printer: str) -> str | None:
         """Claim, fetch, verify and spool one document: its FETCHED job's id, or None after posting why not."""
         failure: list[str] = []
 
@@ -326,12 +334,12 @@ class EffectRunner:
                 cause, message = fetch_cause(exc)
                 failure.append(message)
                 raise FetchFailed(cause) from None
-            if doc.media is Media.CARD:
+            if media is Media.CARD:
                 return FetchedDocument(card_parts(verified.content))
             return FetchedDocument([verified.content])
 
         try:
-            prepared = self.pipeline.prepare(document_id=doc.id, document_type=doc.type, kind=doc.media,
+            prepared = pipeline.prepare(document_id=doc.id, document_type=doc.type, kind=media,
                                              printer=printer, nik=nik, fetch=fetch)
         except PrinterBlocked as exc:
             self._update(doc, Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")
@@ -341,12 +349,12 @@ class EffectRunner:
             return None
         return prepared.job.job_id
 
-    def _print_fetched(self, doc: DocumentItem, job_id: str) -> None:
+    def _print_fetched(self, pipeline: PrintPipeline, doc: DocumentItem, job_id: str) -> None:
         """On a printer's lane: print one fetched job and post how it ended."""
         self._update(doc, Phase.PRINTING, 0.0)
         try:
-            outcome = self.pipeline.print_job(job_id, title=doc.title or doc.type,
-                                              progress=lambda f: self._update(doc, Phase.PRINTING, f))
+            outcome = pipeline.print_job(job_id, title=doc.title or doc.type,
+                                         progress=lambda f: self._update(doc, Phase.PRINTING, f))
         except Exception as exc:  # the job is UNCERTAIN or FAILED in the journal already; the resident is told
             log_event(log, "print.error", logging.ERROR, error=type(exc).__name__)
             self._update(doc, Phase.FAILED, error="print.failed")
@@ -424,9 +432,16 @@ class EffectRunner:
             log_event(log, "receipt.failed", logging.WARNING, what=type(effect).__name__, reason=exc.reason)
             self.post(done(now=time.monotonic(), ok=False))
             return
-        self.pipeline.store.receipt_printed()
+        if self.pipeline is not None:
+            self.pipeline.store.receipt_printed()
         log_event(log, "receipt.printed", what=type(effect).__name__)
         self.post(done(now=time.monotonic(), ok=True))
+
+
+def _stock_comfortable(pipeline: PrintPipeline, printer: str) -> bool:
+    """Whether every counted consumable of ``printer`` is above its low mark."""
+    return all(s.state is not Level.WARNING and s.state is not Level.EMPTY
+               for s in pipeline.store.consumables.status(printer))
 
 
 class _PrinterLane:

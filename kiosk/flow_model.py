@@ -165,7 +165,7 @@ class FlowState:
         """Whether this kiosk has a printer for ``media`` at all (working or not)."""
         return media is not None and self.printer_reason(media) != "not-installed"
 
-    def printer_reason(self, media: Media) -> str | None:
+    def printer_reason(self, media: Media | None) -> str | None:
         for p in self.printers:
             if p.media is media:
                 return p.reason

@@ -101,7 +101,8 @@ def ticket_printed(state: FlowState, event: TicketPrinted, settings: FlowSetting
 def check_in_refused(state: FlowState, event: CheckInRefused, settings: FlowSettings) -> Transition:
     if state.screen is not Screen.QUEUE or not state.busy:
         return state, []
-    key, params = event.problem.value, {}
+    key = event.problem.value
+    params: dict[str, int] = {}
     if event.problem is QueueProblem.EARLY and event.retry_after_s is not None:
         minutes = max(1, int(-(-event.retry_after_s // 60)))
         key, params = ("queue.early_hours", {"hours": round(minutes / 60)}) if minutes >= 120 else \

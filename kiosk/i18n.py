@@ -36,7 +36,8 @@ def messages(language: str) -> dict[str, str]:
     for name in names:
         with directory.joinpath(name).open("rb") as handle:
             catalog = read_po(handle, locale=language, domain=name.removesuffix(".po"))
-        found.update({m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy and isinstance(m.id, str)})
+        found.update({m.id: m.string for m in catalog
+                      if m.id and m.string and not m.fuzzy and isinstance(m.id, str) and isinstance(m.string, str)})
     return found
 
 

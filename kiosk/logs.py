@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from central.vocabulary import PIN_DIGITS
 
@@ -85,7 +85,7 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(level: str = "INFO", fmt: str = "json", stream: Any = None) -> logging.Handler:
+def setup_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> logging.Handler:
     """Install one redacting handler on the root logger; returns it (tests add their own streams)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(Redactor())

@@ -105,7 +105,7 @@ class DeviceMonitor:
         get_metrics().set_in_service(any(a.available for a in current))
         if current != self.last:
             self.last = current
-            log_event(log, "devices.changed", **{a.media.value: a.reason or "ok" for a in current})
+            log_event(log, "devices.changed", logging.INFO, **{a.media.value: a.reason or "ok" for a in current})
             self.post(DevicesChanged(now=time.monotonic(), printers=current))
 
     def start(self) -> None:

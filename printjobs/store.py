@@ -27,7 +27,7 @@ from printjobs.db import Database, load_or_create_secret
 from printjobs.docstore import DocumentStore
 from printjobs.errors import IllegalTransition
 from printjobs.journal import DocumentKind, JobRecord, JobState, Journal, Resolution
-from printjobs.outbox import EventSender, JobReport, Outbox
+from printjobs.outbox import EventSender, JobReport, Outbox, Outcome
 
 log = logging.getLogger("printjobs.store")
 
@@ -150,7 +150,8 @@ class PrintStore:
             if resolution is Resolution.PRINTED and record.kind is Media.CARD:
                 self.consumables.consume(record.printer, {"blanko": 1, "ribbon": 1}, job_id)
                 self.audit.card_issued(job_id, record.document_id, record.document_type, record.printer)
-            outcome, cause = ("printed", None) if resolution is Resolution.PRINTED else ("failed", "not-printed")
+            outcome: Outcome = "printed" if resolution is Resolution.PRINTED else "failed"
+            cause = None if resolution is Resolution.PRINTED else "not-printed"
             resolved = JobReport(job_id, job_id, record.document_id, outcome, cause, {"resolved_by_technician": 1})
             if not self.outbox.enqueue(resolved, replace_pending=True):
                 # The 'uncertain' event may already be at the central service: follow it with a second one.
@@ -212,9 +213,9 @@ class PrintStore:
                               document_type=record.document_type, printer=record.printer, detail=cause)
         self._enqueue(record, "uncertain", cause, {})
 
-    def _enqueue(self, record: JobRecord, outcome: str, cause: str | None, counters: Mapping[str, int]) -> None:
-        self.outbox.enqueue(JobReport(record.job_id, record.job_id, record.document_id, outcome,  # type: ignore[arg-type]
-                                       cause, dict(counters)))
+    def _enqueue(self, record: JobRecord, outcome: Outcome, cause: str | None, counters: Mapping[str, int]) -> None:
+        self.outbox.enqueue(JobReport(record.job_id, record.job_id, record.document_id, outcome, cause,
+                                      dict(counters)))
 
     def _on_delivered(self, conn: sqlite3.Connection, delivered: JobReport) -> None:
         """Inside the transaction that marks ``delivered`` as sent: move the job on."""

@@ -59,7 +59,8 @@ def demo_config_dir(tmp_path: Path) -> Path:
 
 #: What a release's wheel is built from: the tree less what development leaves in it.
 _NOT_IN_A_RELEASE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "demo-out",
-                                           "demo-data", "state", ".pytest_cache", ".hypothesis", ".ruff_cache")
+                                           "demo-data", "state", ".pytest_cache", ".hypothesis", ".ruff_cache",
+                                           ".mypy_cache")
 
 
 @pytest.fixture(scope="session")

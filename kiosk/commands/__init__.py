@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
 
 DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
 CONFIG_HELP = f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})"
@@ -37,7 +40,7 @@ def add_logging_arguments(parser: argparse.ArgumentParser) -> None:
                        help="one JSON object per line (as the kiosk logs) or text")
 
 
-def setup_command_logging(args: argparse.Namespace, config: Any) -> None:
+def setup_command_logging(args: argparse.Namespace, config: Config) -> None:
     """Log as ``adm-kiosk run`` does (:func:`kiosk.logs.setup_logging`: one redacted event per line on
     stderr), at the level and in the format the command line asks for, else the config's."""
     from kiosk.logs import setup_logging
@@ -46,7 +49,7 @@ def setup_command_logging(args: argparse.Namespace, config: Any) -> None:
                   getattr(args, "log_format", None) or config.logging.format)
 
 
-def load_config_or_report(args: argparse.Namespace) -> Any:
+def load_config_or_report(args: argparse.Namespace) -> Config | None:
     """The validated config, or None after printing every problem to stderr (the caller exits 2).
 
     With the config read, logging is set up from it and the command line (:func:`setup_command_logging`).

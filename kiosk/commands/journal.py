@@ -14,10 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk.commands import CONFIG_HELP, add_logging_arguments
 from kiosk.commands import load_config_or_report as load
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from printjobs.store import PrintStore
 
 ORDER = 40
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -59,13 +63,13 @@ def add_config_argument(parser: argparse.ArgumentParser, suppress: bool = False)
     )
 
 
-def thresholds(config: Any) -> dict[str, int]:
+def thresholds(config: Config) -> dict[str, int]:
     """config.consumables as the plain numbers printjobs takes."""
     c = config.consumables
     return {"blanko": c.blanko_low, "ribbon": c.ribbon_low, "paper": c.paper_low, "receipt": c.receipt_low}
 
 
-def open_store(config: Any) -> Any:
+def open_store(config: Config) -> PrintStore | None:
     """The print store of the state directory, or None (message printed) when there is no journal yet.
 
     Never runs recovery: the kiosk may be printing right now, and only it may decide a job was interrupted.
@@ -136,7 +140,7 @@ def run_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _find_job(store: Any, text: str) -> str | None:
+def _find_job(store: PrintStore, text: str) -> str | None:
     if len(text) < 8:
         print("error: give at least 8 characters of the job id", file=sys.stderr)
         return None

@@ -11,10 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.assembly import Kiosk, run
 from kiosk.demo import DEMO_TECHNICIAN_PIN, demo_config
 from kiosk.logs import setup_logging
+
+if TYPE_CHECKING:
+    from central.testing import RunningCentral
 
 
 class DemoUnavailable(Exception):
@@ -53,14 +57,14 @@ def run_demo(out: Path, headless: bool) -> int:
         log_file.close()
 
 
-def _scripted(kiosk: Kiosk, central, out: Path) -> int:
+def _scripted(kiosk: Kiosk, central: RunningCentral, out: Path) -> int:
     # Imported once the kiosk is assembled: the script's Kivy imports need Kivy configured first.
     from kiosk.demo.script import run_script
 
     return run_script(kiosk, central, out)
 
 
-def _print_residents(central) -> None:
+def _print_residents(central: RunningCentral) -> None:
     print("Demo residents (invented data). Enter the NIK and PIN on the kiosk:")
     for resident in central.summary["residents"]:
         if resident.get("pin"):

@@ -10,24 +10,44 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kivy.uix.label import Label
 
 from central.vocabulary import Media
+from devices.simulated import (
+    SimulatedBarcodeReader,
+    SimulatedCardPrinter,
+    SimulatedDocumentPrinter,
+    SimulatedReceiptPrinter,
+)
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
 from kiosk.demo.robot import Touch, find_button, frames, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
+from kiosk.ui.navigator import Navigator
+from printjobs.store import PrintStore
+
+if TYPE_CHECKING:
+    from central.testing import RunningCentral
 
 log = logging.getLogger(__name__)
+
+D = TypeVar("D")
+
+
+def simulated(device: object, driver: type[D]) -> D:
+    """A device of the demo's config as its simulated driver, whose faults and records the script uses."""
+    if not isinstance(device, driver):
+        raise TypeError(f"the demo needs {driver.__name__}, not {type(device).__name__}")
+    return device
 
 
 class Script:
     """A resident (and a technician) at the assembled kiosk: touches through the window, checks in a report."""
 
-    def __init__(self, kiosk: Kiosk, central, out: Path):
+    def __init__(self, kiosk: Kiosk, central: RunningCentral, out: Path):
         self.app = kiosk.app
         self.runtime = kiosk.runtime
         self.central = central
@@ -40,8 +60,18 @@ class Script:
     def state(self):
         return self.app.controller.state
 
+    @property
+    def navigator(self) -> Navigator:
+        assert self.app.navigator is not None, "the app has not been built"
+        return self.app.navigator
+
+    @property
+    def store(self) -> PrintStore:
+        assert self.runtime.store is not None, "the demo's journal is unusable"
+        return self.runtime.store
+
     def tr(self, key: str, **params: Any) -> str:
-        return self.app.navigator.context(self.state).tr(key, **params)
+        return self.navigator.context(self.state).tr(key, **params)
 
     def shot(self, name: str) -> None:
         frames(3)
@@ -87,8 +117,8 @@ class Script:
     def run(self) -> None:
         ready = self.central.resident("ready")
         printed_before = self.central.resident("printed")
-        document_printer = self.runtime.devices.document_printer
-        card_printer = self.runtime.devices.card_printer
+        document_printer = simulated(self.runtime.devices.document_printer, SimulatedDocumentPrinter)
+        card_printer = simulated(self.runtime.devices.card_printer, SimulatedCardPrinter)
 
         self.wait_screen(Screen.ATTRACT)
         self.shot("attract")
@@ -162,7 +192,7 @@ class Script:
         self.wait_screen(Screen.ATTRACT)
 
         # The QR from the WhatsApp message instead of NIK and PIN; then a scan of garbage.
-        reader = self.runtime.devices.barcode_readers[0]
+        reader = simulated(self.runtime.devices.barcode_readers[0], SimulatedBarcodeReader)
         woman = self.central.resident("ready_woman")
         link = next(m.qr_link for m in self.central.outbox() if m.qr_token == woman["qr_token"])
         reader.inject(link.encode())
@@ -204,8 +234,8 @@ class Script:
         a test print, an uncertain job resolved, the export to a USB stick."""
         from kivy.core.window import Window
 
-        store = self.runtime.store
-        document_printer = self.runtime.devices.document_printer
+        store = self.store
+        document_printer = simulated(self.runtime.devices.document_printer, SimulatedDocumentPrinter)
         # A card job that was being sent when the kiosk restarted: after recovery it is UNCERTAIN.
         woman_ktp = self.central.resident("ready_woman")["documents"][0]["id"]
         job = store.create_job(woman_ktp, "KTP_EL", Media.CARD, "card_printer", "")
@@ -271,9 +301,9 @@ class Script:
     def beyond_printing(self) -> None:
         """Queue check-in (typed, then a scanned expired booking), the three verification colours, scanner
         garbage, 'Lupa PIN?' for a registered and an unregistered NIK, and the slip of the first session."""
-        reader = self.runtime.devices.barcode_readers[0]
+        reader = simulated(self.runtime.devices.barcode_readers[0], SimulatedBarcodeReader)
         checks = self.report["checks"]
-        receipts = self.runtime.devices.receipt_printer.output_dir
+        receipts = simulated(self.runtime.devices.receipt_printer, SimulatedReceiptPrinter).output_dir
         checks["slip_printed"] = any("DOKUMEN TERCETAK" in p.read_text() for p in receipts.glob("receipt-*.txt"))
 
         self.press("attract.queue")
@@ -315,7 +345,7 @@ class Script:
         self.press("common.finish")
         self.wait_screen(Screen.ATTRACT)
 
-        answers = []
+        answers: list[list[str | None]] = []
         for nik in (self.central.resident("ready")["nik"], "3273021708859999"):
             self.press("attract.start")
             self.wait_screen(Screen.NIK_ENTRY)
@@ -337,7 +367,7 @@ class Script:
         checks["pin_reset_answers"] = answers
 
 
-def run_script(kiosk: Kiosk, central, out: Path) -> int:
+def run_script(kiosk: Kiosk, central: RunningCentral, out: Path) -> int:
     """Run the scripted session on an assembled kiosk whose app has not started yet; 0 when every step passed."""
     app = kiosk.app
     app._run_prepare()  # App.run() without its event loop: the script pumps the frames itself

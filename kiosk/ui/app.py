@@ -119,8 +119,8 @@ class KioskApp(App):
         *,
         location: str,
         help_location: str,
-        on_first_frame: Callable[[], None] | None = None,
-        on_tick: Callable[[], None] | None = None,
+        on_first_frame: Callable[[], object] | None = None,
+        on_tick: Callable[[], object] | None = None,
         technician: TechnicianServices | None = None,
         **kwargs,
     ):

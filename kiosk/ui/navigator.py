@@ -43,8 +43,8 @@ class Navigator:
 
     def show(self, old: FlowState | None, state: FlowState) -> None:
         if old is not None and old.in_session and not state.in_session:
-            for screen in self.screens.values():
-                screen.wipe()
+            for each in self.screens.values():
+                each.wipe()
         ctx = self.context(state)
         screen = self.screens.get(state.screen)
         if screen is not None:

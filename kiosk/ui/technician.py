@@ -11,7 +11,8 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -20,17 +21,20 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
-from devices.base import DeviceError
+from devices.base import DeviceError, SelfTestResult
 from kiosk.diagnostics import DiagnosticsReport
 from kiosk.flow import FlowState, TechnicianClosed
 from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
-from kiosk.technician import TechnicianServices
+from kiosk.technician import GateAnswer, TechnicianServices
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
 from kiosk.ui.documents import reason_text
 from printjobs.errors import PrintJobError
 
 log = logging.getLogger(__name__)
+
+#: What a worker-thread job returns and its main-thread continuation takes.
+R = TypeVar("R")
 
 #: Which consumables each printer can be reloaded with.
 RELOADABLE = {"document_printer": ("paper",), "card_printer": ("blanko", "ribbon"), "receipt_printer": ("receipt",)}
@@ -109,7 +113,7 @@ class ReloadView(ModalView):
 
     def _kind_buttons(self) -> None:
         chosen = dict(self.kinds).get(self.kind)
-        _buttons(self.ids.kinds, [(label, lambda k=kind: setattr(self, "kind", k)) for kind, label in self.kinds],
+        _buttons(self.ids.kinds, [(label, partial(setattr, self, "kind", kind)) for kind, label in self.kinds],
                  primary=chosen)
 
     def on_key(self, key: str) -> None:
@@ -141,6 +145,18 @@ class TechnicianScreen(KioskScreen):
         self._tr: Translator | None = None
         self._report: DiagnosticsReport | None = None
 
+    @property
+    def tr(self) -> Translator:
+        """The translator of the last render; every touch and every result comes after one."""
+        assert self._tr is not None
+        return self._tr
+
+    @property
+    def live_services(self) -> TechnicianServices:
+        """The services; the app hands them over before the screen is shown, so every action has them."""
+        assert self.services is not None
+        return self.services
+
     # ----- rendering
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         language_changed = self._tr is None or self._tr.language != ctx.tr.language
@@ -168,12 +184,13 @@ class TechnicianScreen(KioskScreen):
 
     def submit_pin(self) -> None:
         pin, self.pin = self.pin, ""
-        if self.services is None or self.busy:
+        services = self.services
+        if services is None or self.busy:
             return
-        self._work(lambda: self.services.gate.check(pin), self._pin_answer)
+        self._work(lambda: services.gate.check(pin), self._pin_answer)
 
-    def _pin_answer(self, answer: Any) -> None:
-        tr = self._tr
+    def _pin_answer(self, answer: GateAnswer) -> None:
+        tr = self.tr
         if answer.ok:
             self.technician = answer.technician
             self.message = tr("tech.signed_in", technician=answer.technician)
@@ -189,10 +206,10 @@ class TechnicianScreen(KioskScreen):
     # ----- the panel
     def refresh(self) -> None:
         if self.services and self.technician:
-            self._work(lambda: self.services.diagnostics.report(), self._show)
+            self._work(self.live_services.diagnostics.report, self._show)
 
     def _show(self, report: DiagnosticsReport) -> None:
-        tr = self._tr
+        tr = self.tr
         self._report = report
         rows = self.ids.rows
         rows.clear_widgets()
@@ -235,15 +252,15 @@ class TechnicianScreen(KioskScreen):
         self.faults_text = "\n".join(faults) or tr("tech.faults_none")
 
     def self_test(self, name: str, level: str) -> None:
-        def done(result: Any) -> None:
+        def done(result: SelfTestResult) -> None:
             key = "tech.test_passed" if result.passed else "tech.test_failed"
-            self.message = self._tr(key, device=device_title(name, "", self._tr), detail=result.detail)
+            self.message = self.tr(key, device=device_title(name, "", self.tr), detail=result.detail)
             self.refresh()
 
-        self._work(lambda: self.services.diagnostics.self_test(name, level, self.technician), done)
+        self._work(lambda: self.live_services.diagnostics.self_test(name, level, self.technician), done)
 
     def open_reload(self, name: str) -> None:
-        tr = self._tr
+        tr = self.tr
         kinds = [(k, tr(f"consumable.{k}")) for k in RELOADABLE[name]]
         view = ReloadView(title=tr("tech.reload_title", device=device_title(name, "", tr)), hint=tr("tech.reload_hint"),
                           save_text=tr("tech.save"), cancel_text=tr("common.cancel"), kinds=kinds, kind=kinds[0][0],
@@ -252,48 +269,50 @@ class TechnicianScreen(KioskScreen):
         view.open()
 
     def reload(self, name: str, kind: str, level: int) -> None:
-        def done(_result: Any) -> None:
-            self.message = self._tr("tech.reloaded", device=device_title(name, "", self._tr),
-                                    kind=self._tr(f"consumable.{kind}"), level=level)
+        def done(_result: None) -> None:
+            self.message = self.tr("tech.reloaded", device=device_title(name, "", self.tr),
+                                   kind=self.tr(f"consumable.{kind}"), level=level)
             self.refresh()
 
-        self._work(lambda: self.services.diagnostics.reload(name, kind, level, self.technician), done)
+        self._work(lambda: self.live_services.diagnostics.reload(name, kind, level, self.technician), done)
 
     def resolve(self, job_id: str, printed: bool) -> None:
-        answer = self._tr("tech.printed" if printed else "tech.not_printed")
+        answer = self.tr("tech.printed" if printed else "tech.not_printed")
 
-        def done(_result: Any) -> None:
-            self.message = self._tr("tech.resolved", resolution=answer)
+        def done(_result: None) -> None:
+            self.message = self.tr("tech.resolved", resolution=answer)
             self.refresh()
 
-        self._work(lambda: self.services.diagnostics.resolve(job_id, printed, self.technician), done)
+        self._work(lambda: self.live_services.diagnostics.resolve(job_id, printed, self.technician), done)
 
     def export(self) -> None:
         def work() -> str:
             try:
-                return self._tr("tech.exported", folder=self.services.diagnostics.export(self.technician).name)
+                return self.tr("tech.exported", folder=self.live_services.diagnostics.export(self.technician).name)
             except FileNotFoundError:
-                return self._tr("tech.no_usb", path=self.services.diagnostics.config.technician.export_dir)
+                return self.tr("tech.no_usb", path=self.live_services.diagnostics.config.technician.export_dir)
 
         self._work(work, lambda text: setattr(self, "message", text))
 
     # ----- threading
-    def _work(self, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
+    def _work(self, job: Callable[[], R], then: Callable[[R], None]) -> None:
         self.busy = True
 
         def run() -> None:
             try:
-                result, after = job(), then
+                result = job()
             except (DeviceError, PrintJobError, OSError, KeyError, ValueError) as exc:
-                result, after = exc, self._failed
-            Clock.schedule_once(lambda _dt: self._finish(after, result), 0)
+                failure = exc  # the name exc is unbound when the except block ends
+                Clock.schedule_once(lambda _dt: self._finish(self._failed, failure), 0)
+                return
+            Clock.schedule_once(lambda _dt: self._finish(then, result), 0)
 
         self._pool.submit(run)
 
     def _failed(self, exc: BaseException) -> None:
-        self.message = self._tr("tech.action_failed", error=type(exc).__name__)
+        self.message = self.tr("tech.action_failed", error=type(exc).__name__)
         log_event(log, "technician.action_failed", logging.WARNING, error=type(exc).__name__)
 
-    def _finish(self, then: Callable[[Any], None], result: Any) -> None:
+    def _finish(self, then: Callable[[R], None], result: R) -> None:
         self.busy = False
         then(result)

@@ -18,7 +18,7 @@ from devices.base import (
     JobCancelled,
     NeedsAttention,
 )
-from devices.cups_printer import CupsCardPrinter, CupsDocumentPrinter, reasons_to_status
+from devices.cups_printer import CupsCardPrinter, CupsDocumentPrinter, marker_levels, reasons_to_status
 from devices.testprint import make_test_card, make_test_page
 from tests.devices.cupsd import free_port
 
@@ -139,6 +139,16 @@ def test_cancel_ends_a_waiting_submit(cupsd):
 ])
 def test_ipp_states_and_reasons_map_to_the_device_model(state, reasons, expected, words):
     assert reasons_to_status(state, reasons) == (expected, words)
+
+
+@pytest.mark.parametrize("names, levels, expected", [
+    (["cyan", "black"], [40, 75], {"cyan": 40, "black": 75}),
+    ("black", 75, {"black": 75}),  # one marker: pycups gives the value itself, not a list of one
+    (["ribbon", "unknown"], [10, -1], {"ribbon": 10}),
+    ([], [], {}),
+])
+def test_marker_levels_become_consumables(names, levels, expected):
+    assert marker_levels(names, levels) == expected
 
 
 def test_devices_command_lists_queues_and_matches_the_configured_one(cupsd, listener, tmp_path):
