@@ -98,6 +98,16 @@ class Rejected(CentralError):
     """The service refused the request as outside the contract (400/422): retrying will never help."""
 
 
+class IdentityRefused(CentralError):
+    """The service does not take this kiosk as who it says it is (403): ``code`` is ``kiosk_mismatch`` (the
+    kiosk id is not its certificate's) or ``client_cert_refused`` (not a kiosk's certificate). Every call
+    will fail until a person fixes the config or the certificate; ``adm-kiosk check-config`` names which."""
+
+    def __init__(self, code: str):
+        super().__init__(f"identity refused: {code}")
+        self.code = code
+
+
 class QueueRefused(CentralError):
     """A queue check-in was refused: ``code`` is booking_used, booking_early, booking_expired or walk_in_closed;
     ``retry_after`` (seconds until check-in opens) comes with booking_early."""
@@ -424,6 +434,8 @@ class CentralClient:
             raise Locked(body.retry_after_s)
         if body.code in _QUEUE_CODES:
             raise QueueRefused(str(body.code), body.retry_after_s)
+        if body.code in (c.ErrorCode.KIOSK_MISMATCH, c.ErrorCode.CLIENT_CERT_REFUSED):
+            raise IdentityRefused(str(body.code))
         error = _CODE_ERRORS.get(body.code)
         if error is not None:
             raise error(body.message)

@@ -153,6 +153,9 @@ class Diagnostics:
         started = time.monotonic()
         try:
             self.central.heartbeat(heartbeat_body(devices or [], self.store))
+        except cc.IdentityRefused as exc:  # the one a technician can fix here: say which
+            return CentralHealth(False, None, f"{type(exc).__name__} ({exc.code}): run adm-kiosk check-config",
+                                 expires_on, days, backlog)
         except cc.CentralError as exc:
             return CentralHealth(False, None, type(exc).__name__, expires_on, days, backlog)
         latency = (time.monotonic() - started) * 1000

@@ -55,6 +55,8 @@ class CentralEventSender:
             raise TransientDeliveryError(type(exc).__name__) from None
         except cc.ProtocolError as exc:  # a 5xx or a proxy's HTML page: the service may be back later
             raise TransientDeliveryError("protocol") from exc
+        except cc.IdentityRefused as exc:  # kept until a person fixes the certificate or kiosk.id, then sent
+            raise TransientDeliveryError(exc.code) from None
         except cc.CentralError as exc:
             raise PermanentDeliveryError(type(exc).__name__) from None
 

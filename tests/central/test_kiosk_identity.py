@@ -140,3 +140,22 @@ def test_a_server_certificate_is_not_a_client(fresh_central, certs, http):
     except (httpx.TransportError, ssl.SSLError):
         return
     assert answer.status_code == 403
+
+
+def test_the_kiosk_names_a_refused_identity_and_keeps_its_print_events_for_later(fresh_central, certs):
+    """The kiosk's own client with another kiosk's certificate: the refusal has its own error and code (what
+    diagnose shows), and the outbox keeps the event pending (sent once a person fixes the certificate)."""
+    from kiosk.central_client import CentralClient, IdentityRefused
+    from kiosk.config import CentralSection
+    from kiosk.runtime import CentralEventSender
+    from printjobs.errors import TransientDeliveryError
+    from printjobs.outbox import JobReport
+
+    cert, key = certs["other"]
+    section = CentralSection(**fresh_central.client_config(client_cert=cert, client_key=key, retries=0))
+    with CentralClient(section, fresh_central.summary["kiosk_id"]) as client:
+        with pytest.raises(IdentityRefused) as refused:
+            client.heartbeat(Heartbeat())
+        assert refused.value.code == ErrorCode.KIOSK_MISMATCH
+        with pytest.raises(TransientDeliveryError, match="kiosk_mismatch"):
+            CentralEventSender(client).send(JobReport("k1", "job-1", "DOC-1", "printed"))
