@@ -425,6 +425,11 @@ class ServerHandle:
     #: Seconds this server keeps an idle connection open (see :data:`KEEP_ALIVE_S`).
     keep_alive_s: float = KEEP_ALIVE_S
 
+    def connection_sockets(self) -> list[socket.socket]:
+        """The sockets of the client connections open now (what tests check their options on)."""
+        return [p.transport.get_extra_info("socket") for p in list(self._server.server_state.connections)
+                if p.transport is not None]
+
     def stop(self, timeout: float = 10.0, grace_s: float = 1.0) -> None:
         """Stop serving. Answers under way get ``grace_s`` to finish; then connections still open (a
         client's idle kept-alive one, whose TLS close waits for the client) are dropped, not waited for."""
@@ -440,11 +445,13 @@ def run_in_thread(data_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
     """Start the server on a thread; port 0 picks a free port. Returns once it accepts connections.
 
     ``keep_alive_s``: how long an idle connection stays open; tests of the keep-alive race shorten it (and
-    the client's pool expiry with it) so they need not wait the real 5 s.
+    the client's pool expiry with it) so they need not wait the real 75 s.
     """
     data_dir = Path(data_dir)
     store = Store(data_dir)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without
+    # it every answer's second TLS record waited for the client's delayed ACK (40 ms a call on loopback).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
