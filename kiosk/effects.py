@@ -52,6 +52,7 @@ from kiosk.flow import (
 )
 from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
+from kiosk.message_keys import N_
 from kiosk.metrics import get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
@@ -62,11 +63,11 @@ log = logging.getLogger(__name__)
 
 #: Central errors during a fetch -> the cause word the journal keeps and the message the resident sees.
 _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
-    cc.NotYourDocument: ("wrong-holder", "print.not_yours"),
-    cc.BadSignature: ("bad-signature", "print.bad_signature"),
+    cc.NotYourDocument: ("wrong-holder", N_("print.not_yours")),
+    cc.BadSignature: ("bad-signature", N_("print.bad_signature")),
     cc.ContractMismatch: ("contract-mismatch", "central.contract"),
-    cc.AlreadyPrinted: ("already-printed", "print.already_printed"),
-    cc.AlreadyClaimed: ("already-claimed", "print.already_printed"),
+    cc.AlreadyPrinted: ("already-printed", N_("print.already_printed")),
+    cc.AlreadyClaimed: ("already-claimed", N_("print.already_printed")),
     cc.Unreachable: ("unreachable", "central.unreachable"),
     cc.Timeout: ("timeout", "central.timeout"),
     cc.SessionExpired: ("session-expired", "session.expired"),
@@ -311,7 +312,7 @@ class EffectRunner:
             update(Phase.DONE, 1.0)
         elif state is JobState.UNCERTAIN:
             metrics.document_printed(doc.type.lower(), "uncertain")
-            update(Phase.FAILED, error="print.uncertain")
+            update(Phase.FAILED, error=N_("print.uncertain"))
         else:
             metrics.document_printed(doc.type.lower(), "failed")
             update(Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from central.vocabulary import Media
+from kiosk.message_keys import N_
 from kiosk.nik import Nik
 from kiosk.service_model import QueueProblem, Slip, TicketInfo, VerifyInfo
 
@@ -38,7 +39,7 @@ SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
 IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS
 #: Where a scan that means nothing there gets a plain message (elsewhere it is ignored).
 SCAN_MESSAGE_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY}) | SERVICE_SCREENS
-_WRONG_SCAN = {Screen.QUEUE: "queue.scan_wrong", Screen.VERIFY: "verify.scan_wrong"}
+_WRONG_SCAN = {Screen.QUEUE: N_("queue.scan_wrong"), Screen.VERIFY: N_("verify.scan_wrong")}
 #: How much longer a ticket stays on screen when the receipt printer could not print it (to note the number).
 UNPRINTED_TICKET_FACTOR = 3
 
