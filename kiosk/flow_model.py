@@ -154,6 +154,9 @@ class FlowState:
     #: Which login the flow waits for. It counts across sessions (it says nothing of anyone), so that the answer
     #: to a login someone abandoned is never taken for the next visitor's own.
     login_attempt: int = 0
+    #: The accessibility mode (voice, larger text, high contrast, controls within seated reach, longer
+    #: timeouts): on from the attract screen's button or the keypad's key, off when the session ends.
+    accessible: bool = False
 
     @property
     def in_session(self) -> bool:

@@ -20,6 +20,7 @@ PLURALS = {
     "idle.body": "seconds",
     "queue.early": "minutes",
     "queue.early_hours": "hours",
+    "speech.documents": "count",
 }
 
 #: Device reasons (IPP printer-state-reasons words and the kiosk's own) as the resident and technician read them.

@@ -40,6 +40,7 @@ from kiosk.ui.technician import TechnicianScreen
 from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.warmup import SAMPLE_NIK, sample_states
 from kiosk.ui.widgets.common import IdleOverlay, StartCover
+from kiosk.voice import SpeechLine
 
 UI_DIR = Path(__file__).resolve().parent
 SCREENS: dict[Screen, type[KioskScreen]] = {
@@ -122,6 +123,7 @@ class KioskApp(App):
         on_first_frame: Callable[[], None] | None = None,
         on_tick: Callable[[], None] | None = None,
         technician: TechnicianServices | None = None,
+        announce: Callable[[SpeechLine], None] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -131,6 +133,7 @@ class KioskApp(App):
         self._on_first_frame = on_first_frame
         self._on_tick = on_tick
         self.technician = technician
+        self.announce = announce
         self.navigator: Navigator | None = None
         self.screens: dict[Screen, KioskScreen] = {}
 
@@ -145,6 +148,7 @@ class KioskApp(App):
         for state_screen, kind in SCREENS.items():
             screen = kind(name=state_screen.value)
             screen.emit_callback = self.controller.dispatch
+            screen.announce_callback = self.announce
             if isinstance(screen, TechnicianScreen):
                 screen.services = self.technician
             manager.add_widget(screen)
