@@ -7,7 +7,7 @@ defined here needs exactly one handler, registered by its type (``@RESIDENT.on(.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -121,6 +121,12 @@ class DocProgress:
     error: str | None = None  # a message key when FAILED
 
 
+#: How much longer every resident timeout is in the accessibility mode.
+ACCESSIBLE_TIME_FACTOR = 2.0
+#: Where the kiosk rests between residents; coming back here ends the accessibility mode.
+HOME_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE})
+
+
 @dataclass(frozen=True)
 class FlowSettings:
     idle_warning_s: float = 60
@@ -128,6 +134,14 @@ class FlowSettings:
     done_logout_s: float = 15
     default_language: str = "id"
     technician_idle_s: float = 120
+
+    def for_resident(self, accessible: bool) -> FlowSettings:
+        """The timeouts a resident gets: doubled in the accessibility mode (the technician's stay)."""
+        if not accessible:
+            return self
+        f = ACCESSIBLE_TIME_FACTOR
+        return replace(self, idle_warning_s=self.idle_warning_s * f, idle_logout_s=self.idle_logout_s * f,
+                       done_logout_s=self.done_logout_s * f)
 
 
 @dataclass(frozen=True)
@@ -205,6 +219,11 @@ class StartPressed(Event):
 @dataclass(frozen=True)
 class LanguageToggled(Event):
     pass
+
+
+@dataclass(frozen=True)
+class AccessibilityToggled(Event):
+    """The attract screen's accessibility button, or its key on the keypad: the mode on (or off again)."""
 
 
 @dataclass(frozen=True)
