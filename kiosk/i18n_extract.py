@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POT = ROOT / "assets" / "locale" / "adm-kiosk.pot"
 SOURCES = ("kiosk",)
 _CALLS = {"tr", "_tr", "ngettext", "has", "N_", "Message"}
-_KV_KEY = re.compile(r"""\.get\(\s*'([a-z_]+\.[a-z0-9_.-]+)'""")
-_KEY = re.compile(r"^[a-z_]+\.[A-Za-z0-9_.-]+$")
+_KV_KEY = re.compile(r"""\.get\(\s*'([a-z][a-z0-9_]*\.[a-z0-9_.-]+)'""")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.-]+$")
 
 
 def _name(node: ast.expr) -> str:

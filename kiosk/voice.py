@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 #: Text parameters speech may carry: none of them is personal data.
 SPOKEN_TEXT_PARAMS = frozenset({"help", "document_type"})
 _DIGIT_RUN = re.compile(r"\d{4,}")
-_KEY = re.compile(r"^[a-z_]+(\.[a-z0-9_-]+)+$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$")
 #: espeak-ng's voice per kiosk language.
 ESPEAK_VOICES = {"id": "id", "en": "en"}
 

@@ -113,6 +113,57 @@ def overflowing(root: Widget, slack: float = 2.0) -> list[str]:
     return problems
 
 
+def _window_rect(widget: Widget) -> tuple[float, float, float, float]:
+    """The part of ``widget`` on the window (x0, y0, x1, y1): clipped by any ScrollView it lies in."""
+    from kivy.uix.scrollview import ScrollView
+
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = x0 + widget.width, y0 + widget.height
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, ScrollView):
+            sx0, sy0 = node.to_window(node.x, node.y)
+            x0, y0, x1, y1 = max(x0, sx0), max(y0, sy0), min(x1, sx0 + node.width), min(y1, sy0 + node.height)
+        node = node.parent
+    return x0, y0, x1, y1
+
+
+def _inside(widget: Widget, outer: Widget) -> bool:
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if node is outer:
+            return True
+        node = node.parent
+    return False
+
+
+def _on_overlay(widget: Widget) -> bool:
+    node = widget
+    while node is not None and node is not node.parent:
+        if type(node).__name__ == "IdleOverlay":
+            return True
+        node = node.parent
+    return False
+
+
+def overlapping(root: Widget, slack: float = 2.0) -> list[str]:
+    """Texts drawn over one another (a layout with too little room squeezes its labels on top of each other)."""
+    labels = [w for w in walk(root) if isinstance(w, Label) and w.text and visible(w)]
+    rects = [(w, _window_rect(w)) for w in labels]
+    problems = []
+    for i, (a, ra) in enumerate(rects):
+        for b, rb in rects[i + 1:]:
+            if _inside(a, b) or _inside(b, a):
+                continue  # one inside the other (a button's own label)
+            if _on_overlay(a) != _on_overlay(b):
+                continue  # the idle warning covers the screen on purpose
+            width = min(ra[2], rb[2]) - max(ra[0], rb[0])
+            height = min(ra[3], rb[3]) - max(ra[1], rb[1])
+            if width > slack and height > slack:
+                problems.append(f"{a.text[:30]!r} over {b.text[:30]!r} by {height:.0f} px")
+    return problems
+
+
 def wait_until(condition, timeout: float = 10.0, what: str = "condition") -> None:
     """Run frames until ``condition()`` holds; raise TimeoutError naming ``what`` after ``timeout`` s."""
     import time

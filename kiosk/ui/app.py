@@ -14,8 +14,8 @@ from kivy.app import App
 from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder, global_idmap
-from kivy.properties import NumericProperty
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -37,6 +37,7 @@ from kiosk.ui.printing import PrintingScreen
 from kiosk.ui.queue import QueueScreen
 from kiosk.ui.renderer import flush_each_frame
 from kiosk.ui.technician import TechnicianScreen
+from kiosk.ui.theme import ACCESSIBLE_TEXT_SCALE, HIGH_CONTRAST, STANDARD
 from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.warmup import SAMPLE_NIK, sample_states
 from kiosk.ui.widgets.common import IdleOverlay, StartCover
@@ -57,6 +58,8 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.VERIFY: VerifyScreen,
     Screen.PIN_RESET: PinResetScreen,
 }
+#: The accessibility mode's header band, in px at 1080 lines: it pushes every control below the top quarter.
+ACCESSIBLE_REACH_BAND = 110
 #: Keys a resident's keyboard could use to leave or reconfigure the app: Escape, F1, F4 (Alt+F4).
 BLOCKED_KEYS = {27, 282, 285}
 TICK_S = 0.25
@@ -113,6 +116,12 @@ class KioskApp(App):
     title = "Anjungan Dukcapil Mandiri"
     #: Scale: every size in the .kv files is in pixels at 1080 lines.
     u = NumericProperty(1.0)
+    #: The look (kiosk.ui.theme): text scale, palette, and the accessibility mode's header band (px at 1080).
+    fs = NumericProperty(1.0)
+    c = ObjectProperty(STANDARD)
+    accessible = BooleanProperty(False)
+    reach_band = NumericProperty(ACCESSIBLE_REACH_BAND)
+    mode_text = StringProperty("")
 
     def __init__(
         self,
@@ -143,7 +152,7 @@ class KioskApp(App):
         load_kv()
         # The screens' paper is the window's clear colour, not a rectangle each screen draws: a software
         # renderer clears a tile at a time, and filling the screen with a rectangle cost 8 ms per frame.
-        Window.clearcolor = global_idmap["PAPER"]
+        Window.clearcolor = self.c.PAPER
         manager = ScreenManager(transition=NoTransition())
         for state_screen, kind in SCREENS.items():
             screen = kind(name=state_screen.value)
@@ -158,7 +167,8 @@ class KioskApp(App):
         root.add_widget(manager)
         root.add_widget(overlay)
         self.navigator = Navigator(
-            manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location
+            manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location,
+            on_look=self.set_look,
         )
         self._cover = StartCover(title=self.navigator.context(self.controller.state).tr("app.title"))
         root.add_widget(self._cover)
@@ -189,6 +199,16 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, TICK_S)
         if self._on_first_frame:
             Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
+
+    def set_look(self, accessible: bool, mode_text: str) -> None:
+        """The accessibility mode's look (1.5x text, high contrast, controls low) or the standard one."""
+        self.mode_text = mode_text
+        if accessible == self.accessible:
+            return
+        self.accessible = accessible
+        self.fs = ACCESSIBLE_TEXT_SCALE if accessible else 1.0
+        self.c = HIGH_CONTRAST if accessible else STANDARD
+        Window.clearcolor = self.c.PAPER
 
     @staticmethod
     def _frames(count: int) -> None:
