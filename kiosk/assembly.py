@@ -22,7 +22,7 @@ from kiosk.logs import event as log_event
 from kiosk.runtime import KioskRuntime
 from kiosk.technician import TechnicianGate, TechnicianServices
 from kiosk.voice import SpeechLine, VoiceGuide
-from kiosk.voice_script import lines_for
+from kiosk.voice_script import lines_for, lines_to_prepare
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -50,9 +50,13 @@ def voice_listener(voice: VoiceGuide, help_location: str) -> Callable[[FlowState
     it only queues lines for the voice's own thread, so the UI thread never waits for speech."""
 
     def speak(old: FlowState, new: FlowState) -> None:
+        if new.accessible and (not old.accessible or old.language != new.language):
+            voice.prepare(lines_to_prepare(), (new.language,))  # while the resident listens to the first words
         lines = lines_for(old, new, help_location)
         if lines:
-            voice.say(lines, new.language)
+            # A new screen or message cuts short what was being said; printing progress waits its turn.
+            cut = old.screen is not new.screen or old.message != new.message or old.accessible != new.accessible
+            voice.say(lines, new.language, interrupt=cut)
         elif old.accessible and not new.accessible:
             voice.silence()
 

@@ -49,6 +49,9 @@ def lines_for(old: FlowState | None, new: FlowState, help_location: str = "") ->
         lines += _progress(old, new)
     if new.screen is Screen.DONE and screen_changed:
         lines += reminders(new)
+    elif new.screen is Screen.DONE and old is not None and new.slip_printed and not old.slip_printed \
+            and SpeechLine(N_("speech.take_documents")) not in reminders(old):
+        lines.append(SpeechLine(N_("speech.take_documents")))  # the printed-documents slip came out later
     if new.idle_warning_since is not None and (old is None or old.idle_warning_since is None):
         lines.append(SpeechLine(N_("speech.idle")))
     return lines
@@ -86,3 +89,17 @@ def digit_count(count: int, of: int) -> SpeechLine:
     if count <= 0:
         return SpeechLine(N_("speech.no_digits"), {"of": of})
     return SpeechLine(N_("speech.digit"), {"n": count, "of": of})
+
+
+def lines_to_prepare(max_documents: int = 4) -> list[SpeechLine]:
+    """What is worth synthesising before anyone asks: every screen's words, the reminders, the idle warning,
+    each digit count of the NIK and PIN keypads, and document progress for a few documents."""
+    from central.vocabulary import NIK_DIGITS, PIN_DIGITS
+
+    lines = [SpeechLine(key) for key in SCREEN_SPEECH.values() if key != N_("speech.documents")]
+    lines += [SpeechLine(N_(key)) for key in ("speech.take_card", "speech.take_documents", "speech.idle")]
+    lines += [SpeechLine(N_("speech.documents"), {"count": n}) for n in range(1, max_documents + 1)]
+    lines += [digit_count(n, of) for of in (NIK_DIGITS, PIN_DIGITS) for n in range(0, of + 1)]
+    lines += [SpeechLine(key, {"n": n, "of": of}) for key in _PHASE_SPEECH.values()
+              for of in range(1, max_documents + 1) for n in range(1, of + 1)]
+    return lines

@@ -182,3 +182,25 @@ def test_every_kiosk_screen_has_a_spoken_introduction_in_both_languages():
         for key in SCREEN_SPEECH.values():
             assert tr.has(key), (language, key)
 
+
+
+def test_lines_prepared_ahead_are_spoken_from_the_cache(tmp_path):
+    from kiosk.voice_script import lines_to_prepare
+
+    synth = Recording(None)
+    audio = SimulatedAudioOutput("voice", tmp_path / "out")
+    voice = VoiceGuide(audio, SoundLibrary(synth, tmp_path / "cache"))
+    voice.start()
+    try:
+        lines = lines_to_prepare()
+        voice.prepare(lines, ("id",))
+        voice.prepare(lines, ("id",))  # asked twice, made once
+        deadline = time.monotonic() + 10
+        while len(synth.texts) < len(lines) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(synth.texts) == len(lines)
+        voice.say([digit_count(7, 16)], "id")
+        assert voice.wait_idle(5)
+        assert len(synth.texts) == len(lines) and audio.played[-1][0] == "speech.digit"
+    finally:
+        voice.stop()

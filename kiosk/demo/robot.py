@@ -8,7 +8,6 @@ be pressed by a script either.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 from kivy.base import EventLoop
@@ -17,6 +16,8 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
+
+from kiosk.ui.widgets.tree import visible, walk
 
 
 class Touch(MotionEvent):
@@ -48,21 +49,6 @@ class Touch(MotionEvent):
         EventLoop.post_dispatch_input("end", self)
 
 
-def walk(widget: Widget) -> Iterator[Widget]:
-    yield widget
-    for child in widget.children:
-        yield from walk(child)
-
-
-def visible(widget: Widget) -> bool:
-    node = widget
-    while node is not None:
-        if getattr(node, "opacity", 1) == 0 or getattr(node, "shown", True) is False:
-            return False
-        node = node.parent if node.parent is not node else None
-    return widget.width > 0 and widget.height > 0
-
-
 def find_button(root: Widget, text: str) -> Button:
     """The enabled, visible button showing exactly ``text``."""
     matches = [w for w in walk(root) if isinstance(w, Button) and w.text == text and visible(w) and not w.disabled]
@@ -81,6 +67,14 @@ def tap(widget: Widget) -> None:
     touch.touch_down()
     touch.touch_up()
     frames(2)
+
+
+def key(code: int, modifiers: list[str] | None = None) -> None:
+    """One key press and release on the window, as a USB keypad sends it (Kivy key codes: 13 Enter, 270 keypad +)."""
+    Window.dispatch("on_key_down", code, 0, None, modifiers or [])
+    Window.dispatch("on_keyboard", code, 0, None, modifiers or [])
+    Window.dispatch("on_key_up", code, 0)
+    frames(1)
 
 
 def frames(count: int = 1) -> None:

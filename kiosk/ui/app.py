@@ -20,13 +20,25 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.controller import Controller
-from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, TechnicianOpened, Tick, Touched
+from kiosk.flow import (
+    AccessibilityToggled,
+    CancelPressed,
+    Event,
+    ExtendTime,
+    FlowState,
+    LanguageToggled,
+    Screen,
+    TechnicianOpened,
+    Tick,
+    Touched,
+)
 from kiosk.technician import TechnicianServices
 from kiosk.ui.attract import AttractScreen
 from kiosk.ui.base import KioskScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.documents import DocumentsScreen
 from kiosk.ui.done import DoneScreen
+from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
 from kiosk.ui.navigator import Navigator
 from kiosk.ui.nik_entry import NikEntryScreen
@@ -173,6 +185,12 @@ class KioskApp(App):
         self._cover = StartCover(title=self.navigator.context(self.controller.state).tr("app.title"))
         root.add_widget(self._cover)
         Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
+        self.keys = KeypadInput(
+            root, screen=lambda: self.screens[self.controller.state.screen],
+            overlay=lambda: overlay if overlay.active else None, on_activity=lambda: self._emit(Touched),
+            on_accessibility=lambda: self._emit(AccessibilityToggled), on_language=lambda: self._emit(LanguageToggled),
+            scale=lambda: self.u, colour=lambda: self.c.INK)
+        Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
         return root
 
@@ -195,10 +213,18 @@ class KioskApp(App):
             screen.wipe()
         self.root.remove_widget(self._cover)
         self.controller.subscribe(self.navigator.show)
+        self.controller.subscribe(self._follow_focus)
         self.navigator.show(None, self.controller.state)
         Clock.schedule_interval(self._tick, TICK_S)
         if self._on_first_frame:
             Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
+
+    def _follow_focus(self, old: FlowState, new: FlowState) -> None:
+        """A new screen starts without a focus; on the same screen the outline follows its control."""
+        if old.screen is not new.screen or (old.idle_warning_since is None) != (new.idle_warning_since is None):
+            self.keys.clear()
+        else:
+            Clock.schedule_once(lambda _dt: self.keys.draw(), 0)  # after the layout moved
 
     def set_look(self, accessible: bool, mode_text: str) -> None:
         """The accessibility mode's look (1.5x text, high contrast, controls low) or the standard one."""
