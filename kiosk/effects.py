@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 import time
 import uuid
 import zipfile
@@ -42,6 +43,7 @@ from kiosk.flow import (
     PrintTicket,
     PrintUpdate,
     RequestPin,
+    SendRating,
     SlipPrinted,
     TakeWalkIn,
     TicketIssued,
@@ -57,6 +59,7 @@ from kiosk.metrics import get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
+from printjobs.outbox import RatingReport
 from printjobs.pipeline import FetchedDocument, PrintPipeline
 
 log = logging.getLogger(__name__)
@@ -178,6 +181,10 @@ def card_parts(content: bytes) -> list[bytes]:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
 
+#: The longest a rating waits before it is first sent (see :meth:`EffectRunner._rate`).
+RATING_DELAY_MAX_S = 600.0
+
+
 class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
@@ -212,6 +219,18 @@ class EffectRunner:
             self._calls.submit(self._guard, self._request_pin, effect)
         elif isinstance(effect, (PrintTicket, PrintSlip)):
             self._receipts.submit(self._guard, self._print_receipt, effect)
+        elif isinstance(effect, SendRating):
+            self._calls.submit(self._guard, self._rate, effect)
+
+    def _rate(self, effect: SendRating) -> None:
+        """Into the outbox, anonymous: a random id, the month (its created_at is the month's start, never the
+        time of day), the score; first sent after a random delay, so its arrival does not point at a session."""
+        if self.pipeline is None:
+            return
+        month_start = datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        rating = RatingReport(uuid.uuid4().hex, month_start.strftime("%Y-%m"), effect.score, month_start.timestamp())
+        self.pipeline.store.outbox.enqueue_rating(rating, delay_s=random.uniform(0, RATING_DELAY_MAX_S))
+        log_event(log, "rating.queued", score=effect.score)
 
     def shutdown(self, wait: bool = True) -> None:
         self._calls.shutdown(wait=wait, cancel_futures=True)

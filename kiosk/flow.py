@@ -26,6 +26,7 @@ from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of 
 from kiosk.flow_model import (
     HOME_SCREENS,
     IDLE_SCREENS,
+    RATING_SCORES,
     RESULT_EVENTS,
     SERVICE_SCREENS,
     TERMINAL_PHASES,
@@ -60,7 +61,9 @@ from kiosk.flow_model import (
     PrintPressed,
     PrintSlip,
     PrintUpdate,
+    RatingGiven,
     Screen,
+    SendRating,
     SessionLost,
     StartPressed,
     TechnicianClosed,
@@ -186,6 +189,14 @@ def start_pressed(state: FlowState, event: StartPressed, settings: FlowSettings)
     if state.screen is Screen.ATTRACT:
         return replace(state, screen=Screen.NIK_ENTRY, message=None), []
     return state, []
+
+
+@RESIDENT.on(RatingGiven)
+def rating_given(state: FlowState, event: RatingGiven, settings: FlowSettings) -> Transition:
+    """The done screen's optional rating: one tap, once; skipping it changes nothing."""
+    if state.screen is not Screen.DONE or state.rated is not None or event.score not in RATING_SCORES:
+        return state, []
+    return replace(state, rated=event.score), [SendRating(event.score)]
 
 
 @RESIDENT.on(AccessibilityToggled)

@@ -171,6 +171,8 @@ class FlowState:
     #: The accessibility mode (voice, larger text, high contrast, controls within seated reach, longer
     #: timeouts): on from the attract screen's button or the keypad's key, off when the session ends.
     accessible: bool = False
+    #: The done screen's satisfaction rating, once given (one tap; anonymous, sent through the outbox).
+    rated: int | None = None
 
     @property
     def in_session(self) -> bool:
@@ -219,6 +221,17 @@ class StartPressed(Event):
 @dataclass(frozen=True)
 class LanguageToggled(Event):
     pass
+
+
+#: The satisfaction rating's four faces (SKM), worst to best; each score's words are ``rating.<score>``.
+RATING_SCORES = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class RatingGiven(Event):
+    """One tap on a face after 'Selesai' (done screen): 1 tidak puas ... 4 sangat puas."""
+
+    score: int = 0
 
 
 @dataclass(frozen=True)
@@ -487,6 +500,13 @@ class VerifyDocument(Effect):
 @dataclass(frozen=True)
 class RequestPin(Effect):
     nik: Nik
+
+
+@dataclass(frozen=True)
+class SendRating(Effect):
+    """An anonymous satisfaction rating into the outbox: the score only (no NIK, no session)."""
+
+    score: int
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
 from kiosk.voice import Espeak, SoundLibrary, VoiceGuide
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
-from printjobs.outbox import JobReport
+from printjobs.outbox import JobReport, RatingReport
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore, Recovery, store_dir
 
@@ -48,10 +48,13 @@ class CentralEventSender:
     def __init__(self, central: cc.CentralClient):
         self.central = central
 
-    def send(self, event: JobReport) -> None:
+    def send(self, event: JobReport | RatingReport) -> None:
         try:
-            self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
-                                            dict(event.counters), key=event.key)
+            if isinstance(event, RatingReport):
+                self.central.report_rating(event.key, event.month, event.score)
+            else:
+                self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
+                                                dict(event.counters), key=event.key)
         except (cc.Unreachable, cc.Timeout) as exc:
             raise TransientDeliveryError(type(exc).__name__) from None
         except cc.ProtocolError as exc:  # a 5xx or a proxy's HTML page: the service may be back later

@@ -49,6 +49,9 @@ def lines_for(old: FlowState | None, new: FlowState, help_location: str = "") ->
         lines += _progress(old, new)
     if new.screen is Screen.DONE and screen_changed:
         lines += reminders(new)
+        lines.append(SpeechLine(N_("speech.rating")))
+    elif new.screen is Screen.DONE and old is not None and new.rated is not None and old.rated is None:
+        lines.append(SpeechLine(N_("rating.thanks")))
     elif new.screen is Screen.DONE and old is not None and new.slip_printed and not old.slip_printed \
             and SpeechLine(N_("speech.take_documents")) not in reminders(old):
         lines.append(SpeechLine(N_("speech.take_documents")))  # the printed-documents slip came out later
@@ -97,7 +100,8 @@ def lines_to_prepare(max_documents: int = 4) -> list[SpeechLine]:
     from central.vocabulary import NIK_DIGITS, PIN_DIGITS
 
     lines = [SpeechLine(key) for key in SCREEN_SPEECH.values() if key != N_("speech.documents")]
-    lines += [SpeechLine(N_(key)) for key in ("speech.take_card", "speech.take_documents", "speech.idle")]
+    lines += [SpeechLine(N_(key)) for key in ("speech.take_card", "speech.take_documents", "speech.idle",
+                                              "speech.rating", "rating.thanks")]
     lines += [SpeechLine(N_("speech.documents"), {"count": n}) for n in range(1, max_documents + 1)]
     lines += [digit_count(n, of) for of in (NIK_DIGITS, PIN_DIGITS) for n in range(0, of + 1)]
     lines += [SpeechLine(key, {"n": n, "of": of}) for key in _PHASE_SPEECH.values()

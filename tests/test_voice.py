@@ -161,9 +161,11 @@ def test_the_script_speaks_screens_messages_progress_and_the_final_reminders_onl
     done = replace(one_done, screen=Screen.DONE, progress=(DocProgress("a", Phase.DONE), DocProgress("c", Phase.DONE)))
     said = lines_for(one_done, done)
     assert said[0] == SpeechLine("speech.done")
-    assert said[-2:] == [SpeechLine("speech.take_card"), SpeechLine("speech.take_documents")]
+    assert said[1:3] == [SpeechLine("speech.take_card"), SpeechLine("speech.take_documents")]
+    assert said[-1] == SpeechLine("speech.rating")  # the optional rating is offered last
     tr = Translator("id")
-    assert [line.text(tr) for line in said[-2:]] == ["Ambil kartu Anda di slot printer kartu.", "Ambil dokumen Anda."]
+    assert [line.text(tr) for line in said[1:3]] == ["Ambil kartu Anda di slot printer kartu.", "Ambil dokumen Anda."]
+    assert lines_for(done, replace(done, rated=4)) == [SpeechLine("rating.thanks")]
 
 
 def test_a_message_with_the_help_location_speaks_the_configured_place_not_a_parameter_from_the_flow():

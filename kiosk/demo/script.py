@@ -254,6 +254,15 @@ class Script:
         wait_until(lambda: self.state.slip_printed is not None, 30, "the printed-documents slip")
         self.shot("a11y-done")
         listen()
+        for _ in range(20):  # to the face 'Sangat puas' with '+', then Enter: the optional rating
+            if getattr(keypad.focused, "text", "") == self.tr("rating.4"):
+                break
+            key(270)
+        key(13)
+        frames(2)
+        checks["keypad_rating"] = self.state.rated
+        self.shot("a11y-rated")
+        listen()
         key(13)  # 'Selesai'
         self.wait_screen(Screen.ATTRACT)
         checks["keypad_accessible_after"] = self.state.accessible

@@ -37,14 +37,16 @@ def test_a_whole_session_attract_to_done_by_keys_alone(session):
     assert checks["keypad_session_phases"] == ["done"]
     assert checks["keypad_accessible_after"] is False  # the mode ended with the session
     screens = [s["screen"] for s in report["screens"]]
-    assert screens == ["attract", "nik_entry", "pin_entry", "documents", "confirm", "done"]
+    assert screens == ["attract", "nik_entry", "pin_entry", "documents", "confirm", "done", "done"]
+    assert checks["keypad_rating"] == 4  # the optional rating, by keys too
 
 
 def test_every_screen_and_the_final_reminders_were_spoken_one_file_each(session):
     out, report = session
     spoken = report["checks"]["spoken"]
     for key in ("speech.attract", "speech.nik_entry", "speech.pin_entry", "speech.documents", "speech.confirm",
-                "speech.printing", "speech.done", "speech.take_card", "speech.take_documents"):
+                "speech.printing", "speech.done", "speech.take_card", "speech.take_documents", "speech.rating",
+                "rating.thanks"):
         assert key in spoken, key
     assert spoken.index("speech.take_card") > spoken.index("speech.done")
     files = sorted((out / "speech").glob("*.wav"))
