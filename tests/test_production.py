@@ -115,6 +115,7 @@ def test_the_demo_config_is_refused_without_demo_and_names_every_key():
         "devices.card_printer.driver",
         "devices.receipt_printer.driver",
         "devices.barcode_readers.0.driver",
+        "devices.audio_output.driver",
     }
     assert "246810" not in result.stderr
 

@@ -77,10 +77,15 @@ def test_the_real_driver_plays_through_the_system_player_and_fails_as_a_device_e
 
 def test_stop_cuts_a_playing_sound_short(tmp_path):
     audio = SimulatedAudioOutput("voice", tmp_path, realtime=True)
+    player = threading.Thread(target=audio.play, args=(tone(seconds=3.0),))
+    player.start()
+    deadline = time.monotonic() + 5
+    while not audio.played and time.monotonic() < deadline:
+        time.sleep(0.01)
     started = time.monotonic()
-    threading.Timer(0.1, audio.stop).start()
-    audio.play(tone(seconds=3.0))
-    assert time.monotonic() - started < 1.0
+    audio.stop()
+    player.join(5)
+    assert not player.is_alive() and time.monotonic() - started < 1.0
 
 
 @needs_espeak
