@@ -99,3 +99,26 @@ def test_a_rating_waits_a_random_while_before_it_is_first_sent(tmp_path: Path):
         assert store.outbox.next_due() > datetime.now().timestamp() + 250
     finally:
         store.close()
+
+
+def test_adm_kiosk_ratings_counts_the_months_from_the_kiosks_outbox(tmp_path: Path):
+    import json
+    import subprocess
+    import sys
+
+    from kiosk.demo import write_demo_config
+    from printjobs.store import store_dir
+
+    write_demo_config(tmp_path / "demo.yaml")
+    store = PrintStore(store_dir(tmp_path / "state"))
+    for score in (4, 3):
+        store.outbox.enqueue_rating(RatingReport(uuid.uuid4().hex, "2026-12", score), delay_s=600)
+    store.close()
+    run = [sys.executable, "-m", "kiosk.cli", "ratings", "--config", str(tmp_path / "demo.yaml")]
+    result = subprocess.run([*run, "--json", "--month", "2026-12"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["months"] == [
+        {"month": "2026-12", "total": 2, "index": 87.5, "scores": {"1": 0, "2": 0, "3": 1, "4": 1}}]
+    text = subprocess.run(run, capture_output=True, text=True, timeout=60).stdout
+    assert "2026-12: 2 ratings, index 87.5 (tidak puas 0, kurang puas 0, puas 1, sangat puas 1)" in text
+    assert subprocess.run([*run, "--month", "2026-13"], capture_output=True, timeout=60).returncode == 2

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
-from kiosk.commands import add_logging_arguments
+from kiosk.commands import add_logging_arguments, month_argument
 from kiosk.commands import load_config_or_report as load
 from kiosk.commands.journal import add_config_argument, open_store
 
@@ -29,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "score (1 tidak puas .. 4 sangat puas), with the index (average score x 25, the SKM scale of 25-100).",
     )
     add_config_argument(parser)
-    parser.add_argument("--month", metavar="YYYY-MM", help="one month only")
+    parser.add_argument("--month", metavar="YYYY-MM", type=month_argument, help="one month only")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     add_logging_arguments(parser)
     parser.set_defaults(handler=run)
@@ -49,9 +48,6 @@ def monthly(counts: dict[str, dict[int, int]]) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     from printjobs.errors import JournalError
 
-    if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
-        print("error: --month must be YYYY-MM", file=sys.stderr)
-        return EXIT_USAGE
     config = load(args)
     if config is None:
         return EXIT_USAGE
