@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kivy.clock import Clock
 from kivy.graphics import Color, InstructionGroup, Line
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.scrollview import ScrollView
@@ -122,9 +123,10 @@ class KeypadInput:
     def focus(self, widget: Widget) -> None:
         self.focused = widget
         scroller = next((p for p in _parents(widget) if isinstance(p, ScrollView)), None)
-        if scroller is not None:
+        if scroller is not None and not _shown_whole(widget, scroller):
             scroller.scroll_to(widget, padding=10, animate=False)
         self.draw()
+        Clock.schedule_once(lambda _dt: self.draw(), 0)  # again once the layout (or the scroll) has moved it
 
     def clear(self) -> None:
         """No focus (a new screen starts without one)."""
@@ -150,6 +152,12 @@ def _parents(widget: Widget):
     while node is not None and node is not node.parent:
         yield node
         node = node.parent
+
+
+def _shown_whole(widget: Widget, scroller: ScrollView) -> bool:
+    x, y = widget.to_window(widget.x, widget.y)
+    sx, sy = scroller.to_window(scroller.x, scroller.y)
+    return sy <= y and y + widget.height <= sy + scroller.height and sx <= x and x + widget.width <= sx + scroller.width
 
 
 def _is_digit_key(widget: Widget) -> bool:
