@@ -245,6 +245,10 @@ class Outbox:
             ).rowcount
             if changed and self.on_delivered is not None and isinstance(item, JobReport):
                 self.on_delivered(conn, item)
+            if changed and isinstance(item, RatingReport):
+                # Sent: keep no time of day beside it either, so no row points at the session it came from.
+                conn.execute("UPDATE outbox SET delivered_at = created_at, next_attempt_at = created_at,"
+                             " attempts = 1 WHERE key = ?", (item.key,))
         if changed:
             what = item.outcome if isinstance(item, JobReport) else "rating"
             log_event(log, "outbox.delivered", key=item.key, outcome=what, attempts=attempts)

@@ -84,9 +84,10 @@ def test_ratings_go_out_through_the_outbox_anonymously_and_are_counted_per_month
                              "scores": {"1": 1, "2": 0, "3": 1, "4": 2}}
         store.close()
         with sqlite3.connect(tmp_path / "state" / "journal.sqlite") as db:
-            rows = db.execute("SELECT job_id, document_id, created_at FROM outbox WHERE kind = 'rating'").fetchall()
+            rows = db.execute("SELECT job_id, document_id, created_at, delivered_at, next_attempt_at, attempts"
+                              " FROM outbox WHERE kind = 'rating'").fetchall()
         assert {row[:2] for row in rows} == {(None, None)}  # no job, no document: nothing ties it to a session
-        assert {row[2] for row in rows} == {month_start}  # and no time of day
+        assert {row[2:] for row in rows} == {(month_start, month_start, month_start, 1)}  # and no time of day
     finally:
         client.close()
         running.stop()
