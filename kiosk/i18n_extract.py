@@ -1,4 +1,4 @@
-"""Extract the message keys from the sources into ``assets/locale/adm-kiosk.pot`` (``./dev pot``).
+"""Extract the message keys from the sources into ``po/adm-kiosk.pot`` (``./dev pot``).
 
 What counts as a key in the source: the first string argument of ``tr``, ``ngettext``, ``has``, ``N_`` and
 ``Message``; the strings of a ``KEYS`` tuple (a screen's texts); the values of an Enum whose name ends in
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-POT = ROOT / "assets" / "locale" / "adm-kiosk.pot"
+POT = ROOT / "po" / "adm-kiosk.pot"  # a translator's template, not read at run time: not in the wheel
 SOURCES = ("kiosk",)
 _CALLS = {"tr", "_tr", "ngettext", "has", "N_", "Message"}
 _KV_KEY = re.compile(r"""\.get\(\s*'([a-z][a-z0-9_]*\.[a-z0-9_.-]+)'""")

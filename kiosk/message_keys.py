@@ -2,7 +2,7 @@
 
 ``tr(f"reason.{word}")`` cannot be read from the source; gettext's answer is to mark such strings where
 they are known with ``N_`` (a no-op). ``PLURALS`` names, for each plural message, the placeholder that
-counts; the extractor writes it as that entry's ``msgid_plural`` in ``assets/locale/adm-kiosk.pot``.
+counts; the extractor writes it as that entry's ``msgid_plural`` in ``po/adm-kiosk.pot``.
 """
 
 from __future__ import annotations

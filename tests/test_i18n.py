@@ -49,7 +49,7 @@ def test_both_catalogs_have_the_same_keys_plural_entries_and_placeholders():
 def test_the_pot_is_what_the_sources_give_and_every_catalog_matches_it():
     keys, plurals = i18n_extract.extract()
     assert i18n_extract.POT.read_text(encoding="utf-8") == i18n_extract.render_pot(keys, plurals), \
-        "assets/locale/adm-kiosk.pot is out of date: run ./dev pot"
+        "po/adm-kiosk.pot is out of date: run ./dev pot"
     for language in LANGUAGES:
         found = catalog(language)
         assert found.keys() == keys, language  # no key the code does not use, none it uses but lacks

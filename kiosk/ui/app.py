@@ -189,7 +189,7 @@ class KioskApp(App):
             root, screen=lambda: self.screens[self.controller.state.screen],
             overlay=lambda: overlay if overlay.active else None, on_activity=lambda: self._emit(Touched),
             on_accessibility=lambda: self._emit(AccessibilityToggled), on_language=lambda: self._emit(LanguageToggled),
-            scale=lambda: self.u, colour=lambda: self.c.INK)
+            scale=lambda: self.u, colours=lambda: (self.c.INK, self.c.MARK))
         Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
         return root

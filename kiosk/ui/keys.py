@@ -51,7 +51,8 @@ class KeypadInput:
 
     def __init__(self, root: Widget, screen: Callable[[], Widget], overlay: Callable[[], Widget | None],
                  on_activity: Callable[[], None], on_accessibility: Callable[[], None],
-                 on_language: Callable[[], None], scale: Callable[[], float], colour: Callable[[], tuple]):
+                 on_language: Callable[[], None], scale: Callable[[], float],
+                 colours: Callable[[], tuple[tuple, tuple]]):
         self.root = root
         self._screen = screen
         self._overlay = overlay
@@ -59,7 +60,7 @@ class KeypadInput:
         self._on_accessibility = on_accessibility
         self._on_language = on_language
         self._scale = scale
-        self._colour = colour
+        self._colours = colours
         self.focused: Widget | None = None
         self._outline = InstructionGroup()
         root.canvas.after.add(self._outline)
@@ -142,9 +143,11 @@ class KeypadInput:
             return
         x, y = widget.to_window(widget.x, widget.y)
         width = FOCUS_WIDTH * self._scale()
-        self._outline.add(Color(*self._colour()))
-        self._outline.add(Line(rectangle=(x - width, y - width, widget.width + 2 * width, widget.height + 2 * width),
-                               width=width))
+        outer, inner = self._colours()  # dark on light, light on dark: seen on any background
+        for colour, grow in ((outer, 2 * width), (inner, width)):
+            self._outline.add(Color(*colour))
+            self._outline.add(Line(rectangle=(x - grow, y - grow, widget.width + 2 * grow, widget.height + 2 * grow),
+                                   width=width / 2 if colour is inner else width))
 
 
 def _parents(widget: Widget):
