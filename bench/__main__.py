@@ -13,7 +13,7 @@ from bench.common import RESULTS, Figure, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
-    from bench import coldstart, crash, journal, sessions, stall, ui_soak, village
+    from bench import coldstart, crash, journal, sessions, speech, stall, ui_soak, village
 
     return {
         "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
@@ -23,13 +23,14 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "journal": lambda: journal.run(jobs=100 if quick else 300),
         "crash": lambda: crash.run(runs=50 if quick else 1000),
         "village": lambda: village.run(sessions=1 if quick else 3),
+        "speech": lambda: speech.run(sessions=2 if quick else 5),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default="",
-                        help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,village")
+                        help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,village,speech")
     parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)

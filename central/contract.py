@@ -257,6 +257,23 @@ class PrintEventAck(_Reply):
     recorded_at: datetime
 
 
+class SatisfactionRating(_Model):
+    """``POST /v1/kiosks/{id}/ratings``: one resident's anonymous satisfaction rating (SKM) after printing, with
+    ``Idempotency-Key`` = ``rating_id``. It carries no NIK, no session and no time finer than the month."""
+
+    rating_id: str = Field(..., pattern=JOB_ID_PATTERN, description="A random id the kiosk made for this rating.")
+    month: str = Field(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month rated, YYYY-MM.")
+    score: int = Field(..., ge=1, le=4, description="1 tidak puas, 2 kurang puas, 3 puas, 4 sangat puas.")
+
+
+class RatingAck(_Reply):
+    """A rating stored (once per id; a replay gets the same answer)."""
+
+    rating_id: str
+    month: str
+    score: int
+
+
 class DeviceReport(_Model):
     state: str = Field(..., max_length=32, description="READY, BUSY, WARNING, NEEDS_ATTENTION, OFFLINE, ERROR.")
     reasons: list[Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]] = Field(

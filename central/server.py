@@ -337,6 +337,17 @@ def _router() -> APIRouter:
         _same_kiosk(kiosk, kiosk_id, "heartbeat")
         return store.heartbeat(kiosk_id, body)
 
+    @api.post("/kiosks/{kiosk_id}/ratings", response_model=c.RatingAck, tags=["kiosk"],
+              responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.IDEMPOTENCY_CONFLICT,
+                                c.ErrorCode.KIOSK_MISMATCH))
+    def rating(
+        kiosk_id: _ID, body: c.SatisfactionRating, store: StoreDep, kiosk: KioskDep,
+        idempotency_key: Annotated[str, Header(pattern=c.JOB_ID_PATTERN, description="The rating id.")],
+    ) -> c.RatingAck:
+        """An anonymous satisfaction rating (SKM) from one kiosk: the client certificate's."""
+        _same_kiosk(kiosk, kiosk_id, "rating")
+        return store.rating(kiosk_id, idempotency_key, body)
+
     @api.get("/verify/{code}", response_model=c.VerifyResult, tags=["public"])
     def verify(code: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9-]{1,64}$")], store: StoreDep) -> c.VerifyResult:
         """Whether the document behind a printed QR code is active, superseded or unknown."""

@@ -77,6 +77,9 @@ CREATE TABLE IF NOT EXISTS print_events(
     document_id TEXT NOT NULL, idem_key TEXT NOT NULL, body_hash TEXT NOT NULL, response TEXT NOT NULL,
     kiosk_id TEXT NOT NULL, outcome TEXT NOT NULL, cause TEXT, counters TEXT NOT NULL, received_at REAL NOT NULL,
     PRIMARY KEY(document_id, idem_key));
+CREATE TABLE IF NOT EXISTS ratings(
+    idem_key TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL, month TEXT NOT NULL, score INTEGER NOT NULL,
+    body_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS heartbeats(
     id INTEGER PRIMARY KEY, kiosk_id TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bookings(
@@ -556,6 +559,27 @@ class Store:
                        (document_id, idem_key, body_hash, ack.model_dump_json(), event.kiosk_id, str(event.outcome),
                         event.cause, json.dumps(event.counters), now))
         return ack
+
+    def rating(self, kiosk_id: str, idem_key: str, rating: c.SatisfactionRating) -> c.RatingAck:
+        """Store a satisfaction rating once; a replay with the same key and body gets the same answer."""
+        if idem_key != rating.rating_id:
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key must be the rating id")
+        body_hash = _sha(rating.model_dump_json())
+        with self._tx() as db:
+            seen = db.execute("SELECT body_hash FROM ratings WHERE idem_key=?", (idem_key,)).fetchone()
+            if seen is not None and seen["body_hash"] != body_hash:
+                raise StoreError(c.ErrorCode.IDEMPOTENCY_CONFLICT, "this key was used with another body")
+            if seen is None:
+                db.execute("INSERT INTO ratings VALUES (?, ?, ?, ?, ?)",
+                           (idem_key, kiosk_id, rating.month, rating.score, body_hash))
+        return c.RatingAck(rating_id=rating.rating_id, month=rating.month, score=rating.score)
+
+    def rating_counts(self, month: str) -> dict[int, int]:
+        """How many ratings of each score (1-4) the kiosks sent for ``month`` (YYYY-MM)."""
+        with self._lock:
+            rows = self._db.execute("SELECT score, COUNT(*) AS n FROM ratings WHERE month=? GROUP BY score",
+                                    (month,)).fetchall()
+        return {row["score"]: row["n"] for row in rows}
 
     def document_type(self, document_id: str) -> str:
         """The catalogue code of a document's type."""

@@ -29,7 +29,7 @@ umask 022
 
 NAME=adm-kiosk
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUNTIME_PACKAGES=(cage xwayland seatd cups python3 python3-venv libgl1 libegl1 libmtdev1 libusb-1.0-0)
+RUNTIME_PACKAGES=(cage xwayland seatd cups python3 python3-venv libgl1 libegl1 libmtdev1 libusb-1.0-0 espeak-ng alsa-utils)
 BUILD_PACKAGES=(gcc python3-dev libc6-dev libcups2-dev)   # pycups compiles against libcups
 
 ROOT=${DESTDIR:-}

@@ -21,6 +21,8 @@ from kiosk.flow import Flow, FlowState, Screen
 from kiosk.logs import event as log_event
 from kiosk.runtime import KioskRuntime
 from kiosk.technician import TechnicianGate, TechnicianServices
+from kiosk.voice import SpeechLine, VoiceGuide
+from kiosk.voice_script import lines_for, lines_to_prepare
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -41,6 +43,24 @@ def session_metrics(metrics: kiosk_metrics.KioskMetrics) -> Callable[[FlowState,
             metrics.session_ended(outcome)
 
     return count
+
+
+def voice_listener(voice: VoiceGuide, help_location: str) -> Callable[[FlowState, FlowState], None]:
+    """A controller listener that speaks each change in the accessibility mode (:mod:`kiosk.voice_script`);
+    it only queues lines for the voice's own thread, so the UI thread never waits for speech."""
+
+    def speak(old: FlowState, new: FlowState) -> None:
+        if new.accessible and (not old.accessible or old.language != new.language):
+            voice.prepare(lines_to_prepare(), (new.language,))  # while the resident listens to the first words
+        lines = lines_for(old, new, help_location)
+        if lines:
+            # A new screen or message cuts short what was being said; printing progress waits its turn.
+            cut = old.screen is not new.screen or old.message != new.message or old.accessible != new.accessible
+            voice.say(lines, new.language, interrupt=cut)
+        elif old.accessible and not new.accessible:
+            voice.silence()
+
+    return speak
 
 
 def technician_services(config: Config, runtime: KioskRuntime) -> TechnicianServices:
@@ -102,9 +122,18 @@ def assemble(config: Config) -> Kiosk:
     metrics = kiosk_metrics.get_metrics()
     metrics.set_info(__version__, config.kiosk.id)
     controller.subscribe(session_metrics(metrics))
+    voice = runtime.voice
+    announce: Callable[[SpeechLine], None] | None = None
+    if voice is not None:
+        controller.subscribe(voice_listener(voice, config.kiosk.help_location))
+
+        def announce(line: SpeechLine) -> None:  # a keypad's digit count, a focused control: only in the mode
+            if controller.state.accessible:
+                voice.say([line], controller.state.language)
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
                    on_first_frame=lambda: sdnotify.ready("attract screen shown"),
-                   on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime))
+                   on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime),
+                   announce=announce)
     holder["app"] = app
     return Kiosk(config=config, runtime=runtime, controller=controller, app=app, metrics=metrics)
 

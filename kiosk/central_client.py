@@ -340,6 +340,15 @@ class CentralClient:
                           json=body.model_dump(mode="json"), model=c.PrintEventAck,
                           headers={c.H_IDEMPOTENCY_KEY: key or job_id})
 
+    def report_rating(self, rating_id: str, month: str, score: int) -> c.RatingAck:
+        """Send one anonymous satisfaction rating (SKM); safe to repeat (Idempotency-Key = ``rating_id``)."""
+        try:
+            body = c.SatisfactionRating(rating_id=rating_id, month=month, score=score)
+        except ValidationError as exc:
+            raise Rejected(f"rating outside the contract ({exc.error_count()} errors)") from None
+        return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/ratings", json=body.model_dump(mode="json"),
+                          model=c.RatingAck, headers={c.H_IDEMPOTENCY_KEY: rating_id})
+
     def heartbeat(self, status: c.Heartbeat) -> c.HeartbeatAck:
         """Send the kiosk's device status, consumables and counters."""
         return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/heartbeat", json=status.model_dump(mode="json"),

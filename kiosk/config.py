@@ -247,6 +247,15 @@ class MetricsSection(_Section):
         return value
 
 
+class VoiceSection(_Section):
+    clips_dir: Path | None = Field(
+        None, description="Recorded clips, <clips_dir>/<id|en>/<message id>.wav, spoken instead of the "
+                          "synthetic voice; default: <state_dir>/voice/clips."
+    )
+    cache_dir: Path | None = Field(None, description="Synthesised speech kept here; default: <state_dir>/voice/cache.")
+    words_per_minute: int = Field(150, ge=80, le=300, description="espeak-ng's speaking rate.")
+
+
 class Config(_Section):
     """The whole of ``config.yaml``."""
 
@@ -260,6 +269,7 @@ class Config(_Section):
     technician: TechnicianSection = Field(default_factory=TechnicianSection, description="Diagnostics access.")
     logging: LoggingSection = Field(default_factory=LoggingSection, description="Log output.")
     metrics: MetricsSection = Field(default_factory=MetricsSection, description="Prometheus metrics endpoint.")
+    voice: VoiceSection = Field(default_factory=VoiceSection, description="Voice guidance (accessibility mode).")
 
     def files_to_check(self) -> list[tuple[str, Path]]:
         """The key paths and files the kiosk will open at start."""

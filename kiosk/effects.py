@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import random
 import threading
 import time
 import uuid
@@ -45,6 +46,7 @@ from kiosk.flow import (
     PrintTicket,
     PrintUpdate,
     RequestPin,
+    SendRating,
     SlipPrinted,
     TakeWalkIn,
     TicketIssued,
@@ -55,22 +57,24 @@ from kiosk.flow import (
 )
 from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
+from kiosk.message_keys import N_
 from kiosk.metrics import get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.consumables import Level
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
+from printjobs.outbox import RatingReport
 from printjobs.pipeline import FetchedDocument, Outcome, PrintPipeline
 
 log = logging.getLogger(__name__)
 
 #: Central errors during a fetch -> the cause word the journal keeps and the message the resident sees.
 _FETCH_CAUSES: dict[type[cc.CentralError], tuple[str, str]] = {
-    cc.NotYourDocument: ("wrong-holder", "print.not_yours"),
-    cc.BadSignature: ("bad-signature", "print.bad_signature"),
+    cc.NotYourDocument: ("wrong-holder", N_("print.not_yours")),
+    cc.BadSignature: ("bad-signature", N_("print.bad_signature")),
     cc.ContractMismatch: ("contract-mismatch", "central.contract"),
-    cc.AlreadyPrinted: ("already-printed", "print.already_printed"),
-    cc.AlreadyClaimed: ("already-claimed", "print.already_printed"),
+    cc.AlreadyPrinted: ("already-printed", N_("print.already_printed")),
+    cc.AlreadyClaimed: ("already-claimed", N_("print.already_printed")),
     cc.Unreachable: ("unreachable", "central.unreachable"),
     cc.Timeout: ("timeout", "central.timeout"),
     cc.SessionExpired: ("session-expired", "session.expired"),
@@ -192,6 +196,8 @@ def card_parts(content: bytes) -> list[bytes]:
 
 #: One kind of effect: a worker (``EffectRunner._login`` ...) is given the kind it takes.
 E = TypeVar("E", bound=Effect)
+#: The longest a rating waits before it is first sent (see :meth:`EffectRunner._rate`).
+RATING_DELAY_MAX_S = 600.0
 
 
 class EffectRunner:
@@ -229,6 +235,18 @@ class EffectRunner:
             self._calls.submit(self._guard, self._request_pin, effect)
         elif isinstance(effect, (PrintTicket, PrintSlip)):
             self._receipts.submit(self._guard, self._print_receipt, effect)
+        elif isinstance(effect, SendRating):
+            self._calls.submit(self._guard, self._rate, effect)
+
+    def _rate(self, effect: SendRating) -> None:
+        """Into the outbox, anonymous: a random id, the month (its created_at is the month's start, never the
+        time of day), the score; first sent after a random delay, so its arrival does not point at a session."""
+        if self.pipeline is None:
+            return
+        month_start = datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        rating = RatingReport(uuid.uuid4().hex, month_start.strftime("%Y-%m"), effect.score, month_start.timestamp())
+        self.pipeline.store.outbox.enqueue_rating(rating, delay_s=random.uniform(0, RATING_DELAY_MAX_S))
+        log_event(log, "rating.queued", score=effect.score)
 
     def shutdown(self, wait: bool = True) -> None:
         self._calls.shutdown(wait=wait, cancel_futures=True)
@@ -369,7 +387,7 @@ class EffectRunner:
             self._update(doc, Phase.DONE, 1.0)
         elif state is JobState.UNCERTAIN:
             metrics.document_printed(doc.type.lower(), "uncertain")
-            self._update(doc, Phase.FAILED, error="print.uncertain")
+            self._update(doc, Phase.FAILED, error=N_("print.uncertain"))
         else:
             metrics.document_printed(doc.type.lower(), "failed")
             self._update(doc, Phase.FAILED, error=failure[0] if failure else f"device.{outcome.reason}")

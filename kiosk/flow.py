@@ -24,11 +24,14 @@ from typing import Any
 from central.vocabulary import PIN_DIGITS
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
+    HOME_SCREENS,
     IDLE_SCREENS,
+    RATING_SCORES,
     RESULT_EVENTS,
     SERVICE_SCREENS,
     TERMINAL_PHASES,
     UNPRINTED_TICKET_FACTOR,
+    AccessibilityToggled,
     BackPressed,
     CancelPressed,
     Confirmed,
@@ -58,7 +61,9 @@ from kiosk.flow_model import (
     PrintPressed,
     PrintSlip,
     PrintUpdate,
+    RatingGiven,
     Screen,
+    SendRating,
     SessionLost,
     StartPressed,
     TechnicianClosed,
@@ -104,7 +109,10 @@ class Flow:
             raise UnhandledEvent(type(event))
         if not isinstance(event, RESULT_EVENTS):
             state = replace(state, last_activity=event.now, idle_warning_since=None)
-        return handler(state, event, self.settings)
+        new, effects = handler(state, event, self.settings)
+        if new.accessible and new.screen in HOME_SCREENS and state.screen not in HOME_SCREENS:
+            new = replace(new, accessible=False)  # the mode is the session's: the next visitor starts plain
+        return new, effects
 
 
 # --------------------------------------------------------------------------- the resident's handlers
@@ -153,7 +161,7 @@ def activity(state: FlowState, event: Touched | ExtendTime, settings: FlowSettin
 
 @RESIDENT.on(Tick)
 def tick(state: FlowState, event: Tick, settings: FlowSettings) -> Transition:
-    s = settings
+    s = settings.for_resident(state.accessible)
     if state.screen is Screen.TECHNICIAN:
         if event.now - state.last_activity >= s.technician_idle_s:
             return replace(state, screen=home(state)), []
@@ -180,6 +188,22 @@ def tick(state: FlowState, event: Tick, settings: FlowSettings) -> Transition:
 def start_pressed(state: FlowState, event: StartPressed, settings: FlowSettings) -> Transition:
     if state.screen is Screen.ATTRACT:
         return replace(state, screen=Screen.NIK_ENTRY, message=None), []
+    return state, []
+
+
+@RESIDENT.on(RatingGiven)
+def rating_given(state: FlowState, event: RatingGiven, settings: FlowSettings) -> Transition:
+    """The done screen's optional rating: one tap, once; skipping it changes nothing."""
+    if state.screen is not Screen.DONE or state.rated is not None or event.score not in RATING_SCORES:
+        return state, []
+    return replace(state, rated=event.score), [SendRating(event.score)]
+
+
+@RESIDENT.on(AccessibilityToggled)
+def accessibility_toggled(state: FlowState, event: AccessibilityToggled, settings: FlowSettings) -> Transition:
+    """On the attract screen only: voice, larger text, high contrast, reachable controls, longer timeouts."""
+    if state.screen is Screen.ATTRACT:
+        return replace(state, accessible=not state.accessible, message=None), []
     return state, []
 
 

@@ -7,11 +7,12 @@ defined here needs exactly one handler, registered by its type (``@RESIDENT.on(.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 from central.vocabulary import Media
+from kiosk.message_keys import N_
 from kiosk.nik import Nik
 from kiosk.service_model import QueueProblem, Slip, TicketInfo, VerifyInfo
 
@@ -38,7 +39,7 @@ SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
 IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS
 #: Where a scan that means nothing there gets a plain message (elsewhere it is ignored).
 SCAN_MESSAGE_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY}) | SERVICE_SCREENS
-_WRONG_SCAN = {Screen.QUEUE: "queue.scan_wrong", Screen.VERIFY: "verify.scan_wrong"}
+_WRONG_SCAN = {Screen.QUEUE: N_("queue.scan_wrong"), Screen.VERIFY: N_("verify.scan_wrong")}
 #: How much longer a ticket stays on screen when the receipt printer could not print it (to note the number).
 UNPRINTED_TICKET_FACTOR = 3
 
@@ -120,6 +121,12 @@ class DocProgress:
     error: str | None = None  # a message key when FAILED
 
 
+#: How much longer every resident timeout is in the accessibility mode.
+ACCESSIBLE_TIME_FACTOR = 2.0
+#: Where the kiosk rests between residents; coming back here ends the accessibility mode.
+HOME_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE})
+
+
 @dataclass(frozen=True)
 class FlowSettings:
     idle_warning_s: float = 60
@@ -127,6 +134,14 @@ class FlowSettings:
     done_logout_s: float = 15
     default_language: str = "id"
     technician_idle_s: float = 120
+
+    def for_resident(self, accessible: bool) -> FlowSettings:
+        """The timeouts a resident gets: doubled in the accessibility mode (the technician's stay)."""
+        if not accessible:
+            return self
+        f = ACCESSIBLE_TIME_FACTOR
+        return replace(self, idle_warning_s=self.idle_warning_s * f, idle_logout_s=self.idle_logout_s * f,
+                       done_logout_s=self.done_logout_s * f)
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,11 @@ class FlowState:
     #: Which login the flow waits for. It counts across sessions (it says nothing of anyone), so that the answer
     #: to a login someone abandoned is never taken for the next visitor's own.
     login_attempt: int = 0
+    #: The accessibility mode (voice, larger text, high contrast, controls within seated reach, longer
+    #: timeouts): on from the attract screen's button or the keypad's key, off when the session ends.
+    accessible: bool = False
+    #: The done screen's satisfaction rating, once given (one tap; anonymous, sent through the outbox).
+    rated: int | None = None
 
     @property
     def in_session(self) -> bool:
@@ -201,6 +221,22 @@ class StartPressed(Event):
 @dataclass(frozen=True)
 class LanguageToggled(Event):
     pass
+
+
+#: The satisfaction rating's four faces (SKM), worst to best; each score's words are ``rating.<score>``.
+RATING_SCORES = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class RatingGiven(Event):
+    """One tap on a face after 'Selesai' (done screen): 1 tidak puas ... 4 sangat puas."""
+
+    score: int = 0
+
+
+@dataclass(frozen=True)
+class AccessibilityToggled(Event):
+    """The attract screen's accessibility button, or its key on the keypad: the mode on (or off again)."""
 
 
 @dataclass(frozen=True)
@@ -464,6 +500,13 @@ class VerifyDocument(Effect):
 @dataclass(frozen=True)
 class RequestPin(Effect):
     nik: Nik
+
+
+@dataclass(frozen=True)
+class SendRating(Effect):
+    """An anonymous satisfaction rating into the outbox: the score only (no NIK, no session)."""
+
+    score: int
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from kiosk.flow_model import (
     Message,
     Screen,
 )
+from kiosk.message_keys import N_
 
 #: What every handler returns: the new state and the effects to perform.
 Transition = tuple[FlowState, list[Effect]]
@@ -140,6 +141,6 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
 def wrong_scan(state: FlowState) -> Transition:
     """A scan that means nothing here: a plain message where the resident can act on it, else nothing."""
     if state.screen in SCAN_MESSAGE_SCREENS and not state.busy:
-        key = _WRONG_SCAN.get(state.screen, "scan.unknown")
+        key = _WRONG_SCAN.get(state.screen, N_("scan.unknown"))
         return replace(state, message=Message(key, severity="warning")), []
     return state, []

@@ -12,6 +12,7 @@ from typing import Any
 
 from central.vocabulary import Media
 from devices import registry
+from devices.audio import AudioOutput
 from devices.base import (
     BarcodeReader,
     CardPrinter,
@@ -60,6 +61,11 @@ class Devices:
             setattr(self, kind.key, device)
         else:
             self.others.setdefault(kind.name, []).append(device)
+
+    def audio_output(self) -> AudioOutput | None:
+        """The kiosk's audio output (voice guidance), if it has one."""
+        found = self.others.get("audio_output", [])
+        return found[0] if found and isinstance(found[0], AudioOutput) else None
 
     def open_all(self) -> None:
         """Open each device; a device that cannot open shows that in its status, it does not stop the others."""

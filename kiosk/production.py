@@ -64,7 +64,8 @@ def _device_problems(config: Config) -> list[Problem]:
         else:
             named.append((f"devices.{kind.key}.driver", value))
     return [
-        Problem(key, "'simulated' prints nothing; a production kiosk needs its real driver")
+        Problem(key, "'simulated' is not a real device (it prints, plays and reads nothing); a production kiosk "
+                "needs its real driver")
         for key, device in named
         if device is not None and device.driver == "simulated"
     ]

@@ -32,8 +32,9 @@ from kiosk.hardware import MEDIA_PRINTERS, Devices, build_devices, device_report
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
+from kiosk.voice import Espeak, SoundLibrary, VoiceGuide
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
-from printjobs.outbox import JobReport
+from printjobs.outbox import JobReport, RatingReport
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore, Recovery, store_dir
 
@@ -47,10 +48,13 @@ class CentralEventSender:
     def __init__(self, central: cc.CentralClient):
         self.central = central
 
-    def send(self, event: JobReport) -> None:
+    def send(self, event: JobReport | RatingReport) -> None:
         try:
-            self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
-                                            dict(event.counters), key=event.key)
+            if isinstance(event, RatingReport):
+                self.central.report_rating(event.key, event.month, event.score)
+            else:
+                self.central.report_print_event(event.document_id, event.job_id, event.outcome, event.cause,
+                                                dict(event.counters), key=event.key)
         except (cc.Unreachable, cc.Timeout) as exc:
             raise TransientDeliveryError(type(exc).__name__) from None
         except cc.ProtocolError as exc:  # a 5xx or a proxy's HTML page: the service may be back later
@@ -138,6 +142,18 @@ def scan_event(text: str) -> Event:
     return UnknownScan(now=time.monotonic())
 
 
+def build_voice(config: Config, devices: Devices) -> VoiceGuide | None:
+    """The voice guide over the kiosk's audio output; None when the kiosk has no audio output."""
+    audio = devices.audio_output()
+    if audio is None:
+        return None
+    base = config.storage.state_dir / "voice"
+    section = config.voice
+    library = SoundLibrary(Espeak(words_per_minute=section.words_per_minute),
+                           section.cache_dir or base / "cache", section.clips_dir or base / "clips")
+    return VoiceGuide(audio, library)
+
+
 class KioskRuntime:
     """Everything behind the screens, built from one Config."""
 
@@ -173,6 +189,7 @@ class KioskRuntime:
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self._post = post
         self._last_scan: str | None = None
+        self.voice = build_voice(config, self.devices)
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -206,6 +223,8 @@ class KioskRuntime:
         self.central.heartbeat(self.heartbeat_status())
 
     def start(self) -> None:
+        if self.voice is not None:
+            self.voice.start()
         if self.store is not None:
             self.store.outbox.start()
         self.monitor.start()
@@ -216,6 +235,8 @@ class KioskRuntime:
                 log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
 
     def stop(self) -> None:
+        if self.voice is not None:
+            self.voice.stop()
         for reader in self.devices.barcode_readers:
             reader.stop()
         self.monitor.stop()

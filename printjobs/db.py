@@ -88,6 +88,36 @@ MIGRATIONS: list[str] = [
         signature TEXT NOT NULL
     );
     """,
+    # 2: the outbox also carries anonymous satisfaction ratings (SKM): no job, only a month and a score.
+    """
+    CREATE TABLE outbox_v2 (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'print' CHECK (kind IN ('print', 'rating')),
+        job_id TEXT REFERENCES jobs (job_id),
+        document_id TEXT,
+        outcome TEXT,
+        cause TEXT,
+        counters TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'rejected')),
+        revision INTEGER NOT NULL DEFAULT 0,
+        delivered_at REAL,
+        last_error TEXT,
+        month TEXT,
+        score INTEGER CHECK (score IS NULL OR score BETWEEN 1 AND 4),
+        CHECK ((kind = 'print' AND job_id IS NOT NULL AND document_id IS NOT NULL AND outcome IS NOT NULL)
+               OR (kind = 'rating' AND job_id IS NULL AND month IS NOT NULL AND score IS NOT NULL))
+    );
+    INSERT INTO outbox_v2 (key, job_id, document_id, outcome, cause, counters, created_at, attempts,
+                           next_attempt_at, status, revision, delivered_at, last_error)
+        SELECT key, job_id, document_id, outcome, cause, counters, created_at, attempts, next_attempt_at, status,
+               revision, delivered_at, last_error FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v2 RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at)
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -52,6 +52,24 @@ class JobReport:
         }
 
 
+@dataclass(frozen=True)
+class RatingReport:
+    """An anonymous satisfaction rating (SKM): a score from 1 (tidak puas) to 4 (sangat puas) and the month.
+
+    No NIK, no session, no job and no time finer than the month: ``key`` is a random id."""
+
+    key: str
+    month: str
+    score: int
+    created_at: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "kind": "rating", "month": self.month, "score": self.score}
+
+
+Event = JobReport | RatingReport
+
+
 class EventSender(Protocol):
     """Delivers one event; the kiosk's central client is wrapped into one of these.
 
@@ -59,7 +77,7 @@ class EventSender(Protocol):
     :class:`~printjobs.errors.PermanentDeliveryError` when the receiver refuses the event for good.
     """
 
-    def send(self, event: JobReport) -> None: ...
+    def send(self, event: Event) -> None: ...
 
 
 #: Called inside the transaction that marks an event delivered.
@@ -127,6 +145,26 @@ class Outbox:
             )
             self.db.after_commit(self.wake)
         return True
+
+    def enqueue_rating(self, rating: RatingReport, delay_s: float) -> None:
+        """Add a rating, first sent after ``delay_s`` (a random delay: its arrival says nothing of when the
+        resident left). Its ``created_at`` is the rating's own (the start of its month), never the time of day."""
+        due = self._clock() + delay_s
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO outbox (key, kind, counters, created_at, next_attempt_at, month, score)"
+                " VALUES (?, 'rating', '{}', ?, ?, ?, ?)",
+                (rating.key, rating.created_at, due, rating.month, rating.score),
+            )
+            self.db.after_commit(self.wake)
+
+    def ratings_by_month(self) -> dict[str, dict[int, int]]:
+        """Ratings kept here (sent or not), counted per month and score: ``{"2026-12": {4: 10, 3: 2}}``."""
+        counts: dict[str, dict[int, int]] = {}
+        for row in self.db.query("SELECT month, score, COUNT(*) AS n FROM outbox WHERE kind = 'rating'"
+                                 " GROUP BY month, score ORDER BY month, score"):
+            counts.setdefault(row["month"], {})[row["score"]] = row["n"]
+        return counts
 
     def status_of(self, key: str) -> str | None:
         """'pending', 'delivered', 'rejected', or None when there is no such event."""
@@ -196,7 +234,7 @@ class Outbox:
             ).rowcount
         return attempts if changed else 0
 
-    def _mark_delivered(self, row: sqlite3.Row, item: JobReport, attempts: int) -> int:
+    def _mark_delivered(self, row: sqlite3.Row, item: Event, attempts: int) -> int:
         with self.db.transaction() as conn:
             # The revision check: a resolution may have rewritten the event while it was on the wire.
             changed = conn.execute(
@@ -204,10 +242,15 @@ class Outbox:
                 " WHERE key = ? AND revision = ? AND status = 'pending'",
                 (self._clock(), row["key"], row["revision"]),
             ).rowcount
-            if changed and self.on_delivered is not None:
+            if changed and self.on_delivered is not None and isinstance(item, JobReport):
                 self.on_delivered(conn, item)
+            if changed and isinstance(item, RatingReport):
+                # Sent: keep no time of day beside it either, so no row points at the session it came from.
+                conn.execute("UPDATE outbox SET delivered_at = created_at, next_attempt_at = created_at,"
+                             " attempts = 1 WHERE key = ?", (item.key,))
         if changed:
-            log_event(log, "outbox.delivered", key=item.key, outcome=item.outcome, attempts=attempts)
+            what = item.outcome if isinstance(item, JobReport) else "rating"
+            log_event(log, "outbox.delivered", key=item.key, outcome=what, attempts=attempts)
         return changed
 
     def _note_error(self, row: sqlite3.Row, exc: BaseException, attempts: int) -> None:
@@ -251,7 +294,7 @@ class Outbox:
             for row in rows
         ]
 
-    def events(self) -> list[JobReport]:
+    def events(self) -> list[Event]:
         """Every event ever queued, oldest first."""
         return [_event(row) for row in self.db.query(f"SELECT {_COLUMNS} FROM outbox ORDER BY created_at, key")]
 
@@ -300,12 +343,14 @@ class Outbox:
 
 
 _COLUMNS = (
-    "key, job_id, document_id, outcome, cause, counters, created_at, attempts, status, revision, next_attempt_at,"
-    " last_error"
+    "key, kind, job_id, document_id, outcome, cause, counters, created_at, attempts, status, revision,"
+    " next_attempt_at, last_error, month, score"
 )
 
 
-def _event(row: sqlite3.Row) -> JobReport:
+def _event(row: sqlite3.Row) -> Event:
+    if row["kind"] == "rating":
+        return RatingReport(key=row["key"], month=row["month"], score=row["score"], created_at=row["created_at"])
     return JobReport(
         key=row["key"],
         job_id=row["job_id"],

@@ -64,3 +64,12 @@ def load_config_or_report(args: argparse.Namespace) -> Config | None:
         return None
     setup_command_logging(args, config)
     return config
+
+
+def month_argument(text: str) -> str:
+    """An argparse ``type=`` for a month, YYYY-MM."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"must be YYYY-MM, got {text!r}")
+    return text

@@ -171,7 +171,8 @@ def _text(summary: dict) -> str:
     rejected = sum(1 for item in outbox["backlog"] if item["status"] == "rejected")
     lines.append(f"outbox: {outbox['pending']} pending, {rejected} rejected")
     for item in outbox["backlog"]:
-        lines.append(f"  {item['key']}  {item['outcome']:<9}  {item['status']:<8}  attempts {item['attempts']}  "
+        what = item.get("outcome") or item.get("kind", "")  # a print event's outcome, or 'rating'
+        lines.append(f"  {item['key']}  {what:<9}  {item['status']:<8}  attempts {item['attempts']}  "
                      f"next {item['next_attempt_at']}  {item['last_error'] or ''}".rstrip())
     for c in summary["consumables"]:
         lines.append(f"consumable {c['printer']}.{c['kind']}: {c['level']} ({c['state']}, warns at {c['threshold']})")

@@ -44,6 +44,8 @@ def demo_config(out: Path, central_section: dict, *, headless: bool) -> Config:
     devices = data["devices"]
     for name in ("document_printer", "card_printer", "receipt_printer"):
         devices[name]["output_dir"] = str(out / "printed" / name)
+    if devices.get("audio_output"):
+        devices["audio_output"]["output_dir"] = str(out / "speech")  # what voice guidance said, one file each
     devices["document_printer"].update(seconds_per_page=0.4, paper=300)
     devices["card_printer"].update(blanko=50, ribbon=200)
     data["storage"] = {"state_dir": str(out / "state")}

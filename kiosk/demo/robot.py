@@ -8,7 +8,6 @@ be pressed by a script either.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 from kivy.base import EventLoop
@@ -17,6 +16,8 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
+
+from kiosk.ui.widgets.tree import visible, walk
 
 
 class Touch(MotionEvent):
@@ -48,21 +49,6 @@ class Touch(MotionEvent):
         EventLoop.post_dispatch_input("end", self)
 
 
-def walk(widget: Widget) -> Iterator[Widget]:
-    yield widget
-    for child in widget.children:
-        yield from walk(child)
-
-
-def visible(widget: Widget) -> bool:
-    node = widget
-    while node is not None:
-        if getattr(node, "opacity", 1) == 0 or getattr(node, "shown", True) is False:
-            return False
-        node = node.parent if node.parent is not node else None
-    return widget.width > 0 and widget.height > 0
-
-
 def find_button(root: Widget, text: str) -> Button:
     """The enabled, visible button showing exactly ``text``."""
     matches = [w for w in walk(root) if isinstance(w, Button) and w.text == text and visible(w) and not w.disabled]
@@ -81,6 +67,14 @@ def tap(widget: Widget) -> None:
     touch.touch_down()
     touch.touch_up()
     frames(2)
+
+
+def key(code: int, modifiers: list[str] | None = None) -> None:
+    """One key press and release on the window, as a USB keypad sends it (Kivy key codes: 13 Enter, 270 keypad +)."""
+    Window.dispatch("on_key_down", code, 0, None, modifiers or [])
+    Window.dispatch("on_keyboard", code, 0, None, modifiers or [])
+    Window.dispatch("on_key_up", code, 0)
+    frames(1)
 
 
 def frames(count: int = 1) -> None:
@@ -110,6 +104,57 @@ def overflowing(root: Widget, slack: float = 2.0) -> list[str]:
         if tw > widget.width + slack or th > widget.height + slack:
             box = f"{widget.width:.0f}x{widget.height:.0f}"
             problems.append(f"{widget.text[:40]!r}: text {tw:.0f}x{th:.0f} > box {box}")
+    return problems
+
+
+def _window_rect(widget: Widget) -> tuple[float, float, float, float]:
+    """The part of ``widget`` on the window (x0, y0, x1, y1): clipped by any ScrollView it lies in."""
+    from kivy.uix.scrollview import ScrollView
+
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = x0 + widget.width, y0 + widget.height
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, ScrollView):
+            sx0, sy0 = node.to_window(node.x, node.y)
+            x0, y0, x1, y1 = max(x0, sx0), max(y0, sy0), min(x1, sx0 + node.width), min(y1, sy0 + node.height)
+        node = node.parent
+    return x0, y0, x1, y1
+
+
+def _inside(widget: Widget, outer: Widget) -> bool:
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if node is outer:
+            return True
+        node = node.parent
+    return False
+
+
+def _on_overlay(widget: Widget) -> bool:
+    node = widget
+    while node is not None and node is not node.parent:
+        if type(node).__name__ == "IdleOverlay":
+            return True
+        node = node.parent
+    return False
+
+
+def overlapping(root: Widget, slack: float = 2.0) -> list[str]:
+    """Texts drawn over one another (a layout with too little room squeezes its labels on top of each other)."""
+    labels = [w for w in walk(root) if isinstance(w, Label) and w.text and visible(w)]
+    rects = [(w, _window_rect(w)) for w in labels]
+    problems = []
+    for i, (a, ra) in enumerate(rects):
+        for b, rb in rects[i + 1:]:
+            if _inside(a, b) or _inside(b, a):
+                continue  # one inside the other (a button's own label)
+            if _on_overlay(a) != _on_overlay(b):
+                continue  # the idle warning covers the screen on purpose
+            width = min(ra[2], rb[2]) - max(ra[0], rb[0])
+            height = min(ra[3], rb[3]) - max(ra[1], rb[1])
+            if width > slack and height > slack:
+                problems.append(f"{a.text[:30]!r} over {b.text[:30]!r} by {height:.0f} px")
     return problems
 
 

@@ -23,7 +23,7 @@ from devices.simulated import (
 )
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
-from kiosk.demo.robot import Touch, find_button, frames, screenshot, tap, wait_until, walk
+from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
 from kiosk.ui.navigator import Navigator
@@ -228,6 +228,76 @@ class Script:
         self.wait_screen(Screen.ATTRACT)
         self.report["checks"]["language_after_logout"] = self.state.language
 
+        self.keypad_session()
+
+
+    def keypad_session(self) -> None:
+        """A resident who cannot see the screen well: the accessibility mode, by the USB keypad alone (no
+        touch), attract to done; what voice guidance said is in ``OUT/speech/`` (one WAV per utterance)."""
+        from kiosk.ui import keys as k
+
+        woman = self.central.resident("ready_woman")
+        voice = self.runtime.voice
+        checks = self.report["checks"]
+
+        def listen() -> None:  # the resident hears each screen out before the next key
+            frames(2)
+            if voice is not None:
+                wait_until(lambda: voice.wait_idle(0), 30, "voice guidance to finish")
+
+        self.wait_screen(Screen.ATTRACT)
+        key(k.ACCESSIBILITY)
+        frames(2)
+        checks["keypad_accessible"] = self.state.accessible
+        self.shot("a11y-attract")
+        listen()
+        key(13)  # Enter: the main button, 'Sentuh di sini untuk mulai'
+        self.wait_screen(Screen.NIK_ENTRY)
+        listen()
+        for digit in woman["nik"][:5]:
+            key(256 + int(digit))  # the keypad's digits
+        self.shot("a11y-nik-five-digits")
+        for digit in woman["nik"][5:]:
+            key(48 + int(digit))  # or the top row's
+        key(13)
+        self.wait_screen(Screen.PIN_ENTRY)
+        listen()
+        for digit in woman["pin"]:
+            key(256 + int(digit))
+        self.shot("a11y-pin")
+        key(13)
+        self.wait_screen(Screen.DOCUMENTS)
+        listen()
+        key(270)  # keypad '+': the focus moves over the controls, with an outline
+        self.shot("a11y-documents-focus")
+        keypad = self.app.keys
+        while not k.is_primary(keypad.focused):
+            key(270)
+        key(13)  # 'Cetak'
+        self.wait_screen(Screen.CONFIRM)
+        self.shot("a11y-confirm")
+        listen()
+        key(13)  # 'Ya, cetak'
+        self.wait_screen(Screen.PRINTING)
+        self.wait_screen(Screen.DONE, timeout=120)
+        checks["keypad_session_phases"] = [p.phase.value for p in self.state.progress]
+        wait_until(lambda: self.state.slip_printed is not None, 30, "the printed-documents slip")
+        self.shot("a11y-done")
+        listen()
+        for _ in range(20):  # to the face 'Sangat puas' with '+', then Enter: the optional rating
+            if getattr(keypad.focused, "text", "") == self.tr("rating.4"):
+                break
+            key(270)
+        key(13)
+        frames(2)
+        checks["keypad_rating"] = self.state.rated
+        self.shot("a11y-rated")
+        listen()
+        key(13)  # 'Selesai'
+        self.wait_screen(Screen.ATTRACT)
+        checks["keypad_accessible_after"] = self.state.accessible
+        audio = self.runtime.devices.audio_output()
+        checks["spoken"] = [label for label, _ in getattr(audio, "played", [])]
 
     def technician_area(self) -> None:
         """The technician's visit: corner hold, a wrong PIN, the panel, a paper-out fixed by a reload,

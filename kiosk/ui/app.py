@@ -14,19 +14,31 @@ from kivy.app import App
 from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder, global_idmap
-from kivy.properties import NumericProperty
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.controller import Controller
-from kiosk.flow import CancelPressed, Event, ExtendTime, Screen, TechnicianOpened, Tick, Touched
+from kiosk.flow import (
+    AccessibilityToggled,
+    CancelPressed,
+    Event,
+    ExtendTime,
+    FlowState,
+    LanguageToggled,
+    Screen,
+    TechnicianOpened,
+    Tick,
+    Touched,
+)
 from kiosk.technician import TechnicianServices
 from kiosk.ui.attract import AttractScreen
 from kiosk.ui.base import KioskScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.documents import DocumentsScreen
 from kiosk.ui.done import DoneScreen
+from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
 from kiosk.ui.navigator import Navigator
 from kiosk.ui.nik_entry import NikEntryScreen
@@ -37,9 +49,11 @@ from kiosk.ui.printing import PrintingScreen
 from kiosk.ui.queue import QueueScreen
 from kiosk.ui.renderer import flush_each_frame
 from kiosk.ui.technician import TechnicianScreen
+from kiosk.ui.theme import ACCESSIBLE_TEXT_SCALE, HIGH_CONTRAST, STANDARD
 from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.warmup import SAMPLE_NIK, sample_states
 from kiosk.ui.widgets.common import IdleOverlay, StartCover
+from kiosk.voice import SpeechLine
 
 UI_DIR = Path(__file__).resolve().parent
 SCREENS: dict[Screen, type[KioskScreen]] = {
@@ -56,6 +70,8 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.VERIFY: VerifyScreen,
     Screen.PIN_RESET: PinResetScreen,
 }
+#: The accessibility mode's header band, in px at 1080 lines: it pushes every control below the top quarter.
+ACCESSIBLE_REACH_BAND = 110
 #: Keys a resident's keyboard could use to leave or reconfigure the app: Escape, F1, F4 (Alt+F4).
 BLOCKED_KEYS = {27, 282, 285}
 TICK_S = 0.25
@@ -112,6 +128,12 @@ class KioskApp(App):
     title = "Anjungan Dukcapil Mandiri"
     #: Scale: every size in the .kv files is in pixels at 1080 lines.
     u = NumericProperty(1.0)
+    #: The look (kiosk.ui.theme): text scale, palette, and the accessibility mode's header band (px at 1080).
+    fs = NumericProperty(1.0)
+    c = ObjectProperty(STANDARD)
+    accessible = BooleanProperty(False)
+    reach_band = NumericProperty(ACCESSIBLE_REACH_BAND)
+    mode_text = StringProperty("")
 
     def __init__(
         self,
@@ -122,6 +144,7 @@ class KioskApp(App):
         on_first_frame: Callable[[], object] | None = None,
         on_tick: Callable[[], object] | None = None,
         technician: TechnicianServices | None = None,
+        announce: Callable[[SpeechLine], None] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -131,6 +154,7 @@ class KioskApp(App):
         self._on_first_frame = on_first_frame
         self._on_tick = on_tick
         self.technician = technician
+        self.announce = announce
         self.navigator: Navigator | None = None
         self.screens: dict[Screen, KioskScreen] = {}
 
@@ -140,11 +164,12 @@ class KioskApp(App):
         load_kv()
         # The screens' paper is the window's clear colour, not a rectangle each screen draws: a software
         # renderer clears a tile at a time, and filling the screen with a rectangle cost 8 ms per frame.
-        Window.clearcolor = global_idmap["PAPER"]
+        Window.clearcolor = self.c.PAPER
         manager = ScreenManager(transition=NoTransition())
         for state_screen, kind in SCREENS.items():
             screen = kind(name=state_screen.value)
             screen.emit_callback = self.controller.dispatch
+            screen.announce_callback = self.announce
             if isinstance(screen, TechnicianScreen):
                 screen.services = self.technician
             manager.add_widget(screen)
@@ -154,11 +179,18 @@ class KioskApp(App):
         root.add_widget(manager)
         root.add_widget(overlay)
         self.navigator = Navigator(
-            manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location
+            manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location,
+            on_look=self.set_look,
         )
         self._cover = StartCover(title=self.navigator.context(self.controller.state).tr("app.title"))
         root.add_widget(self._cover)
         Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
+        self.keys = KeypadInput(
+            root, screen=lambda: self.screens[self.controller.state.screen],
+            overlay=lambda: overlay if overlay.active else None, on_activity=lambda: self._emit(Touched),
+            on_accessibility=lambda: self._emit(AccessibilityToggled), on_language=lambda: self._emit(LanguageToggled),
+            scale=lambda: self.u, colours=lambda: (self.c.INK, self.c.MARK))
+        Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
         return root
 
@@ -181,10 +213,28 @@ class KioskApp(App):
             screen.wipe()
         self.root.remove_widget(self._cover)
         self.controller.subscribe(self.navigator.show)
+        self.controller.subscribe(self._follow_focus)
         self.navigator.show(None, self.controller.state)
         Clock.schedule_interval(self._tick, TICK_S)
         if self._on_first_frame:
             Clock.schedule_once(lambda _dt: self._on_first_frame(), 0)
+
+    def _follow_focus(self, old: FlowState, new: FlowState) -> None:
+        """A new screen starts without a focus; on the same screen the outline follows its control."""
+        if old.screen is not new.screen or (old.idle_warning_since is None) != (new.idle_warning_since is None):
+            self.keys.clear()
+        else:
+            Clock.schedule_once(lambda _dt: self.keys.draw(), 0)  # after the layout moved
+
+    def set_look(self, accessible: bool, mode_text: str) -> None:
+        """The accessibility mode's look (1.5x text, high contrast, controls low) or the standard one."""
+        self.mode_text = mode_text
+        if accessible == self.accessible:
+            return
+        self.accessible = accessible
+        self.fs = ACCESSIBLE_TEXT_SCALE if accessible else 1.0
+        self.c = HIGH_CONTRAST if accessible else STANDARD
+        Window.clearcolor = self.c.PAPER
 
     @staticmethod
     def _frames(count: int) -> None:

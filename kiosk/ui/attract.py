@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import FlowState, Media, QueuePressed, StartPressed, VerifyPressed
+from kiosk.flow import AccessibilityToggled, FlowState, Media, QueuePressed, StartPressed, VerifyPressed
 from kiosk.ui.base import KioskScreen, ViewContext
 
 
@@ -18,7 +18,7 @@ def availability_text(state: FlowState, kind: Media, ctx: ViewContext) -> str:
 
 class AttractScreen(KioskScreen):
     KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint",
-            "attract.queue", "attract.verify")
+            "attract.queue", "attract.verify", "a11y.button", "a11y.off")
     location = StringProperty("")
     a4_text = StringProperty("")
     a4_status = StringProperty("")
@@ -39,6 +39,9 @@ class AttractScreen(KioskScreen):
 
     def start(self) -> None:
         self.emit(StartPressed)
+
+    def toggle_accessibility(self) -> None:
+        self.emit(AccessibilityToggled)
 
     def queue(self) -> None:
         self.emit(QueuePressed)

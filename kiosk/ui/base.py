@@ -12,6 +12,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.flow import Event, FlowSettings, FlowState, LanguageToggled
 from kiosk.i18n import Translator
+from kiosk.voice import SpeechLine
 
 
 def keyed(value: str, key: str, limit: int) -> str:
@@ -40,6 +41,8 @@ class KioskScreen(Screen):
     """A screen renders state and emits events; it never switches screens or reaches for services."""
 
     emit_callback = ObjectProperty(None, allownone=True)
+    #: Speaks one line in the accessibility mode (a keypad's digit count); set by the app, None without voice.
+    announce_callback = ObjectProperty(None, allownone=True)
     #: The flow's message for this screen, translated, and how it looks (error, warning, info).
     message = StringProperty("")
     severity = StringProperty("error")
@@ -60,6 +63,11 @@ class KioskScreen(Screen):
         """Send one flow event, stamped with the monotonic time."""
         if self.emit_callback is not None:
             self.emit_callback(event_type(now=time.monotonic(), **fields))
+
+    def announce(self, line: SpeechLine) -> None:
+        """Speak ``line`` when voice guidance is on; the app decides (it knows the mode)."""
+        if self.announce_callback is not None:
+            self.announce_callback(line)
 
     def show_message(self, state: FlowState, ctx: ViewContext) -> None:
         """Put the flow's current message (or none) into ``message`` and ``severity``."""

@@ -27,9 +27,10 @@ def show_config_error(problems: list[str], *, on_shown: Callable[[], object] | N
     from kivy.core.window import Window
     from kivy.factory import Factory
     from kivy.lang import Builder
-    from kivy.properties import NumericProperty, StringProperty
+    from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
     from kiosk.i18n import Translator
+    from kiosk.ui.theme import STANDARD
 
     tr = Translator("id")
     shown = problems[:MAX_LINES] + ([f"... (+{len(problems) - MAX_LINES})"] if len(problems) > MAX_LINES else [])
@@ -40,6 +41,8 @@ def show_config_error(problems: list[str], *, on_shown: Callable[[], object] | N
     class ConfigErrorApp(App):
         title = "Anjungan Dukcapil Mandiri"
         u = NumericProperty(1.0)
+        fs = NumericProperty(1.0)  # the shared widgets' look (kiosk.ui.theme): always the standard one here
+        c = ObjectProperty(STANDARD)
         heading = StringProperty(tr("config.title"))
         body = StringProperty(tr("config.body"))
         details = StringProperty("\n".join(shown))

@@ -6,14 +6,14 @@ import math
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import CancelPressed, FlowState, Phase
+from kiosk.flow import CancelPressed, FlowState, Phase, RatingGiven
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.documents import doc_title
 from kiosk.ui.printing import phase_text
 
 
 class DoneScreen(KioskScreen):
-    KEYS = ("done.title",)
+    KEYS = ("done.title", "rating.1", "rating.2", "rating.3", "rating.4")
 
     summary = StringProperty("")
     take_text = StringProperty("")
@@ -21,6 +21,8 @@ class DoneScreen(KioskScreen):
     failed_text = StringProperty("")
     countdown = StringProperty("")
     any_failed = BooleanProperty(False)
+    rating_text = StringProperty("")
+    rated = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         docs = {d.id: d for d in state.documents}
@@ -37,9 +39,15 @@ class DoneScreen(KioskScreen):
             self.failed_text = ctx.tr("done.some_failed" if any_done else "done.ask_help", help=ctx.help_location)
         else:
             self.failed_text = ""
+        self.rated = state.rated is not None
+        self.rating_text = ctx.tr("rating.thanks" if self.rated else "rating.question")
         if state.done_since is not None:
             left = max(0, math.ceil(ctx.settings.done_logout_s - (ctx.now - state.done_since)))
             self.countdown = ctx.tr("done.logout", seconds=left)
+
+    def rate(self, score: int) -> None:
+        """One tap on a face: the anonymous satisfaction rating (optional)."""
+        self.emit(RatingGiven, score=score)
 
     def finish(self) -> None:
         self.emit(CancelPressed)

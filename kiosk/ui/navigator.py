@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from kivy.uix.screenmanager import ScreenManager
 
@@ -23,6 +24,7 @@ class Navigator:
         settings: FlowSettings,
         location: str,
         help_location: str,
+        on_look: Callable[[bool, str], None] | None = None,
     ):
         self.manager = manager
         self.screens = screens
@@ -31,12 +33,13 @@ class Navigator:
         self.location = location
         self.help_location = help_location
         self._translators = {lang: Translator(lang) for lang in ("id", "en")}
+        self._on_look = on_look
 
     def context(self, state: FlowState) -> ViewContext:
         return ViewContext(
             tr=self._translators.get(state.language, self._translators["id"]),
             now=time.monotonic(),
-            settings=self.settings,
+            settings=self.settings.for_resident(state.accessible),
             location=self.location,
             help_location=self.help_location,
         )
@@ -46,6 +49,8 @@ class Navigator:
             for each in self.screens.values():
                 each.wipe()
         ctx = self.context(state)
+        if self._on_look is not None:
+            self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN, ctx.tr("a11y.on"))
         screen = self.screens.get(state.screen)
         if screen is not None:
             screen.translate(ctx)
@@ -58,7 +63,7 @@ class Navigator:
         since = state.idle_warning_since
         self.overlay.active = since is not None
         if since is not None:
-            left = max(0, int(round(self.settings.idle_logout_s - (ctx.now - since))))
+            left = max(0, int(round(ctx.settings.idle_logout_s - (ctx.now - since))))
             self.overlay.title = ctx.tr("idle.title")
             self.overlay.body = ctx.tr("idle.body", seconds=left)
             self.overlay.more_text = ctx.tr("idle.more")

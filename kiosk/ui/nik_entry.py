@@ -7,6 +7,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from central.vocabulary import NIK_DIGITS
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, NikSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
+from kiosk.voice_script import digit_count
 
 
 def group_digits(digits: str) -> str:
@@ -34,6 +35,7 @@ class NikEntryScreen(KioskScreen):
         self.digits = keyed(self.digits, key, NIK_DIGITS)
         self.message = ""
         self._refresh()
+        self.announce(digit_count(len(self.digits), NIK_DIGITS))
 
     def _refresh(self) -> None:
         self.shown = group_digits(self.digits)

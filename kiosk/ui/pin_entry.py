@@ -7,6 +7,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from central.vocabulary import PIN_DIGITS
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, PinSubmitted
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
+from kiosk.voice_script import digit_count
 
 
 class PinEntryScreen(KioskScreen):
@@ -27,6 +28,7 @@ class PinEntryScreen(KioskScreen):
     def on_key(self, key: str) -> None:
         self.pin = keyed(self.pin, key, PIN_DIGITS)
         self.message = ""
+        self.announce(digit_count(len(self.pin), PIN_DIGITS))
 
     def submit(self) -> None:
         pin, self.pin = self.pin, ""

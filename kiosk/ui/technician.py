@@ -26,6 +26,7 @@ from kiosk.diagnostics import DiagnosticsReport
 from kiosk.flow import FlowState, TechnicianClosed
 from kiosk.i18n import Translator
 from kiosk.logs import event as log_event
+from kiosk.message_keys import N_
 from kiosk.technician import GateAnswer, TechnicianServices
 from kiosk.ui.base import KioskScreen, ViewContext, keyed
 from kiosk.ui.documents import reason_text
@@ -253,7 +254,7 @@ class TechnicianScreen(KioskScreen):
 
     def self_test(self, name: str, level: str) -> None:
         def done(result: SelfTestResult) -> None:
-            key = "tech.test_passed" if result.passed else "tech.test_failed"
+            key = N_("tech.test_passed") if result.passed else N_("tech.test_failed")
             self.message = self.tr(key, device=device_title(name, "", self.tr), detail=result.detail)
             self.refresh()
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 
 from kiosk.flow import DocProgress, DocStatus, DocumentItem, FlowState, Media, Message, Nik, Phase, Screen
+from kiosk.message_keys import N_
 
 #: A well-formed NIK of nobody (the flow needs one for a session).
 SAMPLE_NIK = "3171010101900001"
@@ -33,7 +34,7 @@ def sample_states(state: FlowState) -> list[FlowState]:
     session = replace(state, nik=Nik(SAMPLE_NIK), session="warm-up", masked_name="W*** U*", documents=docs,
                       selected=frozenset({"warm-1"}), last_activity=now)
     progress = (DocProgress("warm-1", Phase.DONE, 1.0), DocProgress("warm-2", Phase.PRINTING, 0.5),
-                DocProgress("warm-3", Phase.FAILED, 0.0, "device.media-jam"))
+                DocProgress("warm-3", Phase.FAILED, 0.0, N_("device.media-jam")))
     return [
         replace(session, screen=Screen.NIK_ENTRY, nik=None, message=Message("nik.birth_date")),
         replace(session, screen=Screen.PIN_ENTRY, message=Message("login.invalid", {"attempts_left": 2})),

@@ -274,7 +274,7 @@ def test_the_demo_config_is_refused_as_a_production_config(root: Path):
     result = run_install(root, "--release", "1.1", "--config", str(ROOT / "kiosk" / "demo" / "config.yaml"))
     assert result.returncode == 3
     assert "technician.technicians.0.pin_hash: is the hash of a published demo PIN" in result.stderr
-    assert "devices.card_printer.driver: 'simulated' prints nothing" in result.stderr
+    assert "devices.card_printer.driver: 'simulated' is not a real device" in result.stderr
     assert "release 1.0 keeps running" in result.stderr
     assert os.readlink(root / "opt/adm-kiosk/current") == "releases/1.0"
 

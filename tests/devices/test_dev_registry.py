@@ -125,21 +125,21 @@ def test_an_unregistered_driver_is_a_config_error_naming_the_known_ones(config_d
 
 
 @runtime_checkable
-class AudioOutput(Protocol):
+class CardReader(Protocol):
     name: str
     kind: str
     driver: str
 
-    def say(self, message_id: str) -> None: ...
+    def read(self) -> bytes: ...
 
 
-class SilentAudio:
-    kind, driver = "audio_output", "silent"
+class IdleReader:
+    kind, driver = "card_reader", "idle"
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def say(self, message_id: str) -> None: ...
+    def read(self) -> bytes: ...
     def open(self) -> None: ...
     def close(self) -> None: ...
 
@@ -147,25 +147,25 @@ class SilentAudio:
         return DeviceStatus(DeviceState.READY)
 
 
-class SilentAudioConfig(registry.DriverConfig):
-    """Audio output that says nothing."""
+class IdleReaderConfig(registry.DriverConfig):
+    """A card reader that never sees a card."""
 
-    driver: Literal["silent"]
+    driver: Literal["idle"]
 
-    def build(self, context: registry.BuildContext) -> SilentAudio:
-        return SilentAudio(context.name)
+    def build(self, context: registry.BuildContext) -> IdleReader:
+        return IdleReader(context.name)
 
 
 def test_a_new_kind_of_device_gets_its_config_key_and_is_built(config_data):
-    registry.register_kind(registry.DeviceKind("audio_output", AudioOutput, "audio_output", "Speaker."))
-    registry.register_driver(registry.DriverSpec("audio_output", "silent", SilentAudioConfig))
+    registry.register_kind(registry.DeviceKind("card_reader", CardReader, "card_reader", "KTP-el reader."))
+    registry.register_driver(registry.DriverSpec("card_reader", "idle", IdleReaderConfig))
     try:
-        config_data["devices"]["audio_output"] = {"driver": "silent"}
+        config_data["devices"]["card_reader"] = {"driver": "idle"}
         devices = build_devices(parse(config_data))
-        assert [type(d) for d in devices.others["audio_output"]] == [SilentAudio]
-        assert devices.others["audio_output"][0] in devices.all()
+        assert [type(d) for d in devices.others["card_reader"]] == [IdleReader]
+        assert devices.others["card_reader"][0] in devices.all()
     finally:
-        registry.unregister_kind("audio_output")
+        registry.unregister_kind("card_reader")
     with pytest.raises(ConfigError):
         parse(config_data)
 
@@ -178,7 +178,7 @@ def test_devices_are_typed_by_their_kinds_protocol(config_data):
     assert all(isinstance(r, BarcodeReader) for r in devices.barcode_readers) and devices.barcode_readers
     kind = next(k for k in registry.kinds() if k.name == "document_printer")
     with pytest.raises(TypeError, match="DocumentPrinter"):
-        Devices().add(kind, SilentAudio("document_printer"))  # no submit at all
+        Devices().add(kind, IdleReader("document_printer"))  # no submit at all
     with pytest.raises(TypeError, match="DocumentPrinter"):
         Devices().add(kind, AcmeCardPrinter("document_printer", "/dev/null"))  # submits cards, not documents
 

@@ -22,7 +22,7 @@ from kivy.base import EventLoop  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
 from kiosk.controller import Controller  # noqa: E402
-from kiosk.demo.robot import frames, overflowing, screenshot, visible, walk  # noqa: E402
+from kiosk.demo.robot import frames, overflowing, overlapping, screenshot, visible, walk  # noqa: E402
 from kiosk.flow import (  # noqa: E402
     DocProgress,
     DocStatus,
@@ -40,8 +40,8 @@ from kiosk.service_model import TicketInfo, VerifyInfo, VerifyOutcome  # noqa: E
 from kiosk.ui.app import KioskApp  # noqa: E402
 
 
-def too_small(root, u: float) -> list[str]:
-    """Touch targets under 48 px and text under 24 px, both measured at 1080 lines."""
+def too_small(root, u: float, text_px: float = 24) -> list[str]:
+    """Touch targets under 48 px and text under ``text_px`` (24 px; 36 in the accessibility mode), at 1080 lines."""
     from kivy.uix.button import Button
     from kivy.uix.label import Label
 
@@ -51,9 +51,19 @@ def too_small(root, u: float) -> list[str]:
             continue
         if isinstance(widget, Button) and min(widget.width, widget.height) / u < 48 - 0.5:
             found.append(f"button {widget.text[:30]!r} {widget.width:.0f}x{widget.height:.0f}")
-        if widget.text and widget.font_size / u < 24 - 0.5:
+        if widget.text and widget.font_size / u < text_px - 0.5:
             found.append(f"text {widget.text[:30]!r} at {widget.font_size / u:.0f} px")
     return found
+
+def out_of_reach(root, top_fraction: float) -> list[str]:
+    """Controls (enabled, visible buttons) whose top edge is above ``top_fraction`` of the window's height."""
+    from kivy.uix.button import Button
+
+    limit = Window.height * top_fraction
+    return [f"button {w.text[:30]!r} top at {w.to_window(w.x, w.top)[1] / Window.height:.2f}"
+            for w in walk(root) if isinstance(w, Button) and visible(w) and not w.disabled
+            and w.to_window(w.x, w.top)[1] > limit + 0.5]
+
 
 LONG_NAME = "M********** A********** S**********"
 DOCS = (
@@ -166,6 +176,11 @@ probe = Label(text="Teks yang terlalu panjang untuk kotaknya", size_hint=(None, 
 app.root.add_widget(probe)
 frames(2)
 report["checker_catches"] = bool(overflowing(probe)) and bool(too_small(probe, app.u))
+twin = Label(text="Teks di atas teks", size_hint=(None, None), size=(60, 20))
+app.root.add_widget(twin)
+frames(1)
+report["overlap_catches"] = bool(overlapping(app.root))
+app.root.remove_widget(twin)
 app.root.remove_widget(probe)
 
 # A label whose text changes to one of the same size draws into a new texture, never the one on screen.
@@ -192,12 +207,31 @@ for language in ("id", "en"):
         state = replace(state, language=language)
         app.navigator.show(None, state)
         frames(3)
-        report["overflow"][f"{name}.{language}"] = overflowing(app.root)
+        report["overflow"][f"{name}.{language}"] = overflowing(app.root) + overlapping(app.root)
         report["small"][f"{name}.{language}"] = too_small(app.root, app.u)
         screenshot(OUT / f"{name}.{language}.png")
         if name == "documents_catalogue":  # what the resident reads: the service's titles, 'not printable here'
             report.setdefault("catalogue_texts", {})[language] = sorted(
                 {w.text for w in walk(app.root) if hasattr(w, "texture_size") and visible(w) and w.text})
+
+# The accessibility mode: every resident screen again, text 1.5x, high contrast, controls within reach.
+A11Y_REACH = 0.81  # no control in the top fifth of the screen (the mode's header band)
+for key in ("a11y_overflow", "a11y_small", "a11y_reach"):
+    report[key] = {}
+for language in ("id", "en"):
+    for name, state in STATES.items():
+        if name == "technician":
+            continue
+        app.navigator.show(None, replace(state, language=language, accessible=True))
+        frames(3)
+        report["a11y_overflow"][f"{name}.{language}"] = overflowing(app.root) + overlapping(app.root)
+        report["a11y_small"][f"{name}.{language}"] = too_small(app.root, app.u, text_px=36)
+        report["a11y_reach"][f"{name}.{language}"] = out_of_reach(app.root, A11Y_REACH)
+        screenshot(OUT / f"{name}.{language}.a11y.png")
+report["a11y_look"] = {"scale": app.fs, "theme": app.c.name}
+app.navigator.show(None, STATES["attract"])
+frames(2)
+report["a11y_look_after"] = {"scale": app.fs, "theme": app.c.name}
 
 # A logout forgets every text of the session on every screen, shown or not (the rows are pooled).
 for name in ("documents", "printing", "done_with_slip"):

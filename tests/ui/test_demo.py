@@ -119,7 +119,7 @@ def test_printed_pdfs_are_byte_identical_to_the_signed_documents(demo: Path):
 def test_the_card_images_went_to_the_card_printer(demo: Path):
     fronts = sorted((demo / "printed" / "card_printer").glob("*-front.png"))
     backs = sorted((demo / "printed" / "card_printer").glob("*-back.png"))
-    assert len(fronts) == len(backs) == 1
+    assert len(fronts) == len(backs) == 2  # the first session's KTP-el and the keypad session's
     assert Image.open(fronts[0]).size == (1012, 638)
 
 
@@ -138,3 +138,14 @@ def test_no_nik_pin_or_token_in_the_log_or_state(demo: Path):
             assert secret.encode() not in data, f"{secret[:2]}... found in {path.relative_to(demo)}"
         # Any NIK-shaped number, not only the seeded ones; a run of digits inside a hex digest is not one.
         assert not re.search(rb"(?<![0-9a-fA-F])\d{16}(?![0-9a-fA-F])", data) or path.suffix in (".png",), path
+
+
+def test_a_session_in_the_accessibility_mode_by_keypad_alone_with_its_speech_beside_the_screenshots(demo: Path):
+    checks = json.loads((demo / "screens" / "report.json").read_text())["checks"]
+    assert checks["keypad_accessible"] is True and checks["keypad_accessible_after"] is False
+    assert checks["keypad_session_phases"] == ["done"]
+    spoken = checks["spoken"]
+    assert {"speech.attract", "speech.nik_entry", "speech.digit", "speech.done", "speech.take_card"} <= set(spoken)
+    assert sorted(p.name for p in (demo / "speech").glob("*.wav")) == [
+        f"{n:04d}-{key}.wav" for n, key in enumerate(spoken, start=1)]
+    assert any(p.name.endswith("a11y-documents-focus.png") for p in (demo / "screens").iterdir())

@@ -33,6 +33,7 @@ def rendered(tmp_path_factory) -> tuple[Path, dict]:
 def test_no_text_overflows_its_widget(rendered, screen: str, language: str):
     out, report = rendered
     assert report["checker_catches"], "the overflow check must be able to fail"
+    assert report["overlap_catches"], "the check for texts drawn over each other must be able to fail"
     assert report["overflow"][f"{screen}.{language}"] == []
     image = Image.open(out / f"{screen}.{language}.png")
     assert image.size == (1280, 800)
@@ -46,6 +47,33 @@ def test_touch_targets_of_48_px_and_text_of_24_px(rendered, screen: str, languag
     """Measured at 1080 lines (the window is 1280x800, so sizes are scaled back by 1080/800)."""
     _out, report = rendered
     assert report["small"][f"{screen}.{language}"] == []
+
+
+RESIDENT_SCREENS = [s for s in SCREENS if s != "technician"]
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("screen", RESIDENT_SCREENS)
+def test_the_accessibility_mode_fits_text_half_again_larger_with_every_control_within_reach(
+        rendered, screen: str, language: str):
+    """No clipped or overlapping text, text of 36 px (1.5x the 24 px minimum) or more, targets of 48 px, and no
+    control in the top fifth of the screen (reachable seated), in both languages."""
+    out, report = rendered
+    name = f"{screen}.{language}"
+    assert report["a11y_overflow"][name] == []
+    assert report["a11y_small"][name] == []
+    assert report["a11y_reach"][name] == []
+    plain = Image.open(out / f"{name}.png").convert("RGB")
+    accessible = Image.open(out / f"{name}.a11y.png").convert("RGB")
+    assert plain.tobytes() != accessible.tobytes()
+
+
+@pytest.mark.ui
+def test_the_accessibility_look_is_the_sessions_only(rendered):
+    _out, report = rendered
+    assert report["a11y_look"] == {"scale": 1.5, "theme": "high_contrast"}
+    assert report["a11y_look_after"] == {"scale": 1.0, "theme": "standard"}
 
 
 @pytest.mark.ui
