@@ -154,3 +154,48 @@ def test_a_job_in_flight_when_the_printer_dies_is_uncertain_and_never_printed_tw
         assert store.journal.get(job.job_id).state is JobState.UNCERTAIN  # a person decides, not a retry
     finally:
         store.close()
+
+
+def test_diagnose_shows_a_switched_off_printer_offline_with_its_reason(cupsd, a4, ippeveprinter, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "kiosk" / "demo" / "config.yaml").read_text())
+    data["devices"]["document_printer"] = {"driver": "cups", "queue": a4.queue, "server": cupsd.host,
+                                           "port": cupsd.port}
+    data["storage"]["state_dir"] = str(tmp_path / "state")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+
+    def diagnose() -> dict:
+        proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "diagnose", "--config", str(config), "--json",
+                               "--no-central"], capture_output=True, text=True, timeout=60, cwd=root)
+        return next(d for d in json.loads(proc.stdout)["devices"] if d["name"] == "document_printer")
+
+    before = diagnose()
+    assert before["state"] == "READY" and before["consumables"].get("black-toner") == 75
+    ippeveprinter.kill()
+    after = diagnose()
+    assert after["state"] == "OFFLINE" and after["reasons"] == ["offline-report"]
+    assert "not answering" in after["message"]
+
+
+def test_the_printers_toner_level_reaches_the_heartbeat_and_the_metrics(a4):
+    from prometheus_client import generate_latest
+
+    from kiosk.diagnostics import heartbeat_body, printer_supplies
+    from kiosk.hardware import device_report
+    from kiosk.metrics import KioskMetrics
+
+    report = device_report(a4)
+    assert printer_supplies(report) == {"black-toner": 75}
+    assert heartbeat_body([report], None).consumables == {"document_printer.black-toner": 75}
+    recorder = KioskMetrics()
+    for supply, percent in printer_supplies(report).items():
+        recorder.set_supply(report.name, supply, percent)
+    scraped = generate_latest(recorder.registry).decode()
+    assert 'adm_kiosk_printer_supply_percent{device="document_printer",supply="black_toner"} 75.0' in scraped

@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
 _TEST_CARD = make_test_card("ADM-TEST-01", "card_printer")[0]
 EXPECTED = {
-    "offline": ("OFFLINE", "offline-report"), "switched-off": ("OFFLINE", "offline-report"), "media-empty": ("NEEDS_ATTENTION", "media-empty"),
+    "offline": ("OFFLINE", "offline-report"), "switched-off": ("OFFLINE", "offline-report"),
+    "media-empty": ("NEEDS_ATTENTION", "media-empty"),
     "media-jam": ("NEEDS_ATTENTION", "media-jam"), "cover-open": ("NEEDS_ATTENTION", "cover-open"),
     "ribbon-empty": ("NEEDS_ATTENTION", "ribbon-empty"), "blanko-empty": ("NEEDS_ATTENTION", "blanko-empty"),
     "media-low": ("WARNING", "media-low"), "toner-low": ("WARNING", "toner-low"),
