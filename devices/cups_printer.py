@@ -360,9 +360,9 @@ class CupsCardPrinter(CupsPrinter):
 
     def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
                  job_timeout_s: float = 300.0, call_timeout_s: float = 10.0, options: dict[str, str] | None = None,
-                 usb_probe: UsbPrinterProbe | None = None, kiosk_id: str = "") -> None:
+                 usb_probe: UsbPrinterProbe | None = None, kiosk_id: str = "", probe_timeout_s: float = 3.0) -> None:
         options = {"media": "CR80", "sides": "two-sided-long-edge", **(options or {})}
-        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options, kiosk_id)
+        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options, kiosk_id, probe_timeout_s)
         self.usb_probe = usb_probe
 
     def status(self) -> DeviceStatus:
@@ -406,6 +406,8 @@ class _CupsConfig(DriverConfig):
     port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
 
     queue: str
+    probe_timeout_s: float = Field(3, gt=0, le=30, description=(
+        "Seconds to wait for an ipp:// or ipps:// printer itself to answer before it is shown OFFLINE."))
 
     def owns(self, found: Discovered) -> bool:
         return found.source == "cups" and found.item.get("queue") == self.queue
@@ -420,7 +422,7 @@ class CupsDocumentPrinterConfig(_CupsConfig):
 
     def build(self, context: BuildContext) -> CupsDocumentPrinter:
         return CupsDocumentPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
-                                   kiosk_id=context.kiosk_id)
+                                   kiosk_id=context.kiosk_id, probe_timeout_s=self.probe_timeout_s)
 
     @classmethod
     def recognizes(cls, found: Discovered) -> bool:
@@ -447,7 +449,7 @@ class CupsCardPrinterConfig(_CupsConfig):
             probe = UsbPrinterProbe(self.usb.vendor_id, self.usb.product_id, self.usb.serial,
                                     backend=context.usb_backend)
         return CupsCardPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
-                               usb_probe=probe, kiosk_id=context.kiosk_id)
+                               usb_probe=probe, kiosk_id=context.kiosk_id, probe_timeout_s=self.probe_timeout_s)
 
     def owns(self, found: Discovered) -> bool:
         if self.usb is not None and usb_ids(found) == (self.usb.vendor_id, self.usb.product_id):
