@@ -2,18 +2,19 @@
 
 cupsd does not watch an idle printer: a switched-off network printer stays "idle" in its queue until a job
 fails against it. So the CUPS drivers ask the printer behind an ``ipp://`` or ``ipps://`` queue directly.
-This is a minimal IPP/1.1 client (RFC 8010 encoding) on :mod:`http.client`, not pycups, because pycups has
-no timeout of its own (a dead host would leave a thread waiting on connect) and cannot decode the
+This is a minimal IPP/1.1 client (RFC 8010 encoding, over HTTP/1.0 on a plain socket), not pycups, because
+pycups has no timeout of its own (a dead host would leave a thread waiting on connect) and cannot decode the
 ``octetString`` values of ``printer-supply``, where IPP Everywhere printers report their toner and ink.
-Every socket operation is bounded by ``timeout``; no thread is started.
+The whole exchange is bounded by one deadline; no thread is started.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
+import socket
 import ssl
 import struct
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ _KEYWORD, _URI, _CHARSET, _LANGUAGE = 0x44, 0x45, 0x47, 0x48
 STATUS_ATTRIBUTES = ("printer-state", "printer-state-reasons", "printer-state-message",
                      "printer-is-accepting-jobs", "marker-names", "marker-levels",
                      "printer-supply", "printer-supply-description")
+#: A status answer is a few hundred bytes; anything past this is not read.
+MAX_ANSWER_BYTES = 1 << 20
 #: URI schemes this client can reach (``ipps`` over TLS).
 SCHEMES = ("ipp", "ipps")
 
@@ -143,34 +146,64 @@ def _context() -> ssl.SSLContext:
 
 def get_printer_attributes(printer: IppPrinter, timeout: float,
                            requested: tuple[str, ...] = STATUS_ATTRIBUTES) -> IppResponse:
-    """Ask ``printer`` for ``requested`` attributes; every connect, send and receive waits at most ``timeout``.
+    """Ask ``printer`` for ``requested`` attributes; the whole exchange (connect, TLS, request, answer) takes
+    at most ``timeout`` seconds, however slowly the printer answers.
 
     Raises :class:`IppError` when the printer does not answer (refused, unreachable, timed out) or the
     answer is not a successful IPP response.
     """
+    deadline = time.monotonic() + timeout
     body = encode_get_printer_attributes(printer.uri, requested)
-    if printer.tls:
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            printer.host, printer.port, timeout=timeout, context=_context())
-    else:
-        conn = http.client.HTTPConnection(printer.host, printer.port, timeout=timeout)
+    host = f"[{printer.host}]" if ":" in printer.host else printer.host
+    # HTTP/1.0: the answer comes unchunked, with a Content-Length or closed at its end.
+    request = (f"POST {printer.path} HTTP/1.0\r\nHost: {host}:{printer.port}\r\n"
+               f"Content-Type: application/ipp\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    received = bytearray()
     try:
-        conn.request("POST", printer.path, body, {"Content-Type": "application/ipp"})
-        answer = conn.getresponse()
-        data = answer.read(1 << 20)
+        sock = socket.create_connection((printer.host, printer.port), timeout)
+        try:
+            if printer.tls:
+                _bound(sock, deadline)
+                sock = _context().wrap_socket(sock, server_hostname=printer.host)
+            _bound(sock, deadline)
+            sock.sendall(request)
+            while len(received) <= MAX_ANSWER_BYTES and not _complete(received):
+                _bound(sock, deadline)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        finally:
+            sock.close()
     except TimeoutError:
         raise IppError(f"no answer from {printer} within {timeout:g} s") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise IppError(f"{printer} does not answer: {exc.strerror or exc}" if isinstance(exc, OSError)
-                       else f"{printer} answered no HTTP: {type(exc).__name__}") from None
-    finally:
-        conn.close()
-    if answer.status != 200:
-        raise IppError(f"{printer} answered HTTP {answer.status}")
+    except OSError as exc:  # refused, unreachable, reset, TLS failure
+        raise IppError(f"{printer} does not answer: {exc.strerror or type(exc).__name__}") from None
+    head, separator, data = bytes(received).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if not separator or len(status_line) < 2 or not status_line[0].startswith(b"HTTP/"):
+        raise IppError(f"{printer} answered no HTTP")
+    if status_line[1] != b"200":
+        raise IppError(f"{printer} answered HTTP {status_line[1].decode('ascii', 'replace')}")
     response = decode_response(data)
     if response.status >= 0x0100:  # successful-ok and its -ignored/-conflicting variants are below 0x0100
         raise IppError(f"{printer} answered IPP status 0x{response.status:04x}")
     return response
+
+
+def _complete(received: bytearray) -> bool:
+    """True once the headers and Content-Length bytes of body are in (CUPS keeps even HTTP/1.0 open)."""
+    head, separator, body = bytes(received).partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return bool(separator and length and len(body) >= int(length.group(1)))
+
+
+def _bound(sock: socket.socket, deadline: float) -> None:
+    """The next socket operation may take only what is left until ``deadline``."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    sock.settimeout(left)
 
 
 _SUPPLY_FIELD = re.compile(r"(\w+)=([^;]*);?")

@@ -53,3 +53,34 @@ def test_only_ipp_uris_are_probed():
     assert str(IppPrinter.from_uri("ipp://10.0.0.5:8631/ipp/print")) == "10.0.0.5:8631"
     for uri in ("socket://10.0.0.5:9100", "usb://Evolis/Primacy", "dnssd://x._ipp._tcp.local/", "", "ipp:///x"):
         assert IppPrinter.from_uri(uri) is None
+
+
+def test_a_printer_answering_a_byte_at_a_time_cannot_hold_the_probe_past_its_timeout():
+    import socket
+    import threading
+    import time
+
+    from devices.ipp import get_printer_attributes
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            for byte in b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"\x00" * 5000:
+                if stop.wait(0.2):
+                    return
+                conn.sendall(bytes([byte]))
+
+    threading.Thread(target=drip, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(IppError, match="within 1 s"):
+            get_printer_attributes(IppPrinter("127.0.0.1", server.getsockname()[1], "/ipp/print", False), 1.0)
+        assert time.monotonic() - start < 1.5
+    finally:
+        stop.set()
+        server.close()
