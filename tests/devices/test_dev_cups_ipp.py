@@ -199,3 +199,38 @@ def test_the_printers_toner_level_reaches_the_heartbeat_and_the_metrics(a4):
         recorder.set_supply(report.name, supply, percent)
     scraped = generate_latest(recorder.registry).decode()
     assert 'adm_kiosk_printer_supply_percent{device="document_printer",supply="black_toner"} 75.0' in scraped
+
+
+def test_the_kiosk_marks_a4_documents_unavailable_within_10_s_of_the_printer_going_off(a4, ippeveprinter):
+    import queue as queues
+
+    from central.vocabulary import Media
+    from kiosk.hardware import Devices
+    from kiosk.runtime import DeviceMonitor
+
+    events: queues.Queue = queues.Queue()
+    monitor = DeviceMonitor(Devices(document_printer=a4), None, events.put)  # the kiosk's 2 s polling
+    monitor.start()
+    try:
+        def a4_now(timeout: float):
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    event = events.get(timeout=left)
+                except queues.Empty:
+                    break
+                yield next(p for p in event.printers if p.media is Media.A4)
+
+        assert next(a4_now(10)).available
+        ippeveprinter.kill()
+        killed = time.monotonic()
+        gone = next(p for p in a4_now(10) if not p.available)
+        seen_after = time.monotonic() - killed
+        assert gone.reason == OFFLINE_REPORT and seen_after < 10
+        ippeveprinter.start()
+        back_at = time.monotonic()
+        assert next(p for p in a4_now(10) if p.available)
+        print(f"\nkiosk: A4 unavailable {seen_after:.2f} s after the printer went off; "
+              f"available again {time.monotonic() - back_at:.2f} s after it came back")
+    finally:
+        monitor.stop()
