@@ -13,11 +13,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from devices.ipp import IppError, IppPrinter, get_printer_attributes
 from tests.devices.cupsd import PrivateCupsd, free_port
+from tests.devices.waiting import seconds_until
 
 IPPEVEPRINTER = shutil.which("ippeveprinter") or "/usr/sbin/ippeveprinter"
 DBUS_DAEMON = shutil.which("dbus-daemon") or "/usr/bin/dbus-daemon"
@@ -97,8 +97,5 @@ class IppEvePrinter:
 
 
 def _wait(predicate, timeout: float, message: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(message)
-        time.sleep(0.05)
+    if seconds_until(predicate, timeout) is None:
+        raise RuntimeError(message)

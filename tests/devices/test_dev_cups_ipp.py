@@ -24,6 +24,7 @@ from printjobs.pipeline import FetchedDocument, PrintPipeline
 from printjobs.store import PrintStore
 from tests.devices import ippeve
 from tests.devices.ippeve import IppEvePrinter
+from tests.devices.waiting import seconds_until
 
 pytestmark = [pytest.mark.cups, pytest.mark.skipif(not ippeve.available(), reason="needs cups-ipp-utils (./dev)")]
 PDF = make_test_page("ADM-TEST-01", "document_printer")
@@ -44,16 +45,6 @@ def a4(cupsd, ippeveprinter: IppEvePrinter) -> CupsDocumentPrinter:
     return CupsDocumentPrinter("document_printer", queue, server=cupsd.host, port=cupsd.port)
 
 
-def wait_for(predicate, timeout: float, step: float = 0.25) -> float | None:
-    """Seconds until ``predicate()`` held, or None when it did not within ``timeout``."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(step)
-    return None
-
-
 @pytest.mark.heavy  # ippeveprinter "prints" for 5-15 s
 def test_ready_with_its_toner_and_a_pdf_arrives_in_its_spool(a4, ippeveprinter):
     status = a4.status()
@@ -68,7 +59,7 @@ def test_ready_with_its_toner_and_a_pdf_arrives_in_its_spool(a4, ippeveprinter):
 def test_switched_off_it_is_offline_fast_refuses_fast_and_is_ready_again_when_back(a4, ippeveprinter):
     assert a4.status().state is DeviceState.READY
     ippeveprinter.kill()
-    detected = wait_for(lambda: a4.status().state is DeviceState.OFFLINE, 10)
+    detected = seconds_until(lambda: a4.status().state is DeviceState.OFFLINE, 10)
     assert detected is not None, "still not OFFLINE 10 s after the printer was switched off"
     status = a4.status()
     assert OFFLINE_REPORT in status.reasons and "not answering" in status.message
@@ -80,7 +71,7 @@ def test_switched_off_it_is_offline_fast_refuses_fast_and_is_ready_again_when_ba
     assert failed_after < 15 and failure.value.reason == OFFLINE_REPORT and not failure.value.may_have_printed
 
     ippeveprinter.start()
-    back = wait_for(lambda: a4.status().state is DeviceState.READY, 10)
+    back = seconds_until(lambda: a4.status().state is DeviceState.READY, 10)
     assert back is not None, f"not READY again after the printer came back: {a4.status()}"
     print(f"\nswitched off -> OFFLINE in {detected:.2f} s; submit failed in {failed_after:.2f} s; "
           f"back -> READY in {back:.2f} s")
@@ -136,7 +127,7 @@ def test_a_job_in_flight_when_the_printer_dies_is_uncertain_and_never_printed_tw
             fetch=lambda job_id: FetchedDocument([PDF]))))
         runner.start()
         # The document reached the printer (it "prints" for 5-15 s after receiving it): now switch it off.
-        assert wait_for(lambda: ippeveprinter.documents(), 60, 0.1) is not None, "the document never arrived"
+        assert seconds_until(lambda: ippeveprinter.documents(), 60, 0.1) is not None, "the document never arrived"
         ippeveprinter.kill()
         killed = time.monotonic()
         runner.join(60)
@@ -148,7 +139,7 @@ def test_a_job_in_flight_when_the_printer_dies_is_uncertain_and_never_printed_tw
         print(f"\nprinter died mid-job -> job UNCERTAIN after {ended_after:.2f} s")
 
         ippeveprinter.start()  # back on: CUPS must not send the job again
-        assert wait_for(lambda: a4.status().state is DeviceState.READY, 10) is not None
+        assert seconds_until(lambda: a4.status().state is DeviceState.READY, 10) is not None
         time.sleep(5)
         assert len(ippeveprinter.documents()) == 1
         assert store.journal.get(job.job_id).state is JobState.UNCERTAIN  # a person decides, not a retry

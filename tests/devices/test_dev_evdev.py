@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import sys
-import time
 
 import pytest
 
@@ -13,6 +12,7 @@ from devices.barcode import EvdevBarcodeReader, EvdevBarcodeReaderConfig
 from devices.base import LIBRARY_MISSING, OFFLINE_REPORT, DeviceState
 from devices.registry import BuildContext
 from tests.devices.fakeevdev import FakeEvdev
+from tests.devices.waiting import seconds_until
 
 PATH = "/dev/input/by-id/usb-Honeywell_Scanner-event-kbd"
 
@@ -32,12 +32,7 @@ def started(tmp_path, scans: queue.Queue) -> EvdevBarcodeReader:
 
 
 def until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+    return seconds_until(predicate, timeout, 0.02) is not None
 
 
 def test_key_events_become_one_clean_scan_and_the_reader_is_grabbed(evdev, tmp_path):
