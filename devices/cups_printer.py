@@ -10,7 +10,9 @@ cupsd does not watch an idle printer, so for a queue whose device is ``ipp://`` 
 also asks the printer itself (:mod:`devices.ipp`): a printer that does not answer is OFFLINE
 (``offline-report``) whatever the queue says, a job is refused before it is sent, and a job whose printer
 stops answering while it runs is cancelled in CUPS (so it cannot come out later, when the printer is back)
-and fails with ``may_have_printed`` set once CUPS had begun sending it.
+and fails with ``may_have_printed`` set once CUPS had begun sending it. For any other device (socket, usb)
+the driver can only read what CUPS's backend says while a job waits ("The printer may not exist or is
+unavailable at this time."): the queue is then OFFLINE, and the job is cancelled and fails the same way.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ R = TypeVar("R")
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
 HTTP_CONTINUE = 100
+#: What CUPS's backends (socket, usb, ipp, lpd) say while they cannot reach the printer of a waiting job.
+UNREACHABLE_MESSAGES = frozenset({"The printer may not exist or is unavailable at this time.",
+                                  "The printer is not responding.", "Unable to locate printer.",
+                                  "Waiting for printer to become available."})
 #: Threads one printer may leave waiting on a CUPS call that never returned; then calls fail at once.
 MAX_WAITING_CALLS = 4
 #: IPP reasons that need a person at the printer (with their -error suffix removed).
@@ -198,7 +204,11 @@ class CupsPrinter:
                                          bool(attrs.get("printer-is-accepting-jobs", True)))
         consumables = {supply_slug(name): level for name, level in
                        marker_levels(attrs.get("marker-names", []), attrs.get("marker-levels", [])).items()}
-        queue = DeviceStatus(state, words, str(attrs.get("printer-state-message", "")), consumables, counters)
+        message = str(attrs.get("printer-state-message", ""))
+        if state is DeviceState.BUSY and message in UNREACHABLE_MESSAGES:
+            # A job waits and the backend cannot reach the printer: CUPS says "processing", with no reason.
+            state, words = DeviceState.OFFLINE, (*words, OFFLINE_REPORT)
+        queue = DeviceStatus(state, words, message, consumables, counters)
         self._printer = IppPrinter.from_uri(str(attrs.get("device-uri", "")))
         if self._printer is None:
             return queue  # socket, usb, file: the queue (and a card printer's USB probe) is all there is to ask
@@ -217,10 +227,11 @@ class CupsPrinter:
         message = "" if state is DeviceState.READY else f"printer: {(attrs.get('printer-state-message') or [''])[0]}"
         return DeviceStatus(state, words, message, supply_levels(answer))
 
-    def _printer_answers(self) -> bool:
-        """True unless the IPP printer behind the queue fails to answer (True for a queue that has none)."""
+    def _printer_answers(self, job_message: str) -> bool:
+        """False when the IPP printer behind the queue fails to answer, or (any other device) when CUPS's
+        backend says of the job that it cannot reach the printer."""
         if self._printer is None:
-            return True
+            return job_message not in UNREACHABLE_MESSAGES
         try:
             get_printer_attributes(self._printer, self.probe_timeout_s, ("printer-state",))
         except IppError:
@@ -263,7 +274,7 @@ class CupsPrinter:
         next_probe = time.monotonic() + self.poll_interval_s
         while True:
             attrs = self._call("job state", lambda c: c.getJobAttributes(cups_job, requested_attributes=[
-                "job-state", "job-state-reasons", "job-media-sheets-completed"]))
+                "job-state", "job-state-reasons", "job-media-sheets-completed", "job-printer-state-message"]))
             state = int(attrs.get("job-state", JOB_PENDING))
             sending = sending or state == JOB_PROCESSING
             if state == JOB_COMPLETED:
@@ -285,7 +296,8 @@ class CupsPrinter:
             now = time.monotonic()
             if now >= next_probe:
                 next_probe = now + max(1.0, self.poll_interval_s)
-                silent_since = None if self._printer_answers() else silent_since or now
+                answers = self._printer_answers(str(attrs.get("job-printer-state-message", "")))
+                silent_since = None if answers else silent_since or now
                 if silent_since is not None and time.monotonic() - silent_since >= self.offline_after_s:
                     # Cancelled, or CUPS would send it again once the printer is back: never a second print.
                     self._cancel_cups_job(cups_job)
