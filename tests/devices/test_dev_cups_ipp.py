@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from devices.base import OFFLINE_REPORT, DeviceOffline, DeviceState, DeviceTimeout, DocumentJob
-from devices.cups_printer import MAX_WAITING_CALLS, CupsDocumentPrinter
+from devices.cups_printer import MAX_WAITING_CALLS, CupsCardPrinter, CupsDocumentPrinter
 from devices.testprint import make_test_page
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
@@ -63,6 +63,8 @@ def test_switched_off_it_is_offline_fast_refuses_fast_and_is_ready_again_when_ba
     assert detected is not None, "still not OFFLINE 10 s after the printer was switched off"
     status = a4.status()
     assert OFFLINE_REPORT in status.reasons and "not answering" in status.message
+    card = CupsCardPrinter("card_printer", a4.queue, server=a4.server, port=a4.port)  # the same code path
+    assert card.status().state is DeviceState.OFFLINE
 
     start = time.monotonic()
     with pytest.raises(DeviceOffline) as failure:
