@@ -221,7 +221,8 @@ class CupsPrinter:
         except IppError as exc:
             return DeviceStatus(DeviceState.OFFLINE, (OFFLINE_REPORT,), f"printer not answering: {exc}")
         attrs = answer.attributes
-        state, words = reasons_to_status(int((attrs.get("printer-state") or [PRINTER_STOPPED])[0]),
+        printer_state = (attrs.get("printer-state") or [PRINTER_STOPPED])[0]
+        state, words = reasons_to_status(printer_state if isinstance(printer_state, int) else PRINTER_STOPPED,
                                          [str(r) for r in attrs.get("printer-state-reasons", [])],
                                          bool((attrs.get("printer-is-accepting-jobs") or [True])[0]))
         message = "" if state is DeviceState.READY else f"printer: {(attrs.get('printer-state-message') or [''])[0]}"

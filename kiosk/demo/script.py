@@ -233,7 +233,7 @@ class Script:
     def switched_off_printer(self, resident: dict) -> None:
         """The A4 printer loses its power between two residents: the next one sees its documents marked
         unavailable (the card still prints) before anything is sent, then it is switched back on."""
-        document_printer = self.runtime.devices.document_printer
+        document_printer = simulated(self.runtime.devices.document_printer, SimulatedDocumentPrinter)
         a4_up = lambda: any(p.media is Media.A4 and p.available for p in self.state.printers)  # noqa: E731
         document_printer.set_fault("switched-off")
         wait_until(lambda: not a4_up(), 30, "the switched-off printer to be seen")
