@@ -261,24 +261,37 @@ build_release() {
     CHANGED=1
 }
 
+# The optional extras the config the release will run with needs: "evdev" when it names an evdev barcode
+# reader (comments left out; check-config refuses anything else that says evdev).
+config_extras() {
+    local file=${CONFIG_IN:-$CONFIG}
+    [ -f "$file" ] || return 0
+    if sed 's/#.*//' "$file" | grep -Eq "(^|[[:space:],{])driver:[[:space:]]*[\"']?evdev([\"'[:space:],}]|$)"; then
+        echo evdev
+    fi
+}
+
 make_venv() {  # make_venv VERSION: $RELEASE/venv
-    local version=$1 venv=$RELEASE/venv
+    local version=$1 venv=$RELEASE/venv extras package
+    extras=$(config_extras)
+    package=${WHEEL:-$SRC}${extras:+[$extras]}
     if [ -n "$USE_VENV" ]; then
         [ -x "$USE_VENV/bin/adm-kiosk" ] || { echo "install: --use-venv $USE_VENV has no bin/adm-kiosk" >&2; return 1; }
+        [ -z "$extras" ] || say "warning: the config needs the '$extras' extra; --use-venv $USE_VENV is used as it is"
         ln -s "$USE_VENV" "$venv"
         return 0
     fi
     if [ "$DRY" = 1 ] && [ -z "$WHEELHOUSE" ]; then
         act python3 -m venv "/opt/$NAME/releases/$version/venv"
-        act "/opt/$NAME/releases/$version/venv/bin/pip" install "${WHEEL:-$SRC}"
+        act "/opt/$NAME/releases/$version/venv/bin/pip" install "$package"
         mkdir -p "$venv/bin"
         return 0
     fi
     python3 -m venv "$venv" || return 1
     local pip=("$venv/bin/pip" install --disable-pip-version-check --no-cache-dir -q)
     [ -z "$WHEELHOUSE" ] || pip+=(--no-index --find-links "$WHEELHOUSE")
-    say "installing $(basename "${WHEEL:-$SRC}") into /opt/$NAME/releases/$version/venv"
-    "${pip[@]}" "${WHEEL:-$SRC}" || return 1
+    say "installing $(basename "${WHEEL:-$SRC}")${extras:+ with the $extras extra} into /opt/$NAME/releases/$version/venv"
+    "${pip[@]}" "$package" || return 1
     # A release is read-only code for the sandbox; byte-compile it now.
     "$venv/bin/python" -m compileall -q "$venv/lib" >/dev/null || say "warning: compileall failed"
 }

@@ -106,11 +106,14 @@ class DeviceError(Exception):
     """Base of every device failure; ``reason`` is a word from the reasons vocabulary."""
 
     reason: str = OTHER
+    #: True when the job had reached the printer before it failed: something may be on paper.
+    may_have_printed: bool = False
 
-    def __init__(self, message: str = "", reason: str | None = None) -> None:
+    def __init__(self, message: str = "", reason: str | None = None, *, may_have_printed: bool = False) -> None:
         super().__init__(message or self.__class__.__name__)
         if reason is not None:
             self.reason = reason
+        self.may_have_printed = may_have_printed
 
 
 class DeviceOffline(DeviceError):
@@ -347,13 +350,17 @@ class ReceiptPrinter(Device, Protocol):
 
 
 # --------------------------------------------------------------------------- timeouts
-def call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
+def call_with_timeout(fn: Callable[[], T], timeout: float, what: str,
+                      limit: threading.Semaphore | None = None) -> T:
     """Run a blocking library call (pycups, pyusb, a socket) on a worker thread and wait at most ``timeout``.
 
     The worker is a daemon thread: a call that never returns is abandoned, never waited for, so the kiosk
     stays responsive and can shut down. Raises :class:`DeviceTimeout` when the time runs out; the call's own
-    exception otherwise.
+    exception otherwise. With ``limit``, a worker holds one of its slots until its call returns, and when
+    every slot is held by a call still waiting (a hung server) no new thread starts: DeviceTimeout at once.
     """
+    if limit is not None and not limit.acquire(blocking=False):
+        raise DeviceTimeout(f"{what}: earlier calls still wait for an answer")
     value: list[T] = []
     error: list[BaseException] = []
     done = threading.Event()
@@ -365,6 +372,8 @@ def call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
             error.append(exc)
         finally:
             done.set()
+            if limit is not None:
+                limit.release()
 
     threading.Thread(target=work, name=f"device-call:{what}", daemon=True).start()
     if not done.wait(timeout):

@@ -1,9 +1,18 @@
 """Document and card printers behind a CUPS queue, through pycups.
 
 pycups blocks (it speaks IPP over HTTP with no timeout of its own), so every call runs through
-:func:`devices.base.call_with_timeout`. Documents are streamed to CUPS (Create-Job + Send-Document) and
-never written to a temporary file. :meth:`CupsPrinter.submit` follows the job until CUPS reports it
-completed, cancelled or aborted, or the timeout runs out (then the job is cancelled).
+:func:`devices.base.call_with_timeout`, with at most :data:`MAX_WAITING_CALLS` threads per printer left
+waiting on a hung cupsd. Documents are streamed to CUPS (Create-Job + Send-Document) and never written to a
+temporary file. :meth:`CupsPrinter.submit` follows the job until CUPS reports it completed, cancelled or
+aborted, or the timeout runs out (then the job is cancelled).
+
+cupsd does not watch an idle printer, so for a queue whose device is ``ipp://`` or ``ipps://`` the driver
+also asks the printer itself (:mod:`devices.ipp`): a printer that does not answer is OFFLINE
+(``offline-report``) whatever the queue says, a job is refused before it is sent, and a job whose printer
+stops answering while it runs is cancelled in CUPS (so it cannot come out later, when the printer is back)
+and fails with ``may_have_printed`` set once CUPS had begun sending it. For any other device (socket, usb)
+the driver can only read what CUPS's backend says while a job waits ("The printer may not exist or is
+unavailable at this time."): the queue is then OFFLINE, and the job is cancelled and fails the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from devices.base import (
     error_for,
     pdf_page_count,
 )
+from devices.ipp import IppError, IppPrinter, get_printer_attributes, supply_levels, supply_slug
 from devices.registry import BuildContext, ConfigSection, Discovered, DriverConfig, UsbId, driver, usb_ids
 from devices.testprint import make_test_card, make_test_page
 from devices.usbprobe import UsbPrinterProbe
@@ -59,6 +69,12 @@ R = TypeVar("R")
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
 HTTP_CONTINUE = 100
+#: What CUPS's backends (socket, usb, ipp, lpd) say while they cannot reach the printer of a waiting job.
+UNREACHABLE_MESSAGES = frozenset({"The printer may not exist or is unavailable at this time.",
+                                  "The printer is not responding.", "Unable to locate printer.",
+                                  "Waiting for printer to become available."})
+#: Threads one printer may leave waiting on a CUPS call that never returned; then calls fail at once.
+MAX_WAITING_CALLS = 4
 #: IPP reasons that need a person at the printer (with their -error suffix removed).
 _ATTENTION = {MEDIA_EMPTY, MEDIA_JAM, COVER_OPEN, "door-open", "media-needed", "input-tray-missing",
               "marker-supply-empty", "toner-empty", RIBBON_EMPTY, "output-area-full", PAUSED}
@@ -114,7 +130,8 @@ class CupsPrinter:
 
     def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
                  job_timeout_s: float = 180.0, call_timeout_s: float = 10.0,
-                 options: dict[str, str] | None = None, kiosk_id: str = "") -> None:
+                 options: dict[str, str] | None = None, kiosk_id: str = "", probe_timeout_s: float = 3.0,
+                 offline_after_s: float = 3.0) -> None:
         self.name = name
         self.kiosk_id = kiosk_id
         self.queue = queue
@@ -123,6 +140,12 @@ class CupsPrinter:
         self.job_timeout_s = job_timeout_s
         self.call_timeout_s = call_timeout_s
         self.options = dict(options or {})
+        #: Each socket operation of a probe of the printer itself waits at most this long.
+        self.probe_timeout_s = probe_timeout_s
+        #: A printer that stops answering during a job has its job cancelled after this long.
+        self.offline_after_s = offline_after_s
+        self._printer: IppPrinter | None = None  # the IPP printer behind the queue, from its device-uri
+        self._waiting = threading.BoundedSemaphore(MAX_WAITING_CALLS)
         self._jobs: dict[str, int] = {}
         self._lock = threading.Lock()
         self.jobs_total = 0
@@ -147,7 +170,7 @@ class CupsPrinter:
             return fn(connection)
 
         try:
-            return call_with_timeout(work, self.call_timeout_s, f"{self.name} {what}")
+            return call_with_timeout(work, self.call_timeout_s, f"{self.name} {what}", self._waiting)
         except RuntimeError as exc:  # pycups: "failed to connect to server"
             raise DeviceOffline(f"{self.name}: CUPS not reachable: {exc}") from None
         except cups.IPPError as exc:
@@ -164,12 +187,13 @@ class CupsPrinter:
 
     # ----------------------------------------------------------------- status
     def status(self) -> DeviceStatus:
-        """printer-state and printer-state-reasons of the queue, plus marker levels as consumables."""
+        """The queue's printer-state and reasons, merged with what an IPP printer behind it says of itself
+        (OFFLINE with ``offline-report`` when it does not answer); marker levels as consumables (percent)."""
         counters = {"jobs": self.jobs_total, "pages": self.pages_total}
         try:
             attrs = self._call("status", lambda c: c.getPrinterAttributes(self.queue, requested_attributes=[
                 "printer-state", "printer-state-reasons", "printer-state-message", "printer-is-accepting-jobs",
-                "marker-names", "marker-levels"]))
+                "marker-names", "marker-levels", "device-uri"]))
         except DeviceTimeout as exc:
             return DeviceStatus(DeviceState.OFFLINE, (TIMED_OUT,), str(exc), counters=counters)
         except DeviceError as exc:
@@ -178,8 +202,42 @@ class CupsPrinter:
         state, words = reasons_to_status(int(attrs.get("printer-state", PRINTER_STOPPED)),
                                          reasons if isinstance(reasons, list) else [reasons],
                                          bool(attrs.get("printer-is-accepting-jobs", True)))
-        consumables = marker_levels(attrs.get("marker-names", []), attrs.get("marker-levels", []))
-        return DeviceStatus(state, words, str(attrs.get("printer-state-message", "")), consumables, counters)
+        consumables = {supply_slug(name): level for name, level in
+                       marker_levels(attrs.get("marker-names", []), attrs.get("marker-levels", [])).items()}
+        message = str(attrs.get("printer-state-message", ""))
+        if state is DeviceState.BUSY and message in UNREACHABLE_MESSAGES:
+            # A job waits and the backend cannot reach the printer: CUPS says "processing", with no reason.
+            state, words = DeviceState.OFFLINE, (*words, OFFLINE_REPORT)
+        queue = DeviceStatus(state, words, message, consumables, counters)
+        self._printer = IppPrinter.from_uri(str(attrs.get("device-uri", "")))
+        if self._printer is None:
+            return queue  # socket, usb, file: the queue (and a card printer's USB probe) is all there is to ask
+        return queue.merged(self._printer_status(self._printer))
+
+    def _printer_status(self, printer: IppPrinter) -> DeviceStatus:
+        """What the printer itself says: state, reasons and supplies; OFFLINE when it does not answer."""
+        try:
+            answer = get_printer_attributes(printer, self.probe_timeout_s)
+        except IppError as exc:
+            return DeviceStatus(DeviceState.OFFLINE, (OFFLINE_REPORT,), f"printer not answering: {exc}")
+        attrs = answer.attributes
+        printer_state = (attrs.get("printer-state") or [PRINTER_STOPPED])[0]
+        state, words = reasons_to_status(printer_state if isinstance(printer_state, int) else PRINTER_STOPPED,
+                                         [str(r) for r in attrs.get("printer-state-reasons", [])],
+                                         bool((attrs.get("printer-is-accepting-jobs") or [True])[0]))
+        message = "" if state is DeviceState.READY else f"printer: {(attrs.get('printer-state-message') or [''])[0]}"
+        return DeviceStatus(state, words, message, supply_levels(answer))
+
+    def _printer_answers(self, job_message: str) -> bool:
+        """False when the IPP printer behind the queue fails to answer, or (any other device) when CUPS's
+        backend says of the job that it cannot reach the printer."""
+        if self._printer is None:
+            return job_message not in UNREACHABLE_MESSAGES
+        try:
+            get_printer_attributes(self._printer, self.probe_timeout_s, ("printer-state",))
+        except IppError:
+            return False
+        return True
 
     # ----------------------------------------------------------------- jobs
     def _submit_bytes(self, job_id: str, title: str, data: bytes, pages: int, options: dict[str, str],
@@ -212,10 +270,14 @@ class CupsPrinter:
     def _follow(self, job_id: str, cups_job: int, pages: int, progress: Progress | None, deadline: float,
                 timeout: float) -> JobResult:
         last = -1.0
+        sending = False  # CUPS began sending the job to the printer: from then on it may come out
+        silent_since: float | None = None
+        next_probe = time.monotonic() + self.poll_interval_s
         while True:
             attrs = self._call("job state", lambda c: c.getJobAttributes(cups_job, requested_attributes=[
-                "job-state", "job-state-reasons", "job-media-sheets-completed"]))
+                "job-state", "job-state-reasons", "job-media-sheets-completed", "job-printer-state-message"]))
             state = int(attrs.get("job-state", JOB_PENDING))
+            sending = sending or state == JOB_PROCESSING
             if state == JOB_COMPLETED:
                 if progress is not None and last < 1.0:
                     progress(1.0)
@@ -232,6 +294,16 @@ class CupsPrinter:
                 if fraction > last:
                     last = fraction
                     progress(fraction)
+            now = time.monotonic()
+            if now >= next_probe:
+                next_probe = now + max(1.0, self.poll_interval_s)
+                answers = self._printer_answers(str(attrs.get("job-printer-state-message", "")))
+                silent_since = None if answers else silent_since or now
+                if silent_since is not None and time.monotonic() - silent_since >= self.offline_after_s:
+                    # Cancelled, or CUPS would send it again once the printer is back: never a second print.
+                    self._cancel_cups_job(cups_job)
+                    raise DeviceOffline(f"{self.name}: the printer stopped answering during job {job_id}; "
+                                        "cancelled", may_have_printed=sending)
             if time.monotonic() >= deadline:
                 self._cancel_cups_job(cups_job)
                 raise DeviceTimeout(f"{self.name}: job {job_id} not done within {timeout:g} s; cancelled")
@@ -301,9 +373,9 @@ class CupsCardPrinter(CupsPrinter):
 
     def __init__(self, name: str, queue: str, server: str | None = None, port: int | None = None,
                  job_timeout_s: float = 300.0, call_timeout_s: float = 10.0, options: dict[str, str] | None = None,
-                 usb_probe: UsbPrinterProbe | None = None, kiosk_id: str = "") -> None:
+                 usb_probe: UsbPrinterProbe | None = None, kiosk_id: str = "", probe_timeout_s: float = 3.0) -> None:
         options = {"media": "CR80", "sides": "two-sided-long-edge", **(options or {})}
-        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options, kiosk_id)
+        super().__init__(name, queue, server, port, job_timeout_s, call_timeout_s, options, kiosk_id, probe_timeout_s)
         self.usb_probe = usb_probe
 
     def status(self) -> DeviceStatus:
@@ -347,6 +419,8 @@ class _CupsConfig(DriverConfig):
     port: int | None = Field(None, ge=1, le=65535, description="CUPS server port; default: the system's.")
 
     queue: str
+    probe_timeout_s: float = Field(3, gt=0, le=30, description=(
+        "Seconds to wait for an ipp:// or ipps:// printer itself to answer before it is shown OFFLINE."))
 
     def owns(self, found: Discovered) -> bool:
         return found.source == "cups" and found.item.get("queue") == self.queue
@@ -361,7 +435,7 @@ class CupsDocumentPrinterConfig(_CupsConfig):
 
     def build(self, context: BuildContext) -> CupsDocumentPrinter:
         return CupsDocumentPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
-                                   kiosk_id=context.kiosk_id)
+                                   kiosk_id=context.kiosk_id, probe_timeout_s=self.probe_timeout_s)
 
     @classmethod
     def recognizes(cls, found: Discovered) -> bool:
@@ -388,7 +462,7 @@ class CupsCardPrinterConfig(_CupsConfig):
             probe = UsbPrinterProbe(self.usb.vendor_id, self.usb.product_id, self.usb.serial,
                                     backend=context.usb_backend)
         return CupsCardPrinter(context.name, self.queue, self.server, self.port, self.job_timeout_s,
-                               usb_probe=probe, kiosk_id=context.kiosk_id)
+                               usb_probe=probe, kiosk_id=context.kiosk_id, probe_timeout_s=self.probe_timeout_s)
 
     def owns(self, found: Discovered) -> bool:
         if self.usb is not None and usb_ids(found) == (self.usb.vendor_id, self.usb.product_id):

@@ -301,6 +301,10 @@ ESCPOS_VENDORS = {0x04B8: "Epson", 0x0519: "Star Micronics", 0x1504: "Bixolon", 
                   0x0DD4: "Custom", 0x154F: "SNBC"}
 
 
+#: How long one USB transfer to a receipt printer may take before it fails.
+USB_TIMEOUT_MS = 5000
+
+
 class _EscposConfig(DriverConfig):
     profile: str = Field(DEFAULT_PROFILE, description="python-escpos printer profile (QR and cut support).")
 
@@ -314,8 +318,11 @@ class UsbReceiptPrinterConfig(_EscposConfig):
     product_id: UsbId = Field(..., description="USB product id, e.g. '0x0202'.")
 
     def build(self, context: BuildContext) -> EscposReceiptPrinter:
-        return EscposReceiptPrinter(context.name, "usb", {"idVendor": self.vendor_id, "idProduct": self.product_id},
-                                    self.profile)
+        # python-escpos waits forever on a USB write by default: bound it (milliseconds, as pyusb counts).
+        args: dict[str, Any] = {"idVendor": self.vendor_id, "idProduct": self.product_id, "timeout": USB_TIMEOUT_MS}
+        if context.usb_backend is not None:  # tests: a fake pyusb backend, since these machines have no USB
+            args["usb_args"] = {"backend": context.usb_backend}
+        return EscposReceiptPrinter(context.name, "usb", args, self.profile)
 
     def owns(self, found: Discovered) -> bool:
         return usb_ids(found) == (self.vendor_id, self.product_id)

@@ -39,6 +39,7 @@ from devices.base import (
     TONER_LOW,
     CardJob,
     DeviceError,
+    DeviceOffline,
     DeviceState,
     DeviceStatus,
     DeviceTimeout,
@@ -60,9 +61,12 @@ from devices.testprint import make_test_card, make_test_page
 
 log = logging.getLogger(__name__)
 
+#: The printer lost its power: it does not answer, and a job it was printing may be half out (UNCERTAIN).
+SWITCHED_OFF = "switched-off"
 #: Config fault names -> (state, reason). "offline" is IPP's offline-report.
 _FAULTS: dict[str, tuple[DeviceState, str]] = {
     "offline": (DeviceState.OFFLINE, OFFLINE_REPORT),
+    SWITCHED_OFF: (DeviceState.OFFLINE, OFFLINE_REPORT),
     MEDIA_EMPTY: (DeviceState.NEEDS_ATTENTION, MEDIA_EMPTY),
     MEDIA_JAM: (DeviceState.NEEDS_ATTENTION, MEDIA_JAM),
     COVER_OPEN: (DeviceState.NEEDS_ATTENTION, COVER_OPEN),
@@ -76,8 +80,8 @@ _FAULTS: dict[str, tuple[DeviceState, str]] = {
 }
 FAULTS = frozenset(_FAULTS)
 #: The faults config.yaml may start a simulated device in.
-FaultName = Literal["offline", "media-empty", "media-jam", "media-low", "cover-open", "toner-low", "ribbon-empty",
-                    "ribbon-low", "blanko-empty", "blanko-low", "slow"]
+FaultName = Literal["offline", "switched-off", "media-empty", "media-jam", "media-low", "cover-open", "toner-low",
+                    "ribbon-empty", "ribbon-low", "blanko-empty", "blanko-low", "slow"]
 #: The "slow" fault multiplies the mechanical time, and makes it at least this long per unit.
 SLOW_FACTOR, SLOW_MINIMUM_S = 10.0, 1.0
 
@@ -158,6 +162,8 @@ class _SimulatedPrinter:
                 state = DeviceState.BUSY if state is DeviceState.READY else state
             reasons = tuple(dict.fromkeys(reason for _, reason in found))
             message = f"simulated: {', '.join(reasons)}" if reasons else "simulated"
+            if self._fault == SWITCHED_OFF:  # what the CUPS driver says of a printer that does not answer
+                message = "simulated: switched off, printer not answering"
             counters = {self.unit: self.units_total, "jobs": self.jobs_total}
             return DeviceStatus(state, reasons, message, self._consumables(), counters)
 
@@ -195,6 +201,9 @@ class _SimulatedPrinter:
                 if wait > 0 and self._cancel.wait(wait) or self._cancel.is_set():
                     raise JobCancelled(f"{self.name}: job {job_id} cancelled")
                 with self._lock:
+                    if self._fault == SWITCHED_OFF:  # the power went while this unit was moving
+                        raise DeviceOffline(f"{self.name}: switched off during job {job_id}", OFFLINE_REPORT,
+                                            may_have_printed=True)
                     self._check_can_print()
                     if self.jam_after is not None and self.units_total >= self.jam_after:
                         self.jam_after = None  # one jam; the technician clears it with set_fault(None)

@@ -26,6 +26,7 @@ from kiosk import __version__
 from kiosk.config import Config
 from kiosk.hardware import DeviceReport, Devices, device_report
 from kiosk.logs import event
+from printjobs.consumables import ConsumableKind
 from printjobs.journal import JobState
 from printjobs.store import PrintStore
 
@@ -94,12 +95,19 @@ def certificate_expiry(path: Path) -> datetime | None:
     return cert.not_valid_after_utc
 
 
+def printer_supplies(report: DeviceReport) -> dict[str, int]:
+    """The supplies a printer reports of itself (toner, ink; percent left), apart from what the kiosk counts."""
+    counted = {kind.value for kind in ConsumableKind}
+    return {name: level for name, level in report.consumables.items() if name not in counted}
+
+
 def heartbeat_body(reports: list[DeviceReport], store: PrintStore | None) -> c.Heartbeat:
-    """Device states, counted consumables and job counts for the central service (no personal data)."""
-    levels: dict[str, int] = {}
+    """Device states, counted consumables, the printers' own supply levels and job counts for the central
+    service (no personal data)."""
+    levels: dict[str, int] = {f"{r.name}.{name}": level for r in reports for name, level in printer_supplies(r).items()}
     counters: dict[str, int] = {}
     if store is not None:
-        levels = {f"{s.printer}.{s.kind}": s.level for s in store.consumables.status() if s.level is not None}
+        levels |= {f"{s.printer}.{s.kind}": s.level for s in store.consumables.status() if s.level is not None}
         counters = dict(store.journal.counts())
     return c.Heartbeat(
         devices={r.name: c.DeviceReport(state=r.state, reasons=r.reasons) for r in reports},

@@ -121,6 +121,12 @@ class KioskMetrics:
             ["device", "consumable"],
             registry=r,
         )
+        self._supply = Gauge(
+            f"{PREFIX}_printer_supply_percent",
+            "Percent left of a printer's own supplies (toner, ink), as the printer reports them.",
+            ["device", "supply"],
+            registry=r,
+        )
         self._outbox = Gauge(
             f"{PREFIX}_outbox_backlog", "Print events waiting to reach the central service.", registry=r
         )
@@ -179,6 +185,10 @@ class KioskMetrics:
         for candidate in DEVICE_STATES:
             self._device_state.labels(name, candidate).set(1 if candidate == current else 0)
         self._device_ready.labels(name).set(1 if current in _USABLE else 0)
+
+    def set_supply(self, device: str, supply: str, percent: int) -> None:
+        """Percent left of a supply the printer itself reports (a marker: 'black-toner', 'cyan-ink')."""
+        self._supply.labels(_slug("device", device), _slug("supply", supply)).set(percent)
 
     def set_consumable(self, device: str, consumable: str, remaining: int, low_threshold: int | None = None) -> None:
         """Units left of a consumable, and the configured warning level when known."""

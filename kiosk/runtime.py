@@ -15,7 +15,7 @@ import kiosk.central_client as cc
 from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
 from kiosk.config import Config
-from kiosk.diagnostics import Diagnostics, heartbeat_body
+from kiosk.diagnostics import Diagnostics, heartbeat_body, printer_supplies
 from kiosk.effects import EffectRunner
 from kiosk.flow import (
     BookingScanned,
@@ -216,6 +216,12 @@ class KioskRuntime:
         metrics = get_metrics()
         for report in reports:
             metrics.set_device_state(report.name, report.state)
+            for supply, percent in printer_supplies(report).items():
+                metrics.set_supply(report.name, supply, percent)
+        if self.store is not None:
+            for level in self.store.consumables.status():
+                if level.level is not None:
+                    metrics.set_consumable(level.printer, level.kind, level.level, level.threshold)
         metrics.set_outbox(self.store.outbox.pending_count() if self.store is not None else 0)
         return heartbeat_body(reports, self.store)
 

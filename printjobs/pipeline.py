@@ -157,7 +157,7 @@ class PrintPipeline:
         if isinstance(exc, DeviceTimeout):
             return Outcome(self.store.uncertain(job_id, reason), reason)
         explicit_failure = isinstance(exc, (MediaJam, JobFailed, JobCancelled))
-        if started and not explicit_failure:
+        if exc.may_have_printed or started and not explicit_failure:
             # The device went away part-way: something may be in the tray. A person must look.
             return Outcome(self.store.uncertain(job_id, reason), reason)
         spoiled = None

@@ -209,6 +209,7 @@ class Script:
         self.shot("documents-new-types")
         self.press("common.cancel")
         self.wait_screen(Screen.ATTRACT)
+        self.switched_off_printer(family)
         reader.inject(b"%%??DROP TABLE warga;--??%%")
         wait_until(lambda: self.state.message is not None, 10, "the unknown-scan message")
         self.report["checks"]["garbage_scan_message"] = self.state.message.key
@@ -298,6 +299,24 @@ class Script:
         checks["keypad_accessible_after"] = self.state.accessible
         audio = self.runtime.devices.audio_output()
         checks["spoken"] = [label for label, _ in getattr(audio, "played", [])]
+
+    def switched_off_printer(self, resident: dict) -> None:
+        """The A4 printer loses its power between two residents: the next one sees its documents marked
+        unavailable (the card still prints) before anything is sent, then it is switched back on."""
+        document_printer = simulated(self.runtime.devices.document_printer, SimulatedDocumentPrinter)
+        a4_up = lambda: any(p.media is Media.A4 and p.available for p in self.state.printers)  # noqa: E731
+        document_printer.set_fault("switched-off")
+        wait_until(lambda: not a4_up(), 30, "the switched-off printer to be seen")
+        self.shot("attract-printer-switched-off")
+        self.login(resident["nik"], resident["pin"])
+        self.wait_screen(Screen.DOCUMENTS)
+        self.report["checks"]["switched_off_documents"] = sorted(
+            (d.media.value, d.status.value, d.reason or "") for d in self.state.documents if d.media is not None)
+        self.shot("documents-printer-switched-off")
+        self.press("common.cancel")
+        self.wait_screen(Screen.ATTRACT)
+        document_printer.set_fault(None)
+        wait_until(a4_up, 30, "the printer to be back")
 
     def technician_area(self) -> None:
         """The technician's visit: corner hold, a wrong PIN, the panel, a paper-out fixed by a reload,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import pytest
 
@@ -101,6 +102,22 @@ def test_a_stuck_job_times_out_and_is_cancelled(cupsd):
     states = [conn.getJobAttributes(j, requested_attributes=["job-state"])["job-state"]
               for j in conn.getJobs(which_jobs="all")]
     assert 7 in states
+
+
+def test_a_socket_printer_that_is_switched_off_fails_the_job_fast_and_shows_offline_meanwhile(cupsd):
+    # Nothing can be asked of a socket printer; CUPS's backend says it cannot reach it once a job waits.
+    name = queue(cupsd, f"socket://127.0.0.1:{free_port()}")
+    p = printer(cupsd, name)
+    seen: list[DeviceState] = []
+    watcher = threading.Timer(2.0, lambda: seen.append(printer(cupsd, name).status().state))
+    watcher.start()
+    start = time.monotonic()
+    with pytest.raises(DeviceOffline) as failure:
+        p.submit(DocumentJob("job-6", PDF, "KK"), timeout=180)
+    assert time.monotonic() - start < 15
+    assert failure.value.may_have_printed  # CUPS had the job processing: a person looks, it is never resent
+    assert seen == [DeviceState.OFFLINE]
+    assert cupsd.connection().getJobs(which_jobs="not-completed") == {}  # cancelled, not left to print later
 
 
 def test_cancel_ends_a_waiting_submit(cupsd):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import array
 import os
 import threading
 from datetime import datetime
@@ -17,6 +16,7 @@ from devices.receipt import EscposReceiptPrinter, escpos_module
 from devices.simulated import SimulatedReceiptPrinter
 from devices.usbprobe import UsbPrinterProbe
 from tests.devices.cupsd import free_port
+from tests.devices.fakeusb import FakeUsbBackend
 
 WHEN = datetime(2026, 3, 4, 9, 30)
 
@@ -174,64 +174,6 @@ def test_sanitizer_never_raises_and_only_passes_clean_scans(chunks, gaps):
 
 
 # ----------------------------------------------------------------------------- USB probe, fake pyusb backend
-class _Desc:
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
-
-
-class FakeUsbBackend:
-    """A pyusb backend (usb.backend.IBackend) holding one USB printer; the only fake in these tests."""
-
-    def __init__(self, present=True, port_status=0x18, device_id=b"MFG:Evolis;MDL:Primacy 2;CMD:EVOLIS;"):
-        self.present, self.port_status, self.device_id = present, port_status, device_id
-        self.requests: list[tuple[int, int, int, int]] = []
-
-    def enumerate_devices(self):
-        return ["printer"] if self.present else []
-
-    def get_device_descriptor(self, dev):
-        return _Desc(bLength=18, bDescriptorType=1, bcdUSB=0x200, bDeviceClass=0, bDeviceSubClass=0,
-                     bDeviceProtocol=0, bMaxPacketSize0=64, idVendor=0x0C16, idProduct=0x0006, bcdDevice=1,
-                     iManufacturer=0, iProduct=0, iSerialNumber=0, bNumConfigurations=1, address=1, bus=1,
-                     port_number=1, port_numbers=(1,), speed=3)
-
-    def get_configuration_descriptor(self, dev, config):
-        return _Desc(bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1, bConfigurationValue=1,
-                     iConfiguration=0, bmAttributes=0xC0, bMaxPower=1, extra_descriptors=[])
-
-    def get_interface_descriptor(self, dev, intf, alt, config):
-        if intf != 0 or alt != 0:
-            raise IndexError
-        return _Desc(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0, bNumEndpoints=0,
-                     bInterfaceClass=7, bInterfaceSubClass=1, bInterfaceProtocol=2, iInterface=0,
-                     extra_descriptors=[])
-
-    def open_device(self, dev):
-        return "handle"
-
-    def close_device(self, handle):
-        pass
-
-    def claim_interface(self, handle, intf):
-        pass
-
-    def release_interface(self, handle, intf):
-        pass
-
-    def get_configuration(self, handle):
-        return 1
-
-    def ctrl_transfer(self, handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
-        self.requests.append((bmRequestType, bRequest, wValue, wIndex))
-        if bRequest == 0:
-            payload = (len(self.device_id) + 2).to_bytes(2, "big") + self.device_id
-        else:
-            payload = bytes([self.port_status])
-        n = min(len(payload), len(data))
-        data[:n] = array.array("B", payload[:n])
-        return n
-
-
 def test_usb_probe_reads_the_1284_id_and_a_ready_port():
     backend = FakeUsbBackend()
     probe = UsbPrinterProbe(0x0C16, 0x0006, backend=backend)

@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
 _TEST_CARD = make_test_card("ADM-TEST-01", "card_printer")[0]
 EXPECTED = {
-    "offline": ("OFFLINE", "offline-report"), "media-empty": ("NEEDS_ATTENTION", "media-empty"),
+    "offline": ("OFFLINE", "offline-report"), "switched-off": ("OFFLINE", "offline-report"),
+    "media-empty": ("NEEDS_ATTENTION", "media-empty"),
     "media-jam": ("NEEDS_ATTENTION", "media-jam"), "cover-open": ("NEEDS_ATTENTION", "cover-open"),
     "ribbon-empty": ("NEEDS_ATTENTION", "ribbon-empty"), "blanko-empty": ("NEEDS_ATTENTION", "blanko-empty"),
     "media-low": ("WARNING", "media-low"), "toner-low": ("WARNING", "toner-low"),
@@ -84,6 +85,29 @@ def test_faults_raise_typed_errors_and_write_nothing(tmp_path):
     with pytest.raises(JobFailed):
         SimulatedDocumentPrinter("d", tmp_path).submit(DocumentJob("J", b"not a pdf", "KK"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_switched_off_refuses_at_once_and_mid_job_leaves_the_job_uncertain(tmp_path):
+    from printjobs.journal import JobState
+    from printjobs.pipeline import FetchedDocument, PrintPipeline
+    from printjobs.store import PrintStore
+
+    p = SimulatedDocumentPrinter("d", tmp_path / "out", seconds_per_page=0.5, fault="switched-off")
+    assert p.status().state is DeviceState.OFFLINE and "not answering" in p.status().message
+    with pytest.raises(DeviceOffline) as refused:
+        p.submit(DocumentJob("J", _TEST_PDF, "KK"))
+    assert not refused.value.may_have_printed
+    p.set_fault(None)
+    store = PrintStore(tmp_path / "state")
+    try:
+        pipeline = PrintPipeline(store, {"document_printer": p}, submit_timeout_s=10)
+        threading.Timer(0.2, p.set_fault, ("switched-off",)).start()  # the power goes during the first page
+        outcome = pipeline.run(document_id="doc-1", document_type="KK", kind="a4", printer="document_printer",
+                               nik="3171010101010001", fetch=lambda job_id: FetchedDocument([_TEST_PDF]))
+        assert outcome.job.state is JobState.UNCERTAIN and outcome.reason == "offline-report"
+    finally:
+        store.close()
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_jam_after_n_pages_then_clear(tmp_path):
@@ -175,7 +199,7 @@ def diagnose(config: Path) -> tuple[int, dict]:
     return proc.returncode, json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("fault", ["offline", "media-empty", "media-jam", "cover-open", "ribbon-empty",
+@pytest.mark.parametrize("fault", ["offline", "switched-off", "media-empty", "media-jam", "cover-open", "ribbon-empty",
                                    "blanko-empty", "media-low", "toner-low", "ribbon-low", "blanko-low", "slow"])
 def test_diagnose_json_shows_each_fault(tmp_path, fault):
     code, report = diagnose(write_config(tmp_path, fault))

@@ -91,10 +91,12 @@ def test_queue_verification_and_pin_resend_paths(demo: Path):
     assert checks["slip_printed"] is True
     assert checks["catalogue_titles"] == ["Biodata Penduduk", "Kartu Identitas Anak", "Kutipan Akta Perkawinan",
                                           "Surat Keterangan Pindah"]
+    # The A4 printer switched off: its three documents unavailable (printer not answering), the KIA printable.
+    assert checks["switched_off_documents"] == [["a4", "unavailable", "offline-report"]] * 3 + [["card", "ready", ""]]
     shots = {entry["file"].split("-", 1)[1] for entry in report["screens"]}
     assert {"queue-entry.png", "queue-ticket.png", "queue-expired.png", "verify-scan.png", "verify-active.png",
             "verify-superseded.png", "verify-unknown.png", "pin-reset.png", "pin-reset-sent.png",
-            "documents-new-types.png"} <= shots
+            "documents-new-types.png", "documents-printer-switched-off.png"} <= shots
     assert {"queue", "verify", "pin_reset"} <= {entry["screen"] for entry in report["screens"]}
 
 
