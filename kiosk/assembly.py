@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kiosk import __version__, sdnotify
 from kiosk import metrics as kiosk_metrics
+from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.controller import Controller
 from kiosk.flow import Flow, FlowState, Screen
@@ -68,13 +68,7 @@ class Kiosk:
         config = self.config
         self.runtime.monitor.last = self.controller.state.printers
         self._stoppers.append(self.runtime.stop)  # also closes the devices the runtime opened when built
-        self.runtime.start()
-        if config.metrics.enabled:
-            server = kiosk_metrics.MetricsServer.from_config(self.metrics, config.metrics).start()
-            self._stoppers.append(server.stop)
-        heartbeat = kiosk_metrics.HeartbeatLoop(self.runtime.send_heartbeat, config.central.heartbeat_interval_s,
-                                                self.metrics).start()
-        self._stoppers.append(heartbeat.stop)
+        self.runtime.start()  # with the metrics endpoint and the heartbeat
         log_event(log, "kiosk.start", kiosk=config.kiosk.id, recovered_uncertain=len(self.runtime.recovery.uncertain))
 
     def stop(self) -> None:
@@ -96,11 +90,10 @@ def assemble(config: Config) -> Kiosk:
     from kiosk.ui.app import KioskApp
 
     holder: dict[str, KioskApp] = {}
-    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
+    metrics = kiosk_metrics.get_metrics()
+    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics)
     flow = Flow(runtime.flow_settings())
     controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
-    metrics = kiosk_metrics.get_metrics()
-    metrics.set_info(__version__, config.kiosk.id)
     controller.subscribe(session_metrics(metrics))
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
                    on_first_frame=lambda: sdnotify.ready("attract screen shown"),

@@ -52,7 +52,7 @@ from kiosk.flow import (
 )
 from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
-from kiosk.metrics import get_metrics
+from kiosk.metrics import KioskMetrics, get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
 from printjobs.journal import JobState
@@ -181,8 +181,9 @@ class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
     def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline, post: Callable[[Event], None], *,
-                 receipt: Any = None, kiosk_id: str = "", office: str = ""):
+                 receipt: Any = None, kiosk_id: str = "", office: str = "", metrics: KioskMetrics | None = None):
         self.central = central
+        self.metrics = metrics or get_metrics()
         self.pipeline = pipeline
         self.post = post
         #: The receipt printer (devices.receipt.ReceiptPrinter) for tickets and slips; None when there is none.
@@ -305,7 +306,7 @@ class EffectRunner:
             update(Phase.FAILED, error=f"device.{exc.empty[0]}-empty" if exc.empty else "print.failed")
             return
         state = outcome.job.state
-        metrics = get_metrics()
+        metrics = self.metrics
         if state in (JobState.PRINTED, JobState.REPORTED) and outcome.job.cause is None:
             metrics.document_printed(doc.type.lower(), "printed")
             update(Phase.DONE, 1.0)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import kiosk.central_client as cc
 from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
+from kiosk import __version__
 from kiosk.config import Config
 from kiosk.diagnostics import Diagnostics, heartbeat_body
 from kiosk.effects import EffectRunner
@@ -30,7 +31,8 @@ from kiosk.flow import (
 )
 from kiosk.hardware import MEDIA_PRINTERS, Devices, build_devices, device_report
 from kiosk.logs import event as log_event
-from kiosk.metrics import get_metrics
+from kiosk.metrics import HeartbeatLoop, KioskMetrics, MetricsServer, get_metrics
+from kiosk.metrics_feed import MetricsFeed
 from kiosk.scans import ScanKind, classify
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import JobReport
@@ -74,8 +76,11 @@ class DeviceMonitor:
     """Polls the printers off the main thread and posts DevicesChanged when availability changes."""
 
     def __init__(self, devices: Devices, store: PrintStore | None, post: Callable[[Event], None],
-                 interval_s: float = 2.0, blocked: str | None = None):
+                 interval_s: float = 2.0, blocked: str | None = None, *,
+                 metrics: KioskMetrics | None = None, feed: MetricsFeed | None = None):
         self.devices = devices
+        self.metrics = metrics or get_metrics()
+        self.feed = feed
         self.blocked = blocked
         self.store = store
         self.post = post
@@ -88,6 +93,7 @@ class DeviceMonitor:
         if self.blocked:
             return tuple(PrinterAvailability(media, False, self.blocked) for media in MEDIA_PRINTERS)
         result = []
+        statuses: dict[str, DeviceStatus | None] = {}
         for media, name in MEDIA_PRINTERS.items():
             device = getattr(self.devices, name)
             status = None
@@ -96,13 +102,18 @@ class DeviceMonitor:
                     status = call_with_timeout(device.status, STATUS_TIMEOUT_S, f"{name} status")
                 except DeviceError as exc:
                     status = DeviceStatus.offline(exc.reason, type(exc).__name__)
+            statuses[name] = status
             empty = self.store.consumables.empty(name) if device is not None and self.store is not None else []
             result.append(availability(media, status, empty))
+        if self.feed is not None:
+            self.feed.devices(statuses)
         return tuple(result)
 
     def poll_once(self) -> None:
         current = self.check()
-        get_metrics().set_in_service(any(a.available for a in current))
+        if self.feed is not None:
+            self.feed.refresh()
+        self.metrics.set_in_service(any(a.available for a in current))
         if current != self.last:
             self.last = current
             log_event(log, "devices.changed", **{a.media.value: a.reason or "ok" for a in current})
@@ -139,8 +150,11 @@ def scan_event(text: str) -> Event:
 class KioskRuntime:
     """Everything behind the screens, built from one Config."""
 
-    def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0):
+    def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0,
+                 metrics: KioskMetrics | None = None):
         self.config = config
+        self.metrics = metrics or get_metrics()
+        self.metrics.set_info(__version__, config.kiosk.id)
         self.devices = build_devices(config)
         self.devices.open_all()
         self.central = cc.CentralClient(config.central, config.kiosk.id)
@@ -165,11 +179,17 @@ class KioskRuntime:
                     if getattr(self.devices, name) is not None}
         self.pipeline = PrintPipeline(self.store, printers) if self.store is not None else None
         self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,
-                                    kiosk_id=config.kiosk.id, office=config.kiosk.location)
-        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked)
+                                    kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics)
+        self.feed = MetricsFeed(self.metrics, self.store, thresholds)
+        self.feed.recovered(self.recovery)
+        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked,
+                                     metrics=self.metrics, feed=self.feed)
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self._post = post
         self._last_scan: str | None = None
+        self.metrics_server: MetricsServer | None = None
+        self.heartbeat: HeartbeatLoop | None = None
+        self._stopped = False
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -193,19 +213,25 @@ class KioskRuntime:
     def heartbeat_status(self) -> c.Heartbeat:
         """Device states, consumables and counters for the central service (no personal data)."""
         reports = [device_report(d) for d in self.devices.all()]
-        metrics = get_metrics()
         for report in reports:
-            metrics.set_device_state(report.name, report.state)
-        metrics.set_outbox(self.store.outbox.pending_count() if self.store is not None else 0)
+            self.metrics.set_device_state(report.name, report.state)
+        self.feed.refresh()
         return heartbeat_body(reports, self.store)
 
     def send_heartbeat(self) -> None:
         self.central.heartbeat(self.heartbeat_status())
 
     def start(self) -> None:
+        """Background work: outbox, device monitor, readers, the metrics endpoint and the heartbeat.
+
+        The metrics endpoint's OSError (say, the port taken) reaches the caller, which stops what started."""
         if self.store is not None:
             self.store.outbox.start()
         self.monitor.start()
+        if self.config.metrics.enabled:
+            self.metrics_server = MetricsServer.from_config(self.metrics, self.config.metrics).start()
+        self.heartbeat = HeartbeatLoop(self.send_heartbeat, self.config.central.heartbeat_interval_s,
+                                       self.metrics).start()
         for reader in self.devices.barcode_readers:
             try:
                 reader.start(self._on_scan)
@@ -213,6 +239,14 @@ class KioskRuntime:
                 log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
 
     def stop(self) -> None:
+        """Stop the background work and close the devices; a second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         for reader in self.devices.barcode_readers:
             reader.stop()
         self.monitor.stop()

@@ -243,6 +243,17 @@ class AuditLog:
             counts[name] = counts.get(name, 0) + 1
         return counts
 
+    def spoiled_since(self, after_seq: int = 0) -> tuple[int, dict[str, int]]:
+        """Spoiled cards by cause in entries after ``after_seq``, and the last seq read (for counting as it grows)."""
+        last = int(self.db.query("SELECT COALESCE(MAX(seq), 0) FROM audit")[0][0])
+        rows = self.db.query("SELECT body FROM audit WHERE seq > ? AND seq <= ? AND kind = ?",
+                             (after_seq, last, AuditKind.CARD_SPOILED.value))
+        counts: dict[str, int] = {}
+        for (body,) in rows:
+            cause = str(json.loads(body).get("cause"))
+            counts[cause] = counts.get(cause, 0) + 1
+        return max(last, after_seq), counts
+
     def public_key_pem(self) -> bytes:
         """The public half, for whoever checks an exported log."""
         return self.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

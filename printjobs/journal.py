@@ -231,6 +231,10 @@ class Journal:
         rows = self.db.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         return {row[0]: int(row[1]) for row in rows}
 
+    def count_in(self, state: JobState) -> int:
+        """How many jobs are in ``state`` (indexed: cheap at any journal size)."""
+        return int(self.db.query("SELECT COUNT(*) FROM jobs WHERE state = ?", (JobState(state).value,))[0][0])
+
     def history(self, job_id: str) -> list[tuple[str | None, str, str | None]]:
         """Every committed move of a job, oldest first: (from, to, cause)."""
         rows = self.db.query(
