@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import metrics as kiosk_metrics
@@ -18,6 +19,7 @@ from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.controller import Controller
 from kiosk.flow import Flow, FlowState, Screen
+from kiosk.flow_model import NoticeChanged
 from kiosk.logs import event as log_event
 from kiosk.runtime import KioskRuntime
 from kiosk.technician import TechnicianGate, TechnicianServices
@@ -78,7 +80,7 @@ class Kiosk:
         log_event(log, "kiosk.stop")
 
 
-def assemble(config: Config) -> Kiosk:
+def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     """Build everything from ``config`` and hand the UI what it needs; nothing runs yet.
 
     Kivy is configured here (:func:`kiosk.ui.prepare_kivy`), before anything creates its window."""
@@ -91,9 +93,14 @@ def assemble(config: Config) -> Kiosk:
 
     holder: dict[str, KioskApp] = {}
     metrics = kiosk_metrics.get_metrics()
-    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics)
+    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics,
+                           config_path=config_path, restart=lambda: holder["app"].post_stop())
     flow = Flow(runtime.flow_settings())
-    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
+    # The notice kept from before a restart (out of service, closed, capped) shows from the first frame.
+    notice = runtime.fleet.notice()
+    runtime.fleet.shown = notice
+    initial, _ = flow.handle(flow.initial(runtime.monitor.check()), NoticeChanged(notice=notice))
+    controller = Controller(flow, initial, runtime.effects.perform)
     controller.subscribe(session_metrics(metrics))
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
                    on_first_frame=lambda: sdnotify.ready("attract screen shown"),
@@ -102,7 +109,7 @@ def assemble(config: Config) -> Kiosk:
     return Kiosk(config=config, runtime=runtime, controller=controller, app=app, metrics=metrics)
 
 
-def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
+def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None) -> int:
     """Assemble the kiosk from ``config``, start it and run the UI until it stops; returns an exit code.
 
     Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
@@ -113,7 +120,7 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
     import signal
 
     faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
-    kiosk = assemble(config)
+    kiosk = assemble(config, config_path)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
     try:
         kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped

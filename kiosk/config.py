@@ -91,6 +91,11 @@ class CentralSection(_Section):
         min_length=1,
         description="Trusted document-signing public keys; a document signed by any other is refused.",
     )
+    operator_keys: list[SigningKey] = Field(
+        default_factory=list,
+        description="Trusted operator public keys (Ed25519) for commands in the heartbeat's answer; none: every "
+        "command is refused.",
+    )
     connect_timeout_s: float = Field(5, gt=0, le=120, description="Seconds to wait for a TCP+TLS connection.")
     read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
     retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
@@ -232,6 +237,8 @@ class Config(_Section):
         ]
         for i, key in enumerate(self.central.signing_keys):
             files.append((f"central.signing_keys.{i}.public_key", key.public_key))
+        for i, key in enumerate(self.central.operator_keys):
+            files.append((f"central.operator_keys.{i}.public_key", key.public_key))
         return files
 
 

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import kiosk.central_client as cc
 from central import contract as c
@@ -18,6 +19,7 @@ from kiosk import __version__
 from kiosk.config import Config
 from kiosk.diagnostics import Diagnostics, heartbeat_body
 from kiosk.effects import EffectRunner
+from kiosk.fleet import FleetAgent
 from kiosk.flow import (
     BookingScanned,
     DevicesChanged,
@@ -34,6 +36,7 @@ from kiosk.logs import event as log_event
 from kiosk.metrics import HeartbeatLoop, KioskMetrics, MetricsServer, get_metrics
 from kiosk.metrics_feed import MetricsFeed
 from kiosk.scans import ScanKind, classify
+from kiosk.service_model import NoticeKind
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import JobReport
 from printjobs.pipeline import PrintPipeline
@@ -77,8 +80,10 @@ class DeviceMonitor:
 
     def __init__(self, devices: Devices, store: PrintStore | None, post: Callable[[Event], None],
                  interval_s: float = 2.0, blocked: str | None = None, *,
-                 metrics: KioskMetrics | None = None, feed: MetricsFeed | None = None):
+                 metrics: KioskMetrics | None = None, feed: MetricsFeed | None = None,
+                 fleet: FleetAgent | None = None):
         self.devices = devices
+        self.fleet = fleet
         self.metrics = metrics or get_metrics()
         self.feed = feed
         self.blocked = blocked
@@ -113,7 +118,12 @@ class DeviceMonitor:
         current = self.check()
         if self.feed is not None:
             self.feed.refresh()
-        self.metrics.set_in_service(any(a.available for a in current))
+        stopped = False
+        if self.fleet is not None:
+            self.fleet.refresh()  # opening hours begin and end with the clock; a cap with the day's prints
+            stopped = self.fleet.shown is not None and self.fleet.shown.kind is NoticeKind.OUT_OF_SERVICE
+        # Closed hours and a reached cap are the operator's plan, not an outage: they do not count here.
+        self.metrics.set_in_service(any(a.available for a in current) and not stopped)
         if current != self.last:
             self.last = current
             log_event(log, "devices.changed", **{a.media.value: a.reason or "ok" for a in current})
@@ -151,7 +161,8 @@ class KioskRuntime:
     """Everything behind the screens, built from one Config."""
 
     def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0,
-                 metrics: KioskMetrics | None = None):
+                 metrics: KioskMetrics | None = None, config_path: Path | None = None,
+                 restart: Callable[[], None] | None = None):
         self.config = config
         self.metrics = metrics or get_metrics()
         self.metrics.set_info(__version__, config.kiosk.id)
@@ -182,9 +193,12 @@ class KioskRuntime:
                                     kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics)
         self.feed = MetricsFeed(self.metrics, self.store, thresholds)
         self.feed.recovered(self.recovery)
-        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked,
-                                     metrics=self.metrics, feed=self.feed)
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
+        self.fleet = FleetAgent(config, self.store, self.central, post,
+                                bundle=lambda: self.diagnostics.bundle(journal_limit=50),
+                                config_path=config_path, restart=restart)
+        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked,
+                                     metrics=self.metrics, feed=self.feed, fleet=self.fleet)
         self._post = post
         self._last_scan: str | None = None
         self.metrics_server: MetricsServer | None = None
@@ -219,7 +233,14 @@ class KioskRuntime:
         return heartbeat_body(reports, self.store)
 
     def send_heartbeat(self) -> None:
-        self.central.heartbeat(self.heartbeat_status())
+        """One heartbeat with the acks of the commands run; then the commands in its answer are run."""
+        body = self.heartbeat_status().model_copy(update=self.fleet.heartbeat_fields())
+        try:
+            answer = self.central.heartbeat(body)
+        except cc.CentralError:
+            self.fleet.set_reachable(False)
+            raise
+        self.fleet.answered(body.acks, answer)
 
     def start(self) -> None:
         """Background work: outbox, device monitor, readers, the metrics endpoint and the heartbeat.

@@ -46,6 +46,7 @@ class AuditKind(enum.StrEnum):
     CARD_SPOILED = "card_spoiled"
     CARD_UNCERTAIN = "card_uncertain"
     TECHNICIAN = "technician"
+    FLEET_COMMAND = "fleet_command"  # a command from the operator and what the kiosk did with it
 
 
 class SpoilCause(enum.StrEnum):

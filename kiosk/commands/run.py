@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from kiosk.commands import CONFIG_HELP, add_logging_arguments, config_path, setup_command_logging
 from kiosk.commands.check_config import DEMO_HELP
@@ -46,5 +47,5 @@ def run_kiosk(args: argparse.Namespace) -> int:
     setup_command_logging(args, config)
     from kiosk.assembly import run
 
-    return run(config)
+    return run(config, config_path=Path(config_path(args)))
 
