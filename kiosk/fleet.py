@@ -40,6 +40,8 @@ POLICY_FILE = "fleet-policy.json"
 #: What an uploaded bundle may weigh, per file (the service takes 64 KiB a request).
 UPLOAD_FILE_CHARS = 12 * 1024
 COUNT_CACHE_S = 5.0
+#: Ids of the last commands run, so that one a heartbeat answer repeats before its ack arrived is not refused.
+RECENT_IDS = 64
 
 
 class CommandRefused(Exception):
@@ -132,10 +134,11 @@ class FleetAgent:
             command = verify_command(signed, self.keys, self.config.kiosk.id)
             with self._lock:
                 if seq <= self.policy["last_seq"]:
-                    if any(ack["id"] == command_id for ack in self.policy["acks"]):
-                        return c.CommandAck(id=command_id, seq=seq, outcome=c.CommandOutcome.DONE)  # answer in flight
+                    if command_id in self.policy["recent"]:  # ours, its ack on the way: nothing to do again
+                        return c.CommandAck(id=command_id, seq=seq, outcome=c.CommandOutcome.DONE)
                     raise CommandRefused("replayed")
                 self.policy["last_seq"] = seq  # a signed command of ours: never run at this seq again
+                self.policy["recent"] = [*self.policy["recent"], command_id][-RECENT_IDS:]
                 self._save()
             if command.expires_at.timestamp() <= self.clock():
                 raise CommandRefused("expired")
@@ -247,7 +250,7 @@ class FleetAgent:
 
     # ------------------------------------------------------------------ persistence
     def _load(self) -> dict[str, Any]:
-        empty = {"last_seq": 0, "out_of_service": None, "hours": None, "cap": None, "acks": []}
+        empty = {"last_seq": 0, "recent": [], "out_of_service": None, "hours": None, "cap": None, "acks": []}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:

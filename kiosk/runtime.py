@@ -204,6 +204,7 @@ class KioskRuntime:
         self.metrics_server: MetricsServer | None = None
         self.heartbeat: HeartbeatLoop | None = None
         self._stopped = False
+        self._heartbeat_lock = threading.Lock()
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -234,13 +235,14 @@ class KioskRuntime:
 
     def send_heartbeat(self) -> None:
         """One heartbeat with the acks of the commands run; then the commands in its answer are run."""
-        body = self.heartbeat_status().model_copy(update=self.fleet.heartbeat_fields())
-        try:
-            answer = self.central.heartbeat(body)
-        except cc.CentralError:
-            self.fleet.set_reachable(False)
-            raise
-        self.fleet.answered(body.acks, answer)
+        with self._heartbeat_lock:  # one at a time: acks and commands of two beats must not cross
+            body = self.heartbeat_status().model_copy(update=self.fleet.heartbeat_fields())
+            try:
+                answer = self.central.heartbeat(body)
+            except cc.CentralError:
+                self.fleet.set_reachable(False)
+                raise
+            self.fleet.answered(body.acks, answer)
 
     def start(self) -> None:
         """Background work: outbox, device monitor, readers, the metrics endpoint and the heartbeat.

@@ -45,7 +45,8 @@ class LiveKiosk:
 
     def __init__(self, config: Config):
         self.config = config
-        self.runtime = KioskRuntime(config, post=lambda event: None, monitor_interval_s=0.1, metrics=KioskMetrics())
+        self.posted: list = []  # the events the runtime posted to the flow
+        self.runtime = KioskRuntime(config, post=self.posted.append, monitor_interval_s=0.1, metrics=KioskMetrics())
         self.runtime.start()
         self.url = self.runtime.metrics_server.url
 
