@@ -282,7 +282,7 @@ class CommandKind(StrEnum):
 
     OUT_OF_SERVICE = "out_of_service"  # residents see ``message`` until IN_SERVICE
     IN_SERVICE = "in_service"
-    OPENING_HOURS = "opening_hours"  # ``hours`` per weekday; outside them the closed screen
+    OPENING_HOURS = "opening_hours"  # ``hours`` per weekday (closed screen outside them); none: always open
     DAILY_CAP = "daily_cap"  # ``documents_per_day`` and/or ``residents_per_day``; 0 or none lifts a cap
     UPLOAD_DIAGNOSTICS = "upload_diagnostics"  # the technician's export bundle (no personal data)
     NEW_CONFIG = "new_config"  # ``config_yaml``: checked, applied by a restart, rolled back without READY
@@ -326,8 +326,7 @@ class CommandArgs(_Model):
     config_yaml: str | None = Field(None, max_length=MAX_CONFIG_CHARS)
 
 
-_NEEDS = {CommandKind.OUT_OF_SERVICE: "message", CommandKind.OPENING_HOURS: "hours",
-          CommandKind.NEW_CONFIG: "config_yaml"}
+_NEEDS = {CommandKind.OUT_OF_SERVICE: "message", CommandKind.NEW_CONFIG: "config_yaml"}
 
 
 class Command(_Model):

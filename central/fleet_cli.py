@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--message-en", help="out-of-service: the same in English")
     p.add_argument("--day", action="append", default=[], metavar="DAY=HH:MM-HH:MM",
                    help="hours: e.g. mon=08:00-15:00 (repeat; days not named are closed)")
+    p.add_argument("--always-open", action="store_true", help="hours: no opening hours (open around the clock)")
     p.add_argument("--documents", type=int, help="cap: documents per day (0 lifts the cap)")
     p.add_argument("--residents", type=int, help="cap: residents per day (0 lifts the cap)")
     p.add_argument("--file", type=Path, help="config: the new config.yaml")
@@ -48,6 +49,10 @@ def command_args(args: argparse.Namespace) -> c.CommandArgs:
             raise ValueError("out-of-service needs --message-id and --message-en")
         return c.CommandArgs(message=c.ResidentMessage(id=args.message_id, en=args.message_en))
     if kind is c.CommandKind.OPENING_HOURS:
+        if args.always_open:
+            return c.CommandArgs()
+        if not args.day:
+            raise ValueError("hours needs --day DAY=HH:MM-HH:MM (repeat) or --always-open")
         hours: dict[str, dict | None] = dict.fromkeys(c.WEEKDAYS)
         for item in args.day:
             day, _, span = item.partition("=")

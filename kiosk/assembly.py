@@ -103,10 +103,20 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     controller = Controller(flow, initial, runtime.effects.perform)
     controller.subscribe(session_metrics(metrics))
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
-                   on_first_frame=lambda: sdnotify.ready("attract screen shown"),
+                   on_first_frame=lambda: _ready(config_path, runtime),
                    on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime))
     holder["app"] = app
     return Kiosk(config=config, runtime=runtime, controller=controller, app=app, metrics=metrics)
+
+
+def _ready(config_path: Path | None, runtime: KioskRuntime) -> None:
+    """The resident screens are up: tell systemd, and keep a config the operator pushed (acknowledged next)."""
+    sdnotify.ready("attract screen shown")
+    if config_path is not None:
+        from kiosk import config_push
+
+        config_push.reached_ready(config_path)
+        runtime.fleet.collect_config_push()
 
 
 def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None) -> int:

@@ -237,8 +237,7 @@ class Config(_Section):
         ]
         for i, key in enumerate(self.central.signing_keys):
             files.append((f"central.signing_keys.{i}.public_key", key.public_key))
-        for i, key in enumerate(self.central.operator_keys):
-            files.append((f"central.operator_keys.{i}.public_key", key.public_key))
+        # Operator keys are left out: without one the kiosk serves residents and refuses commands (logged).
         return files
 
 

@@ -98,6 +98,7 @@ class FleetAgent:
         self.reachable: bool | None = None  # unknown until the first heartbeat
         self.shown: ServiceNotice | None = None
         self._today: tuple[float, float, tuple[int, int]] | None = None
+        self.collect_config_push()
 
     # ------------------------------------------------------------------ the heartbeat's two halves
     def heartbeat_fields(self) -> dict[str, Any]:
@@ -145,10 +146,25 @@ class FleetAgent:
             outcome, detail = self._apply(command)
         except CommandRefused as exc:
             outcome, detail = c.CommandOutcome.REFUSED, str(exc)
+        if outcome is None:  # under way (a config push): audited now, acknowledged when it is over
+            if self.store is not None:
+                self.store.audit.append(AuditKind.FLEET_COMMAND, command_id=command_id, seq=seq,
+                                        action=signed.command.kind.value, outcome="staged", detail=detail)
+            return c.CommandAck(id=command_id, seq=seq, outcome=c.CommandOutcome.DONE, detail=detail)
         ack = c.CommandAck(id=command_id, seq=seq, outcome=outcome, detail=detail)
         self.record(ack, signed.command.kind.value)
         self.refresh()
         return ack
+
+    def collect_config_push(self) -> None:
+        """A pushed config that was applied or rolled back: audit it, acknowledge it in the next heartbeat."""
+        if self.config_path is None:
+            return
+        from kiosk import config_push
+
+        finished = config_push.take_outcome(self.config_path)
+        if finished is not None:
+            self.record(*finished)
 
     def record(self, ack: c.CommandAck, kind: str) -> None:
         """Audit the outcome and keep the ack for the next heartbeat."""
@@ -161,7 +177,7 @@ class FleetAgent:
         log_event(log, "fleet.command", logging.INFO if ack.outcome is c.CommandOutcome.DONE else logging.WARNING,
                   command=ack.id, seq=ack.seq, kind=kind, outcome=ack.outcome.value, detail=ack.detail)
 
-    def _apply(self, command: c.Command) -> tuple[c.CommandOutcome, str | None]:
+    def _apply(self, command: c.Command) -> tuple[c.CommandOutcome | None, str | None]:
         kind, args = command.kind, command.args
         if kind is c.CommandKind.UPLOAD_DIAGNOSTICS:
             return self._upload(command.id)
@@ -170,20 +186,24 @@ class FleetAgent:
 
             if self.config_path is None or self.restart is None:
                 raise CommandRefused("this kiosk cannot take a config")
-            problem = config_push.stage(self.config_path, args.config_yaml or "", command.id, command.seq)
+            from kiosk.production import production_problems
+
+            # A kiosk run with --demo takes demo configs (its own is one); a production kiosk refuses them.
+            demo = bool(production_problems(self.config))
+            problem = config_push.stage(self.config_path, args.config_yaml or "", command.id, command.seq, demo=demo)
             if problem is not None:
                 raise CommandRefused(problem[:200])
             self.restart()  # the outcome is acknowledged after the restart (applied, or rolled back)
-            return c.CommandOutcome.DONE, "restarting with the new config"
+            return None, "staged; restarting"
         with self._lock:
             if kind is c.CommandKind.OUT_OF_SERVICE:
                 assert args.message is not None
                 self.policy["out_of_service"] = {"id": args.message.id, "en": args.message.en}
             elif kind is c.CommandKind.IN_SERVICE:
                 self.policy["out_of_service"] = None
-            elif kind is c.CommandKind.OPENING_HOURS:
-                assert args.hours is not None
-                self.policy["hours"] = {day: (h.model_dump() if h else None) for day, h in args.hours.items()}
+            elif kind is c.CommandKind.OPENING_HOURS:  # no hours: open around the clock
+                self.policy["hours"] = None if args.hours is None else {
+                    day: (h.model_dump() if h else None) for day, h in args.hours.items()}
             elif kind is c.CommandKind.DAILY_CAP:
                 self.policy["cap"] = {"documents": args.documents_per_day or None,
                                       "residents": args.residents_per_day or None}

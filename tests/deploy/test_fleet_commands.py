@@ -9,15 +9,20 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from central import contract as c
 from central.cli import main as adm_central
 from central.fleet import operator_key, sign
 from central.testing import running_central
+from kiosk import config_push
+from kiosk.config import load_config
 from kiosk.fleet import closed_now
 from kiosk.flow_model import NoticeChanged
+from kiosk.runtime import KioskRuntime
 from kiosk.service_model import NoticeKind
 from printjobs.audit import AuditKind
+from tests.deploy.conftest import LiveKiosk
 
 NIK = "3273010101900001"
 
@@ -168,3 +173,75 @@ def test_the_attract_screen_hears_when_the_central_service_is_gone(live):
         kiosk.runtime.send_heartbeat()
     assert notices(kiosk)[-1].kind is NoticeKind.UNREACHABLE
     assert kiosk.runtime.fleet.heartbeat_fields()["in_service"] is True  # said on screen, not an outage
+
+
+def pushed_config_kiosk(live, tmp_path):
+    """A kiosk started from a config file (as `adm-kiosk run --config` starts it), so a push has a file to replace."""
+    from kiosk.demo import demo_config_text
+
+    kiosk = live()
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(kiosk.config.model_dump(mode="json")), encoding="utf-8")
+    restarts: list[str] = []
+    kiosk.runtime.fleet.config_path = path
+    kiosk.runtime.fleet.restart = lambda: restarts.append("restart")
+    return kiosk, path, restarts, demo_config_text
+
+
+def test_a_pushed_config_that_check_config_refuses_is_never_applied(live, central, tmp_path, capsys):
+    kiosk, path, restarts, _ = pushed_config_kiosk(live, tmp_path)
+    before = path.read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(before.decode().replace("idle_warning_s:", "idel_warning_s:"), encoding="utf-8")
+    command(central, kiosk.config.kiosk.id, "config", "--file", str(bad), capsys=capsys)
+    kiosk.runtime.send_heartbeat()
+    assert restarts == [] and path.read_bytes() == before
+    body = audited(kiosk)[-1]
+    assert body["outcome"] == "refused" and body["detail"].startswith("kiosk.idel_warning_s: unknown key")
+
+
+def test_a_pushed_config_that_never_reaches_ready_is_rolled_back_and_reported(live, central, tmp_path, capsys):
+    kiosk, path, restarts, _ = pushed_config_kiosk(live, tmp_path)
+    before = path.read_bytes()
+    broken = yaml.safe_load(before)
+    broken["storage"]["state_dir"] = "/proc/adm-kiosk-state"  # valid to check-config; no kiosk can start on it
+    new = tmp_path / "new.yaml"
+    new.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    queued = command(central, kiosk.config.kiosk.id, "config", "--file", str(new), capsys=capsys)
+    kiosk.runtime.send_heartbeat()
+    assert restarts == ["restart"] and path.read_bytes() != before
+    kiosk.runtime.stop()
+    # systemd starts it again: the new config is tried, the start fails before READY, systemd tries again.
+    assert config_push.begin_start(path) == "trying"
+    with pytest.raises(OSError):
+        KioskRuntime(load_config(path), post=lambda event: None)
+    assert config_push.begin_start(path) == "rolled_back"
+    assert path.read_bytes() == before
+    again = LiveKiosk(load_config(path))
+    again.runtime.fleet.config_path = path
+    again.runtime.fleet.collect_config_push()
+    try:
+        body = audited(again)[-1]
+        assert (body["command_id"], body["outcome"]) == (queued["id"], "failed")
+        again.runtime.send_heartbeat()  # the ack reaches the service
+    finally:
+        again.runtime.stop()
+    assert adm_central(["fleet", "--data", str(central.data_dir), "--json"]) == 0
+    status = {cmd["id"]: cmd["status"] for cmd in json.loads(capsys.readouterr().out)[0]["commands"]}
+    assert status[queued["id"]] == "failed"
+
+
+def test_a_pushed_config_that_reaches_ready_is_kept(live, central, tmp_path, capsys):
+    kiosk, path, restarts, _ = pushed_config_kiosk(live, tmp_path)
+    changed = yaml.safe_load(path.read_bytes())
+    changed["kiosk"]["idle_warning_s"] = 90
+    new = tmp_path / "new.yaml"
+    new.write_text(yaml.safe_dump(changed), encoding="utf-8")
+    queued = command(central, kiosk.config.kiosk.id, "config", "--file", str(new), capsys=capsys)
+    kiosk.runtime.send_heartbeat()
+    assert config_push.begin_start(path) == "trying"
+    config_push.reached_ready(path)
+    assert config_push.begin_start(path) is None  # applied: a later restart keeps it
+    kiosk.runtime.fleet.collect_config_push()
+    assert load_config(path).kiosk.idle_warning_s == 90
+    assert (audited(kiosk)[-1]["command_id"], audited(kiosk)[-1]["outcome"]) == (queued["id"], "done")
