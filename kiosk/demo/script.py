@@ -17,6 +17,7 @@ from kivy.uix.label import Label
 from central.vocabulary import Media
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
+from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
 from kiosk.demo.robot import Touch, find_button, frames, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
@@ -186,6 +187,7 @@ class Script:
 
         self.technician_area()
         self.beyond_printing()
+        run_fleet_steps(self, self.dir.parent)  # the operator: out of service, closed, capped, a config push
 
         # English, by one button.
         self.press("lang.switch")
@@ -197,6 +199,7 @@ class Script:
         self.press("common.back")
         self.wait_screen(Screen.ATTRACT)
         self.report["checks"]["language_after_logout"] = self.state.language
+        central_gone(self)  # last: the central service stops answering
 
 
     def technician_area(self) -> None:
