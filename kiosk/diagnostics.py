@@ -189,7 +189,24 @@ class Diagnostics:
         refill = getattr(device, "reload", None)
         if callable(refill) and getattr(device, "driver", "") == "simulated":
             refill(**{"paper" if kind in ("paper", "receipt") else kind: level})
+        resumed = False
+        resume = getattr(device, "resume", None)
+        if callable(resume):  # a CUPS queue stopped on the fault stays stopped until someone resumes it
+            try:
+                resumed = bool(resume())
+            except DeviceError as exc:
+                self.note_fault(printer, exc.reason)
+        if resumed:
+            self._audit(technician, "resume_queue", printer=printer)
         event(log, "technician.reload", technician=technician, printer=printer, kind=kind, count=level)
+
+    def spoiled_card(self, printer: str, cause: str, technician: str) -> None:
+        """A spoiled blanko found outside a job (one of the four causes): audited with the technician's id and
+        counted off the blanko, like ``adm-kiosk audit spoiled``."""
+        if self.store is None:
+            raise RuntimeError("no print store")
+        self.store.record_spoiled_card(printer, cause, technician)
+        event(log, "technician.spoiled_card", technician=technician, printer=printer, cause=cause)
 
     def resolve(self, job_id: str, printed: bool, technician: str) -> None:
         """The technician's answer for an UNCERTAIN job (audited by the store)."""

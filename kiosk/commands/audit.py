@@ -1,4 +1,4 @@
-"""``adm-kiosk audit verify`` and ``adm-kiosk audit report --month YYYY-MM --csv``.
+"""``adm-kiosk audit verify``, ``adm-kiosk audit report --month YYYY-MM --csv`` and ``adm-kiosk audit spoiled``.
 
 ``verify`` checks the hash chain, every signature and the signed head of the audit log: exit 0 when it is
 intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. ``report`` writes
@@ -14,8 +14,10 @@ import sys
 
 from kiosk.commands import add_logging_arguments
 from kiosk.commands.journal import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_config_argument, load, open_store
+from printjobs.audit import SpoilCause
 
 ORDER = 41
+SPOIL_CAUSES = tuple(SpoilCause)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +51,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     add_logging_arguments(report)
     report.set_defaults(handler=run_report)
+
+    spoiled = actions.add_parser(
+        "spoiled",
+        help="record a spoiled blank card found outside a job, with its cause",
+        description="Records one spoiled blanko (one of the four causes Dukcapil reports) in the signed audit "
+        "log, with the technician's id, and lowers the counted blanko by one. The monthly report counts it.",
+    )
+    add_config_argument(spoiled)
+    spoiled.add_argument("--cause", required=True, choices=[c.value for c in SPOIL_CAUSES],
+                         help="failed_encode, damaged, failed_print or data_changed")
+    spoiled.add_argument("--technician", required=True, metavar="ID", help="the technician's id, e.g. teknisi-01")
+    spoiled.add_argument("--printer", default="card_printer", help="the card printer's name (default card_printer)")
+    spoiled.add_argument("--job", metavar="JOB", help="the print job it belonged to, when known")
+    add_logging_arguments(spoiled)
+    spoiled.set_defaults(handler=run_spoiled)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -110,4 +127,33 @@ def run_report(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     totals = ", ".join(f"{k} {v}" for k, v in sorted(summary.items())) or "nothing"
     print(f"{args.month}: {rows} entries ({totals})", file=sys.stderr)
+    causes = ", ".join(f"{cause.value} {summary.get(f'card_spoiled.{cause.value}', 0)}" for cause in SPOIL_CAUSES)
+    print(f"{args.month}: spoiled blanko by cause: {causes}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_spoiled(args: argparse.Namespace) -> int:
+    from printjobs.errors import AuditError, JournalError
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", args.technician):
+        print("error: --technician is an id such as teknisi-01", file=sys.stderr)
+        return EXIT_USAGE
+    config = load(args)
+    if config is None:
+        return EXIT_USAGE
+    try:
+        store = open_store(config)
+        if store is None:
+            print("error: no journal yet: the kiosk has never run with this config", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            store.record_spoiled_card(args.printer, args.cause, args.technician, job_id=args.job)
+            level = store.consumables.get(args.printer, "blanko").level
+        finally:
+            store.close()
+    except (AuditError, JournalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"recorded: 1 spoiled blanko ({args.cause}) on {args.printer} by {args.technician}; "
+          f"blanko counted: {'unknown' if level is None else level}")
     return EXIT_OK

@@ -256,6 +256,15 @@ class Script:
         wait_until(lambda: not screen.busy and not screen.ids.jobs.children, 30, "the uncertain job resolved")
         frames(2)
         self.report["checks"]["technician_resolved"] = store.journal.get(job.job_id).state.value
+        # A blanko found damaged in the hopper: recorded with its cause, outside any job.
+        spoiled_row = next(row for row in screen.ids.rows.children if row.title == self.tr("tech.spoiled_title"))
+        tap(find_button(spoiled_row, self.tr("spoil.damaged")))
+        wait_until(lambda: not screen.busy and screen.message == self.tr(
+            "tech.spoiled_recorded", cause=self.tr("spoil.damaged")), 30, "the spoiled card recorded")
+        frames(2)
+        self.shot("technician-spoiled-card")
+        month = store.audit.entries()[-1].at[:7]
+        self.report["checks"]["technician_spoiled"] = store.audit.summary(month).get("card_spoiled.damaged", 0)
         usb = self.runtime.config.technician.export_dir
         self.press("tech.export")  # no stick yet
         wait_until(lambda: not screen.busy and screen.message == self.tr("tech.no_usb", path=usb), 30, "no stick")

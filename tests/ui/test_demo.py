@@ -72,6 +72,7 @@ def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
     checks = report["checks"]
     assert checks["closed_reopens"][1] == "08:00" and checks["capped_after_documents"] >= 1
     assert checks["config_push"] == "failed"  # never reached READY: rolled back and acknowledged as failed
+    assert checks["technician_spoiled"] == 1  # from the technician screen, with its cause
     fleet = (demo / "screens" / "fleet.txt").read_text()
     assert fleet.startswith("KIOSK") and "ADM-DEMO-01" in fleet and "0 pending" in fleet
 
