@@ -13,7 +13,7 @@ import json
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import yaml
 
@@ -26,8 +26,8 @@ from kiosk.demo.robot import wait_until
 from kiosk.flow import Screen
 from kiosk.service_model import NoticeKind
 
-if TYPE_CHECKING:
-    from kiosk.demo.script import Script
+#: The demo's :class:`kiosk.demo.script.Script` (not imported: the script imports this module).
+Script = Any
 
 MAINTENANCE_ID = "Anjungan sedang dalam perawatan. Silakan ke loket Disdukcapil di lantai 1."
 MAINTENANCE_EN = "This kiosk is under maintenance. Please go to the Disdukcapil counter on the 1st floor."
