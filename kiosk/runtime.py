@@ -236,7 +236,10 @@ class KioskRuntime:
     def send_heartbeat(self) -> None:
         """One heartbeat with the acks of the commands run; then the commands in its answer are run."""
         with self._heartbeat_lock:  # one at a time: acks and commands of two beats must not cross
-            body = self.heartbeat_status().model_copy(update=self.fleet.heartbeat_fields())
+            fields = self.fleet.heartbeat_fields()
+            if self.monitor.last and not any(a.available for a in self.monitor.last):
+                fields.update(in_service=False, notice=fields["notice"] or "no_printer")
+            body = self.heartbeat_status().model_copy(update=fields)
             try:
                 answer = self.central.heartbeat(body)
             except cc.CentralError:

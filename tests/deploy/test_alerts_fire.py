@@ -197,10 +197,9 @@ runtime.stop()
 def test_restarting_fires_after_more_than_three_restarts_in_an_hour(tmp_path, central):
     # Five kiosk processes one after another on the same state: what systemd's Restart=always does after crashes.
     port = free_port()
-    args = {"out": str(tmp_path / "kiosk"), "port": port,
-            "central": {k: str(v) if isinstance(v, Path) else v for k, v in central.client_config().items()}}
-    args["central"]["signing_keys"] = [{k: str(v) for k, v in key.items()}
-                                       for key in central.client_config()["signing_keys"]]
+    # Paths (the certificates, the signing and operator keys) as text for the child's command line.
+    args = json.loads(json.dumps({"out": tmp_path / "kiosk", "port": port, "central": central.client_config()},
+                                 default=str))
     scrapes = []
     for _ in range(5):
         child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdin=subprocess.PIPE,

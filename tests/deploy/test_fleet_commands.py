@@ -34,6 +34,19 @@ def central(tmp_path_factory):
         yield running
 
 
+@pytest.fixture
+def live(live):
+    """The running kiosk with its heartbeat loop stopped once its first beat is done: these tests send each
+    heartbeat themselves, so no beat of the loop's takes a command between two steps."""
+
+    def start(**kwargs):
+        kiosk = live(**kwargs)
+        kiosk.runtime.heartbeat.stop()
+        return kiosk
+
+    return start
+
+
 def command(central, kiosk_id: str, *args: str, capsys) -> dict:
     assert adm_central(["command", "--data", str(central.data_dir), kiosk_id, *args]) == 0
     return json.loads(capsys.readouterr().out)
@@ -245,3 +258,15 @@ def test_a_pushed_config_that_reaches_ready_is_kept(live, central, tmp_path, cap
     kiosk.runtime.fleet.collect_config_push()
     assert load_config(path).kiosk.idle_warning_s == 90
     assert (audited(kiosk)[-1]["command_id"], audited(kiosk)[-1]["outcome"]) == (queued["id"], "done")
+
+
+def test_the_fleet_table_shows_a_kiosk_whose_printers_are_all_down(live, central, capsys):
+    kiosk = live()
+    kiosk.runtime.devices.document_printer.set_fault("media-empty")
+    kiosk.runtime.devices.card_printer.set_fault("ribbon-empty")
+    kiosk.settle()
+    kiosk.runtime.send_heartbeat()
+    assert adm_central(["fleet", "--data", str(central.data_dir), "--json"]) == 0
+    fleet = json.loads(capsys.readouterr().out)[0]
+    assert (fleet["in_service"], fleet["notice"]) == (False, "no_printer")
+    assert fleet["devices"]["document_printer"] != "READY"
