@@ -4,6 +4,8 @@
     adm-central serve --data DIR [--host H] [--port N]
     adm-central verify --data DIR SUBMISSION       the operator approves; a PIN goes out over "WhatsApp"
     adm-central outbox --data DIR [--json]         what the simulated WhatsApp gateway sent
+    adm-central command --data DIR KIOSK ACTION   queue a signed command (out-of-service, hours, cap, ...)
+    adm-central fleet --data DIR [--json]          each kiosk's last heartbeat, state and commands
     adm-central openapi [--write | --check]        the contract as OpenAPI (central/openapi.json)
     adm-central completion [bash|zsh|fish]         the shell code for tab completion
     adm-central --version
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import argcomplete
 
-from central import __version__
+from central import __version__, fleet_cli
 
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.set_defaults(handler=_outbox)
+
+    fleet_cli.register(sub)
 
     p = sub.add_parser("openapi", help="print the contract as OpenAPI JSON")
     mode = p.add_mutually_exclusive_group()
@@ -171,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     # Whatever these write holds personal data or keys: owner-only (restored for in-process callers).
-    umask = os.umask(0o077) if args.command in ("seed", "serve", "verify") else None
+    umask = os.umask(0o077) if args.command in ("seed", "serve", "verify", "command") else None
     try:
         return int(args.handler(args) or 0)
     finally:

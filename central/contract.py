@@ -288,10 +288,129 @@ class Heartbeat(_Model):
                                            description="E.g. blanko, ribbon, paper.")
     counters: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_COUNTERS)
     software_version: str | None = Field(None, max_length=32)
+    in_service: bool | None = Field(None, description="Whether residents can start now.")
+    notice: str | None = Field(None, max_length=32,
+                               description="Why not: out_of_service, closed, capped, unreachable, no_printer.")
+    acks: list[CommandAck] = Field(default_factory=list, max_length=32, description="Outcomes of commands run.")
+
+
+class CommandKind(StrEnum):
+    """What the operator may tell a kiosk through the heartbeat's answer."""
+
+    OUT_OF_SERVICE = "out_of_service"  # residents see ``message`` until IN_SERVICE
+    IN_SERVICE = "in_service"
+    OPENING_HOURS = "opening_hours"  # ``hours`` per weekday (closed screen outside them); none: always open
+    DAILY_CAP = "daily_cap"  # ``documents_per_day`` and/or ``residents_per_day``; 0 or none lifts a cap
+    UPLOAD_DIAGNOSTICS = "upload_diagnostics"  # the technician's export bundle (no personal data)
+    NEW_CONFIG = "new_config"  # ``config_yaml``: checked, applied by a restart, rolled back without READY
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+#: The largest config a NEW_CONFIG command carries (a kiosk's config is about 3 KiB).
+MAX_CONFIG_CHARS = 32 * 1024
+
+
+class ResidentMessage(_Model):
+    """What residents read on the kiosk, in Bahasa Indonesia first and English."""
+
+    id: str = Field(..., min_length=1, max_length=300)
+    en: str = Field(..., min_length=1, max_length=300)
+
+
+class DayHours(_Model):
+    """One weekday's opening hours in the kiosk's local time; ``closes`` after ``opens``."""
+
+    opens: str = Field(..., pattern=HHMM_PATTERN)
+    closes: str = Field(..., pattern=HHMM_PATTERN)
+
+    @model_validator(mode="after")
+    def _order(self) -> DayHours:
+        if self.closes <= self.opens:
+            raise ValueError("closes must be after opens")
+        return self
+
+
+class CommandArgs(_Model):
+    """The arguments of a command; which are needed depends on its kind (:func:`check_command_args`)."""
+
+    message: ResidentMessage | None = None
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], DayHours | None] | None = Field(
+        None, description="Per weekday; a day left out or null is closed all day.")
+    documents_per_day: int | None = Field(None, ge=0, le=100_000)
+    residents_per_day: int | None = Field(None, ge=0, le=100_000)
+    config_yaml: str | None = Field(None, max_length=MAX_CONFIG_CHARS)
+
+
+_NEEDS = {CommandKind.OUT_OF_SERVICE: "message", CommandKind.NEW_CONFIG: "config_yaml"}
+
+
+class Command(_Model):
+    """One command for one kiosk. ``seq`` grows by one per kiosk: a kiosk runs each ``seq`` once, in order,
+    and refuses one at or below the last it ran (a replay) or past ``expires_at`` (stale)."""
+
+    id: str = Field(..., pattern=COMMAND_ID_PATTERN)
+    kiosk_id: str = Field(..., min_length=1, max_length=MAX_NAME_CHARS)
+    seq: int = Field(..., ge=1)
+    kind: CommandKind
+    issued_at: datetime
+    expires_at: datetime
+    args: CommandArgs = Field(default_factory=CommandArgs)
+
+    @model_validator(mode="after")
+    def _args_for_kind(self) -> Command:
+        needed = _NEEDS.get(self.kind)
+        if needed is not None and getattr(self.args, needed) is None:
+            raise ValueError(f"a {self.kind.value} command needs args.{needed}")
+        return self
+
+
+def command_payload(command: Command) -> bytes:
+    """The canonical bytes the operator's Ed25519 signature covers: a domain tag and sorted, compact JSON."""
+    body = json.dumps(command.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return b"adm-kiosk-command:v1\n" + body.encode("ascii")
+
+
+class SignedCommand(_Reply):
+    """A command with the operator's detached signature (base64) and the id of the key that made it."""
+
+    command: Command
+    key_id: str = Field(..., max_length=MAX_NAME_CHARS)
+    signature: str = Field(..., max_length=200)
+
+
+class CommandOutcome(StrEnum):
+    DONE = "done"  # carried out
+    REFUSED = "refused"  # bad signature, unknown key, another kiosk's, replayed, stale, invalid
+    FAILED = "failed"  # accepted, but it did not work (e.g. a new config that was rolled back)
+
+
+class CommandAck(_Model):
+    """A kiosk's answer to one command, sent in its next heartbeat."""
+
+    id: str = Field(..., pattern=COMMAND_ID_PATTERN)
+    seq: int = Field(..., ge=0)
+    outcome: CommandOutcome
+    detail: str | None = Field(None, max_length=200, description="Why, in a few words; never personal data.")
 
 
 class HeartbeatAck(_Reply):
     received_at: datetime
+    commands: list[SignedCommand] = Field(default_factory=list, description="Commands for this kiosk, by seq.")
+
+
+class DiagnosticsUpload(_Model):
+    """``POST /v1/kiosks/{id}/diagnostics``: the technician's export bundle, on an UPLOAD_DIAGNOSTICS command."""
+
+    command_id: str | None = Field(None, pattern=COMMAND_ID_PATTERN)
+    files: dict[Name, Annotated[str, StringConstraints(max_length=48 * 1024)]] = Field(
+        default_factory=dict, max_length=16, description="File name -> text (diagnostics, journal, audit report).")
+
+
+class DiagnosticsReceipt(_Reply):
+    received_at: datetime
+    files: int
 
 
 class VerifyStatus(StrEnum):

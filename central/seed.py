@@ -16,6 +16,7 @@ from pathlib import Path
 
 from central import pki
 from central.documents import Holder
+from central.fleet import OPERATOR_PUB_FILE, operator_key
 from central.private import private_dir, write_private
 from central.server import CA_FILE, SERVER_CERT, SERVER_KEY
 from central.store import DB_FILE, SIGNING_KEY_FILE, Store
@@ -90,6 +91,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
                           (SIGNING_KEY_FILE, signing_private), ("signing.pub", signing_public)):
         write_private(data / name, content)
 
+    operator_key(data)  # the command-signing key; kiosks trust its public half (operator.pub)
     store = Store(data)
     try:
         store.set_setting("key_id", key_id)
@@ -108,7 +110,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
         "key_id": key_id,
         "kiosk_id": kiosk_id,
         "files": {"ca": CA_FILE, "client_cert": "kiosk.pem", "client_key": "kiosk.key", "signing_public_key":
-                  "signing.pub"},
+                  "signing.pub", "operator_public_key": OPERATOR_PUB_FILE},
         "residents": residents,
         "waiting_submission": WAITING_SUBMISSION,
         "queue_bookings": [code for code, kind in bookings if kind == "ready"],

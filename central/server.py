@@ -333,7 +333,8 @@ def _router() -> APIRouter:
     @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=c.HeartbeatAck, tags=["kiosk"],
               responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.KIOSK_MISMATCH))
     def heartbeat(kiosk_id: _ID, body: c.Heartbeat, store: StoreDep, kiosk: KioskDep) -> c.HeartbeatAck:
-        """Device status, consumables and counters of one kiosk: the client certificate's."""
+        """Device status, consumables and counters of one kiosk (the client certificate's), with the outcomes
+        of the commands it ran; the answer carries the operator's signed commands still pending for it."""
         _same_kiosk(kiosk, kiosk_id, "heartbeat")
         return store.heartbeat(kiosk_id, body)
 
@@ -347,6 +348,15 @@ def _router() -> APIRouter:
         """An anonymous satisfaction rating (SKM) from one kiosk: the client certificate's."""
         _same_kiosk(kiosk, kiosk_id, "rating")
         return store.rating(kiosk_id, idempotency_key, body)
+
+    @api.post("/kiosks/{kiosk_id}/diagnostics", response_model=c.DiagnosticsReceipt, status_code=202,
+              tags=["kiosk"], responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.KIOSK_MISMATCH,
+                                                c.ErrorCode.PAYLOAD_TOO_LARGE))
+    def diagnostics(kiosk_id: _ID, body: c.DiagnosticsUpload, store: StoreDep,
+                    kiosk: KioskDep) -> c.DiagnosticsReceipt:
+        """The technician's export bundle (no personal data), sent on an ``upload_diagnostics`` command."""
+        _same_kiosk(kiosk, kiosk_id, "diagnostics")
+        return store.diagnostics_upload(kiosk_id, body)
 
     @api.get("/verify/{code}", response_model=c.VerifyResult, tags=["public"])
     def verify(code: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9-]{1,64}$")], store: StoreDep) -> c.VerifyResult:

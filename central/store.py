@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.catalogue import DEFAULT_CATALOGUE
 from central.documents import Holder, render, sign
+from central.fleet import DEFAULT_TTL_S as DEFAULT_COMMAND_TTL_S
+from central.fleet import CommandBook
 from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin, new_pin
 from central.private import create_private, private_dir, tighten
 from central.whatsapp import OUTBOX_FILE, WhatsAppGateway
@@ -172,6 +174,7 @@ class Store:
         self._db.executemany("INSERT OR IGNORE INTO document_types VALUES (?, ?)",
                              [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
         self.gateway = WhatsAppGateway(self.data_dir)
+        self.commands = CommandBook(self._db, self.data_dir, self.clock)
         # PIN requests are answered at once and handled by one worker thread (see request_pin).
         self._pin_requests: queue.SimpleQueue[tuple[str, threading.Event | None] | None] = queue.SimpleQueue()
         self._queued = 0
@@ -599,11 +602,55 @@ class Store:
 
     # ------------------------------------------------------------------ kiosk-level calls
     def heartbeat(self, kiosk_id: str, beat: c.Heartbeat) -> c.HeartbeatAck:
+        """Keep the beat, record its acknowledgements, and answer with the commands still pending."""
         now = self.clock()
         with self._tx() as db:
             db.execute("INSERT INTO heartbeats(kiosk_id, received_at, body) VALUES (?, ?, ?)",
                        (kiosk_id, now, beat.model_dump_json()))
-        return c.HeartbeatAck(received_at=datetime.fromtimestamp(now, UTC))
+            self.commands.acknowledge(kiosk_id, beat.acks)
+            pending = self.commands.pending(kiosk_id)
+        return c.HeartbeatAck(received_at=datetime.fromtimestamp(now, UTC), commands=pending)
+
+    def queue_command(self, kiosk_id: str, kind: c.CommandKind | str, args: c.CommandArgs | None = None,
+                      ttl_s: float = DEFAULT_COMMAND_TTL_S) -> c.SignedCommand:
+        """The operator queues a command; it goes out in the kiosk's next heartbeat answers until acknowledged."""
+        with self._tx():
+            return self.commands.queue(kiosk_id, kind, args, ttl_s=ttl_s)
+
+    def diagnostics_upload(self, kiosk_id: str, upload: c.DiagnosticsUpload) -> c.DiagnosticsReceipt:
+        with self._tx():
+            return self.commands.store_diagnostics(kiosk_id, upload)
+
+    def fleet(self) -> list[dict]:
+        """Each kiosk that sent a heartbeat or has commands: its last heartbeat and its commands."""
+        with self._lock:
+            rows = self._db.execute("SELECT kiosk_id, MAX(received_at) AS at, body FROM heartbeats"
+                                    " GROUP BY kiosk_id ORDER BY kiosk_id").fetchall()
+            commands = self.commands.commands()
+            uploads = {r[0]: r[1] for r in self._db.execute(
+                "SELECT kiosk_id, COUNT(*) FROM diagnostics GROUP BY kiosk_id").fetchall()}
+        kiosks: dict[str, dict] = {}
+        for row in rows:
+            beat = c.Heartbeat.model_validate_json(row["body"])
+            kiosks[row["kiosk_id"]] = {
+                "kiosk_id": row["kiosk_id"], "last_heartbeat": _iso(row["at"]),
+                "version": beat.software_version, "in_service": beat.in_service, "notice": beat.notice,
+                "devices": {name: d.state for name, d in beat.devices.items()},
+                "consumables": dict(beat.consumables),
+                "outbox_backlog": beat.counters.get("outbox_backlog", 0),
+                "uncertain_jobs": beat.counters.get("UNCERTAIN", 0),
+                "help_requests": beat.counters.get("help_requests", 0),
+            }
+        for command in commands:
+            entry = kiosks.setdefault(command["kiosk_id"], {"kiosk_id": command["kiosk_id"], "last_heartbeat": None})
+            entry.setdefault("commands", []).append(command)
+        for kiosk_id, entry in kiosks.items():
+            entry.setdefault("commands", [])
+            entry["pending_commands"] = sum(1 for cmd in entry["commands"] if cmd["status"] == "pending")
+            entry["acknowledged_commands"] = sum(1 for cmd in entry["commands"]
+                                                 if cmd["status"] not in ("pending", "expired"))
+            entry["diagnostics_uploads"] = uploads.get(kiosk_id, 0)
+        return list(kiosks.values())
 
     def heartbeats(self, kiosk_id: str) -> list[c.Heartbeat]:
         with self._lock:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from central.fleet import OPERATOR_KEY_ID, OPERATOR_PUB_FILE
 from central.seed import SUMMARY_FILE, seed
 from central.server import KEEP_ALIVE_S, ServerHandle, run_in_thread
 from central.whatsapp import Message, WhatsAppGateway
@@ -44,6 +45,7 @@ class RunningCentral:
             "client_cert": self.data_dir / "kiosk.pem",
             "client_key": self.data_dir / "kiosk.key",
             "signing_keys": [{"key_id": self.summary["key_id"], "public_key": self.data_dir / "signing.pub"}],
+            "operator_keys": [{"key_id": OPERATOR_KEY_ID, "public_key": self.data_dir / OPERATOR_PUB_FILE}],
         }
         config.update(overrides)
         return config

@@ -381,7 +381,23 @@ install_system_files() {
     rm -f "$script"
 }
 
+# CUPS stops a queue on a device fault (paper out, a jam) and leaves it stopped until someone runs
+# cupsenable. The kiosk's printers retry instead: the kiosk shows the fault, and the technician's reload
+# resumes a queue that stopped anyway. The server default covers queues added later.
+configure_cups() {
+    act cupsctl ErrorPolicy=retry-job
+    local queue
+    for queue in $(sed -n 's/^[[:space:]]*queue:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' "$CONFIG" 2>/dev/null); do
+        if [ "$DRY" = 1 ] || lpstat -p "$queue" >/dev/null 2>&1; then
+            act lpadmin -p "$queue" -o printer-error-policy=retry-job
+        else
+            say "CUPS queue $queue does not exist yet; it will take the server's retry-job policy when added"
+        fi
+    done
+}
+
 activate() {
+    configure_cups
     act systemctl daemon-reload
     act udevadm control --reload
     act udevadm trigger --action=change --subsystem-match=usb --subsystem-match=usbmisc \

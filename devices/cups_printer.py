@@ -185,6 +185,24 @@ class CupsPrinter:
     def close(self) -> None:
         """Nothing held open."""
 
+    def resume(self) -> bool:
+        """Enable the queue and make it accept jobs again (what ``cupsenable`` and ``cupsaccept`` do).
+
+        CUPS stops a queue on a device fault (paper out, a jam) and leaves it stopped after the fault is
+        fixed; the technician's reload calls this. True when the queue had been stopped or rejecting."""
+        def work(c: cups.Connection) -> bool:
+            attrs = c.getPrinterAttributes(self.queue, requested_attributes=["printer-state",
+                                                                           "printer-is-accepting-jobs"])
+            stopped = int(attrs.get("printer-state", 0)) == PRINTER_STOPPED
+            rejecting = not bool(attrs.get("printer-is-accepting-jobs", True))
+            if stopped:
+                c.enablePrinter(self.queue)
+            if rejecting:
+                c.acceptJobs(self.queue)
+            return stopped or rejecting
+
+        return bool(self._call("resume", work))
+
     # ----------------------------------------------------------------- status
     def status(self) -> DeviceStatus:
         """The queue's printer-state and reasons, merged with what an IPP printer behind it says of itself

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk import __version__, sdnotify
 from kiosk import metrics as kiosk_metrics
+from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.controller import Controller
 from kiosk.flow import Flow, FlowState, Screen
+from kiosk.flow_model import NoticeChanged
 from kiosk.logs import event as log_event
 from kiosk.runtime import KioskRuntime
 from kiosk.technician import TechnicianGate, TechnicianServices
@@ -88,13 +90,7 @@ class Kiosk:
         config = self.config
         self.runtime.monitor.last = self.controller.state.printers
         self._stoppers.append(self.runtime.stop)  # also closes the devices the runtime opened when built
-        self.runtime.start()
-        if config.metrics.enabled:
-            server = kiosk_metrics.MetricsServer.from_config(self.metrics, config.metrics).start()
-            self._stoppers.append(server.stop)
-        heartbeat = kiosk_metrics.HeartbeatLoop(self.runtime.send_heartbeat, config.central.heartbeat_interval_s,
-                                                self.metrics).start()
-        self._stoppers.append(heartbeat.stop)
+        self.runtime.start()  # with the metrics endpoint and the heartbeat
         log_event(log, "kiosk.start", kiosk=config.kiosk.id, recovered_uncertain=len(self.runtime.recovery.uncertain))
 
     def stop(self) -> None:
@@ -104,7 +100,7 @@ class Kiosk:
         log_event(log, "kiosk.stop")
 
 
-def assemble(config: Config) -> Kiosk:
+def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     """Build everything from ``config`` and hand the UI what it needs; nothing runs yet.
 
     Kivy is configured here (:func:`kiosk.ui.prepare_kivy`), before anything creates its window."""
@@ -116,11 +112,15 @@ def assemble(config: Config) -> Kiosk:
     from kiosk.ui.app import KioskApp
 
     holder: dict[str, KioskApp] = {}
-    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event))
-    flow = Flow(runtime.flow_settings())
-    controller = Controller(flow, flow.initial(runtime.monitor.check()), runtime.effects.perform)
     metrics = kiosk_metrics.get_metrics()
-    metrics.set_info(__version__, config.kiosk.id)
+    runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics,
+                           config_path=config_path, restart=lambda: holder["app"].post_stop())
+    flow = Flow(runtime.flow_settings())
+    # The notice kept from before a restart (out of service, closed, capped) shows from the first frame.
+    notice = runtime.fleet.notice()
+    runtime.fleet.shown = notice
+    initial, _ = flow.handle(flow.initial(runtime.monitor.check()), NoticeChanged(notice=notice))
+    controller = Controller(flow, initial, runtime.effects.perform)
     controller.subscribe(session_metrics(metrics))
     voice = runtime.voice
     announce: Callable[[SpeechLine], None] | None = None
@@ -131,14 +131,24 @@ def assemble(config: Config) -> Kiosk:
             if controller.state.accessible:
                 voice.say([line], controller.state.language)
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
-                   on_first_frame=lambda: sdnotify.ready("attract screen shown"),
+                   on_first_frame=lambda: _ready(config_path, runtime),
                    on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime),
                    announce=announce)
     holder["app"] = app
     return Kiosk(config=config, runtime=runtime, controller=controller, app=app, metrics=metrics)
 
 
-def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
+def _ready(config_path: Path | None, runtime: KioskRuntime) -> None:
+    """The resident screens are up: tell systemd, and keep a config the operator pushed (acknowledged next)."""
+    sdnotify.ready("attract screen shown")
+    if config_path is not None:
+        from kiosk import config_push
+
+        config_push.reached_ready(config_path)
+        runtime.fleet.collect_config_push()
+
+
+def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None) -> int:
     """Assemble the kiosk from ``config``, start it and run the UI until it stops; returns an exit code.
 
     Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
@@ -149,7 +159,7 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None) -> int:
     import signal
 
     faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
-    kiosk = assemble(config)
+    kiosk = assemble(config, config_path)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
     try:
         kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped

@@ -354,6 +354,11 @@ class CentralClient:
         return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/heartbeat", json=status.model_dump(mode="json"),
                           model=c.HeartbeatAck, retry=True)
 
+    def upload_diagnostics(self, upload: c.DiagnosticsUpload) -> c.DiagnosticsReceipt:
+        """The technician's export bundle (no personal data), on the operator's command."""
+        return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/diagnostics", json=upload.model_dump(mode="json"),
+                          model=c.DiagnosticsReceipt, expect=(202,), retry=True)
+
     def verify_code(self, code: str) -> c.VerifyResult:
         """Whether the document behind a printed QR code is active, superseded or unknown."""
         return self._call("GET", f"/v1/verify/{code}", model=c.VerifyResult)

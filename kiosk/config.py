@@ -117,6 +117,11 @@ class CentralSection(_Section):
         min_length=1,
         description="Trusted document-signing public keys; a document signed by any other is refused.",
     )
+    operator_keys: list[SigningKey] = Field(
+        default_factory=list,
+        description="Trusted operator public keys (Ed25519) for commands in the heartbeat's answer; none: every "
+        "command is refused.",
+    )
     connect_timeout_s: float = Field(5, gt=0, le=120, description="Seconds to wait for a TCP+TLS connection.")
     read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
     retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
@@ -280,6 +285,7 @@ class Config(_Section):
         ]
         for i, key in enumerate(self.central.signing_keys):
             files.append((f"central.signing_keys.{i}.public_key", key.public_key))
+        # Operator keys are left out: without one the kiosk serves residents and refuses commands (logged).
         return files
 
 

@@ -7,6 +7,7 @@ UNCERTAIN jobs, exports), each written to the audit log with the technician's id
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -199,7 +200,24 @@ class Diagnostics:
         refill = getattr(device, "reload", None)
         if callable(refill) and getattr(device, "driver", "") == "simulated":
             refill(**{"paper" if kind in ("paper", "receipt") else kind: level})
+        resumed = False
+        resume = getattr(device, "resume", None)
+        if callable(resume):  # a CUPS queue stopped on the fault stays stopped until someone resumes it
+            try:
+                resumed = bool(resume())
+            except DeviceError as exc:
+                self.note_fault(printer, exc.reason)
+        if resumed:
+            self._audit(technician, "resume_queue", printer=printer)
         event(log, "technician.reload", technician=technician, printer=printer, kind=kind, count=level)
+
+    def spoiled_card(self, printer: str, cause: str, technician: str) -> None:
+        """A spoiled blanko found outside a job (one of the four causes): audited with the technician's id and
+        counted off the blanko, like ``adm-kiosk audit spoiled``."""
+        if self.store is None:
+            raise RuntimeError("no print store")
+        self.store.record_spoiled_card(printer, cause, technician)
+        event(log, "technician.spoiled_card", technician=technician, printer=printer, cause=cause)
 
     def resolve(self, job_id: str, printed: bool, technician: str) -> None:
         """The technician's answer for an UNCERTAIN job (audited by the store)."""
@@ -218,16 +236,23 @@ class Diagnostics:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = mount / f"adm-{self.config.kiosk.id}-{stamp}"
         target.mkdir(parents=True, exist_ok=False)
-        report = self.report(check_central=False)
-        _write(target / "diagnostics.json", json.dumps(report.to_dict(), indent=1, default=str))
-        if self.store is not None:
-            _write(target / "journal.json", json.dumps(self.store.summary(limit=500), indent=1, default=str))
-            with (target / f"audit-{month}.csv").open("w", encoding="utf-8", newline="") as handle:
-                self.store.audit.report_csv(month, handle)
-            verification = self.store.audit.verify()
-            _write(target / "audit-verify.json", json.dumps(asdict(verification), indent=1, default=str))
+        for name, text in self.bundle(month).items():
+            _write(target / name, text)
         self._audit(technician, "export", target=target.name, month=month)
         return target
+
+    def bundle(self, month: str | None = None, *, journal_limit: int = 500) -> dict[str, str]:
+        """The export's files by name: diagnostics, the journal (no personal data), the month's audit report
+        and its verification. The USB export writes them; an ``upload_diagnostics`` command sends them."""
+        month = month or datetime.now(UTC).strftime("%Y-%m")
+        files = {"diagnostics.json": json.dumps(self.report(check_central=False).to_dict(), indent=1, default=str)}
+        if self.store is not None:
+            files["journal.json"] = json.dumps(self.store.summary(limit=journal_limit), indent=1, default=str)
+            report = io.StringIO()
+            self.store.audit.report_csv(month, report)
+            files[f"audit-{month}.csv"] = report.getvalue()
+            files["audit-verify.json"] = json.dumps(asdict(self.store.audit.verify()), indent=1, default=str)
+        return files
 
     def _audit(self, technician: str, action: str, **fields: Any) -> None:
         if self.store is not None:

@@ -58,7 +58,7 @@ from kiosk.flow import (
 from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
 from kiosk.message_keys import N_
-from kiosk.metrics import get_metrics
+from kiosk.metrics import KioskMetrics, get_metrics
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.consumables import Level
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
@@ -204,8 +204,10 @@ class EffectRunner:
     """``perform(effect)`` returns at once; results arrive through ``post``."""
 
     def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline | None, post: Callable[[Event], None], *,
-                 receipt: ReceiptPrinter | None = None, kiosk_id: str = "", office: str = ""):
+                 receipt: ReceiptPrinter | None = None, kiosk_id: str = "", office: str = "",
+                 metrics: KioskMetrics | None = None):
         self.central = central
+        self.metrics = metrics or get_metrics()
         #: None when the journal is unusable (the kiosk is out of service): nothing prints, no receipt is counted.
         self.pipeline = pipeline
         self.post = post
@@ -381,7 +383,7 @@ class EffectRunner:
 
     def _finished(self, doc: DocumentItem, outcome: Outcome, failure: list[str]) -> None:
         state = outcome.job.state
-        metrics = get_metrics()
+        metrics = self.metrics
         if state in (JobState.PRINTED, JobState.REPORTED) and outcome.job.cause is None:
             metrics.document_printed(doc.type.lower(), "printed")
             self._update(doc, Phase.DONE, 1.0)

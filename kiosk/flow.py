@@ -144,7 +144,7 @@ def _with_documents(state: FlowState, documents: tuple[DocumentItem, ...]) -> Fl
 @RESIDENT.on(DevicesChanged)
 def devices_changed(state: FlowState, event: DevicesChanged, settings: FlowSettings) -> Transition:
     state = replace(state, printers=event.printers)
-    if state.screen in (Screen.ATTRACT, Screen.OUT_OF_SERVICE):
+    if state.screen in HOME_SCREENS:
         return replace(state, screen=home(state)), []
     if state.documents and state.screen in (Screen.DOCUMENTS, Screen.CONFIRM):
         state = _with_documents(state, state.documents)
@@ -385,7 +385,7 @@ def session_lost(state: FlowState, event: SessionLost, settings: FlowSettings) -
 
 @RESIDENT.on(TechnicianOpened)
 def technician_opened(state: FlowState, event: TechnicianOpened, settings: FlowSettings) -> Transition:
-    if state.screen in (Screen.ATTRACT, Screen.OUT_OF_SERVICE):
+    if state.screen in HOME_SCREENS:  # closed or out of service too: that is when a technician comes
         return replace(state, screen=Screen.TECHNICIAN, message=None), []
     return state, []
 

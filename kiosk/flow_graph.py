@@ -31,6 +31,7 @@ from kiosk.flow_model import (
     LoginSucceeded,
     Media,
     NikSubmitted,
+    NoticeChanged,
     Phase,
     PinRequestAnswered,
     PinRequestSubmitted,
@@ -46,7 +47,7 @@ from kiosk.flow_model import (
     VerifyScanned,
 )
 from kiosk.flow_table import vocabulary_events
-from kiosk.service_model import TicketInfo, VerifyInfo, VerifyOutcome
+from kiosk.service_model import NoticeKind, ServiceNotice, TicketInfo, VerifyInfo, VerifyOutcome
 
 _NIK = "3273015503850002"
 _DOCS = (DocumentItem("d-kk", "kk", "2026-11-20", Media.A4, verify_url="https://v/kk"),
@@ -58,6 +59,8 @@ _DOWN = (PrinterAvailability(Media.A4, False, "media-jam"),
          PrinterAvailability(Media.CARD, False, "offline-report"))
 #: Long enough for any of the flow's timers to run out.
 _LONG_WAIT = 10_000.0
+_NOTICES = (ServiceNotice(NoticeKind.OUT_OF_SERVICE, "Rusak", "Broken"), ServiceNotice(NoticeKind.CLOSED),
+            ServiceNotice(NoticeKind.UNREACHABLE))
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         PinRequestSubmitted: [PinRequestSubmitted(now, text=_NIK)],
         PinRequestAnswered: [PinRequestAnswered(now), PinRequestAnswered(now, problem="central.unreachable")],
         SlipPrinted: [SlipPrinted(now, ok=True)],
+        NoticeChanged: [NoticeChanged(now, notice=n) for n in (None, *_NOTICES)],
     }
     for event_type in sorted(vocabulary_events(), key=lambda e: e.__name__):
         yield from special.get(event_type) or [event_type(now)]
@@ -105,7 +109,7 @@ def _shape(state: FlowState) -> tuple:
             state.selected, tuple((p.id, p.phase) for p in state.progress), state.idle_warning_since is not None,
             state.done_since is not None, state.ticket is not None and state.ticket.printed,
             state.verification is not None, state.pin_request_sent, state.reset_from,
-            tuple(p.available for p in state.printers), state.slip_printed)
+            tuple(p.available for p in state.printers), state.slip_printed, state.notice)
 
 
 def transitions(flow: Flow | None = None) -> frozenset[Edge]:

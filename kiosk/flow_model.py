@@ -14,11 +14,12 @@ from typing import Any
 from central.vocabulary import Media
 from kiosk.message_keys import N_
 from kiosk.nik import Nik
-from kiosk.service_model import QueueProblem, Slip, TicketInfo, VerifyInfo
+from kiosk.service_model import QueueProblem, ServiceNotice, Slip, TicketInfo, VerifyInfo
 
 
 class Screen(Enum):
     OUT_OF_SERVICE = "out_of_service"
+    CLOSED = "closed"  # outside opening hours, or the day's cap reached: where to go instead
     ATTRACT = "attract"
     NIK_ENTRY = "nik_entry"
     PIN_ENTRY = "pin_entry"
@@ -123,8 +124,9 @@ class DocProgress:
 
 #: How much longer every resident timeout is in the accessibility mode.
 ACCESSIBLE_TIME_FACTOR = 2.0
-#: Where the kiosk rests between residents; coming back here ends the accessibility mode.
-HOME_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE})
+#: Where the kiosk rests between residents (closed hours and a capped day too); coming back here ends the
+#: accessibility mode.
+HOME_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE, Screen.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class FlowState:
     screen: Screen = Screen.ATTRACT
     language: str = "id"
     printers: tuple[PrinterAvailability, ...] = ()
+    notice: ServiceNotice | None = None  # said on the attract, closed or out-of-service screen
     nik: Nik | None = None
     session: Any = None  # opaque to the flow; the central client's session object
     masked_name: str = ""
@@ -201,6 +204,13 @@ class Event:
 @dataclass(frozen=True)
 class DevicesChanged(Event):
     printers: tuple[PrinterAvailability, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoticeChanged(Event):
+    """The operator's commands, the clock or the central service changed what residents may do."""
+
+    notice: ServiceNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -431,8 +441,9 @@ class SlipPrinted(Event):
 
 
 #: Answers from work done elsewhere: they are not the resident's activity.
-RESULT_EVENTS = (Tick, DevicesChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost, TicketIssued,
-                 CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered, SlipPrinted)
+RESULT_EVENTS = (Tick, DevicesChanged, NoticeChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost,
+                 TicketIssued, CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered,
+                 SlipPrinted)
 
 
 # --------------------------------------------------------------------------- effects

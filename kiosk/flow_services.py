@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kiosk.flow_model import (
+    HOME_SCREENS,
     BookingScanned,
     BookingSubmitted,
     CheckIn,
@@ -19,6 +20,7 @@ from kiosk.flow_model import (
     FlowState,
     ForgotPinPressed,
     Message,
+    NoticeChanged,
     PinRequestAnswered,
     PinRequestSubmitted,
     PrintTicket,
@@ -36,12 +38,22 @@ from kiosk.flow_model import (
     VerifyScanned,
     WalkInPressed,
 )
-from kiosk.flow_table import Transition, Transitions, wrong_scan
+from kiosk.flow_table import Transition, Transitions, home, wrong_scan
 from kiosk.nik import InvalidNik, parse_nik
 from kiosk.service_model import QueueProblem, booking_code
 
 #: The handlers of this module, by event type.
 SERVICES = Transitions("services")
+
+
+@SERVICES.on(NoticeChanged)
+def notice_changed(state: FlowState, event: NoticeChanged, settings: FlowSettings) -> Transition:
+    """Out of service, closed, capped or the central service gone: the resting screen says so at once; a
+    resident already in a session finishes, and the next one meets the notice before typing anything."""
+    state = replace(state, notice=event.notice)
+    if state.screen in HOME_SCREENS:
+        return replace(state, screen=home(state)), []
+    return state, []
 
 
 @SERVICES.on(QueuePressed)

@@ -31,6 +31,7 @@ from kiosk.flow_model import (
     Screen,
 )
 from kiosk.message_keys import N_
+from kiosk.service_model import NoticeKind
 
 #: What every handler returns: the new state and the effects to perform.
 Transition = tuple[FlowState, list[Effect]]
@@ -122,7 +123,13 @@ def _name(handler: Handler) -> str:
 
 # --------------------------------------------------------------------------- steps shared by handler modules
 def home(state: FlowState) -> Screen:
-    """Where the kiosk rests: the attract screen when a printer works, else out of service."""
+    """Where the kiosk rests: out of service by the operator's command, closed (hours or cap), out of service
+    when no printer works, else the attract screen (which says when the central service does not answer)."""
+    notice = state.notice
+    if notice is not None and notice.kind is NoticeKind.OUT_OF_SERVICE:
+        return Screen.OUT_OF_SERVICE
+    if notice is not None and notice.blocks:
+        return Screen.CLOSED
     return Screen.ATTRACT if any(p.available for p in state.printers) else Screen.OUT_OF_SERVICE
 
 
@@ -132,6 +139,7 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
     fresh = FlowState(
         language=settings.default_language,
         printers=state.printers,
+        notice=state.notice,
         last_activity=state.last_activity,
         login_attempt=state.login_attempt,
     )

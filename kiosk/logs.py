@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -53,10 +54,41 @@ class Redactor(logging.Filter):
         return True
 
 
+#: syslog priorities (what ``journalctl -p`` filters on) of Python's levels.
+_PRIORITY = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
+
+
+def priority(levelno: int) -> int:
+    """The syslog priority of a Python log level: CRITICAL 2 (crit) ... INFO 6 (info), DEBUG 7."""
+    return next((prio for level, prio in _PRIORITY if levelno >= level), 7)
+
+
+def to_journald(stream: Any) -> bool:
+    """Whether ``stream`` is the journal stream systemd connected (``$JOURNAL_STREAM`` names its device:inode)."""
+    wanted = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        info = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # a StringIO, a closed stream
+        return False
+    return wanted == f"{info.st_dev}:{info.st_ino}"
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, event, and the record's fields."""
+    """One JSON object per line: ts, level, logger, event, and the record's fields.
+
+    With ``journald``, each line starts with its syslog priority (``<3>`` for an error): journald reads it as
+    the entry's PRIORITY and strips it (SyslogLevelPrefix=, on by default), so ``journalctl -p err`` shows
+    the errors and ``journalctl -o cat`` is still one JSON object per line."""
+
+    def __init__(self, *, journald: bool = False) -> None:
+        super().__init__()
+        self.journald = journald
 
     def format(self, record: logging.LogRecord) -> str:
+        line = self._json(record)
+        return f"<{priority(record.levelno)}>{line}" if self.journald else line
+
+    def _json(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
@@ -87,9 +119,10 @@ class TextFormatter(logging.Formatter):
 
 def setup_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> logging.Handler:
     """Install one redacting handler on the root logger; returns it (tests add their own streams)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
     handler.addFilter(Redactor())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter(journald=to_journald(stream)) if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_adm_kiosk", False):

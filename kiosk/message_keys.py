@@ -45,3 +45,7 @@ VERIFY_OUTCOMES = (N_("verify.active"), N_("verify.active_detail"), N_("verify.s
 #: The technician area's names of devices and consumables.
 DEVICE_NAMES = (N_("device.name.card_printer"), N_("device.name.document_printer"), N_("device.name.receipt_printer"))
 CONSUMABLES = (N_("consumable.blanko"), N_("consumable.paper"), N_("consumable.receipt"), N_("consumable.ribbon"))
+#: The closed screen's next opening day (Monday 0 ... Sunday 6) and the four causes of a spoiled blanko.
+WEEKDAYS = (N_("weekday.0"), N_("weekday.1"), N_("weekday.2"), N_("weekday.3"), N_("weekday.4"), N_("weekday.5"),
+            N_("weekday.6"))
+SPOIL_CAUSES = (N_("spoil.failed_encode"), N_("spoil.damaged"), N_("spoil.failed_print"), N_("spoil.data_changed"))

@@ -133,6 +133,11 @@ class KioskMetrics:
         self._outbox_age = Gauge(
             f"{PREFIX}_outbox_oldest_age_seconds", "Age of the oldest unsent print event (0 when none).", registry=r
         )
+        self._uncertain = Gauge(
+            f"{PREFIX}_jobs_uncertain",
+            "Print jobs that may or may not have printed, waiting for a technician's answer.",
+            registry=r,
+        )
         self._central = Histogram(
             f"{PREFIX}_central_request_duration_seconds",
             "Round trips to the central service.",
@@ -173,9 +178,9 @@ class KioskMetrics:
         """A document job ended: type such as 'kk', 'akta_kelahiran', 'ktp_el'; outcome printed|failed|uncertain."""
         self._documents.labels(_slug("type", doc_type), _one_of("outcome", outcome, PRINT_OUTCOMES)).inc()
 
-    def card_spoiled(self, cause: str | Enum) -> None:
-        """A blank card was spoiled: one of :data:`SPOIL_CAUSES`."""
-        self._spoiled.labels(_one_of("cause", cause, SPOIL_CAUSES)).inc()
+    def card_spoiled(self, cause: str | Enum, count: int = 1) -> None:
+        """``count`` blank cards were spoiled: one of :data:`SPOIL_CAUSES` (0 exports the series)."""
+        self._spoiled.labels(_one_of("cause", cause, SPOIL_CAUSES)).inc(count)
 
     # -- devices
     def set_device_state(self, device: str, state: str | Enum) -> None:
@@ -202,6 +207,10 @@ class KioskMetrics:
         """Print events not yet accepted by the central service, and how long the oldest has waited."""
         self._outbox.set(backlog)
         self._outbox_age.set(oldest_age_s if backlog else 0.0)
+
+    def set_uncertain_jobs(self, count: int) -> None:
+        """Jobs in UNCERTAIN (a crash while sending, a printer that stopped answering) not yet resolved."""
+        self._uncertain.set(count)
 
     def observe_central(self, endpoint: str, seconds: float, outcome: str = "ok") -> None:
         """One round trip to the central service; endpoint is a short route name such as 'sessions'."""

@@ -10,13 +10,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import kiosk.central_client as cc
 from central import contract as c
 from devices.base import DeviceError, DeviceStatus, call_with_timeout
+from kiosk import __version__
 from kiosk.config import Config
 from kiosk.diagnostics import Diagnostics, heartbeat_body, printer_supplies
 from kiosk.effects import EffectRunner
+from kiosk.fleet import FleetAgent
 from kiosk.flow import (
     BookingScanned,
     DevicesChanged,
@@ -30,8 +33,10 @@ from kiosk.flow import (
 )
 from kiosk.hardware import MEDIA_PRINTERS, Devices, build_devices, device_report
 from kiosk.logs import event as log_event
-from kiosk.metrics import get_metrics
+from kiosk.metrics import HeartbeatLoop, KioskMetrics, MetricsServer, get_metrics
+from kiosk.metrics_feed import MetricsFeed
 from kiosk.scans import ScanKind, classify
+from kiosk.service_model import NoticeKind
 from kiosk.voice import Espeak, SoundLibrary, VoiceGuide
 from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
 from printjobs.outbox import JobReport, RatingReport
@@ -80,8 +85,13 @@ class DeviceMonitor:
     """Polls the printers off the main thread and posts DevicesChanged when availability changes."""
 
     def __init__(self, devices: Devices, store: PrintStore | None, post: Callable[[Event], None],
-                 interval_s: float = 2.0, blocked: str | None = None):
+                 interval_s: float = 2.0, blocked: str | None = None, *,
+                 metrics: KioskMetrics | None = None, feed: MetricsFeed | None = None,
+                 fleet: FleetAgent | None = None):
         self.devices = devices
+        self.fleet = fleet
+        self.metrics = metrics or get_metrics()
+        self.feed = feed
         self.blocked = blocked
         self.store = store
         self.post = post
@@ -94,6 +104,7 @@ class DeviceMonitor:
         if self.blocked:
             return tuple(PrinterAvailability(media, False, self.blocked) for media in MEDIA_PRINTERS)
         result = []
+        statuses: dict[str, DeviceStatus | None] = {}
         for media, name in MEDIA_PRINTERS.items():
             device = getattr(self.devices, name)
             status = None
@@ -102,13 +113,23 @@ class DeviceMonitor:
                     status = call_with_timeout(device.status, STATUS_TIMEOUT_S, f"{name} status")
                 except DeviceError as exc:
                     status = DeviceStatus.offline(exc.reason, type(exc).__name__)
+            statuses[name] = status
             empty = self.store.consumables.empty(name) if device is not None and self.store is not None else []
             result.append(availability(media, status, empty))
+        if self.feed is not None:
+            self.feed.devices(statuses)
         return tuple(result)
 
     def poll_once(self) -> None:
         current = self.check()
-        get_metrics().set_in_service(any(a.available for a in current))
+        if self.feed is not None:
+            self.feed.refresh()
+        stopped = False
+        if self.fleet is not None:
+            self.fleet.refresh()  # opening hours begin and end with the clock; a cap with the day's prints
+            stopped = self.fleet.shown is not None and self.fleet.shown.kind is NoticeKind.OUT_OF_SERVICE
+        # Closed hours and a reached cap are the operator's plan, not an outage: they do not count here.
+        self.metrics.set_in_service(any(a.available for a in current) and not stopped)
         if current != self.last:
             self.last = current
             log_event(log, "devices.changed", logging.INFO, **{a.media.value: a.reason or "ok" for a in current})
@@ -157,8 +178,12 @@ def build_voice(config: Config, devices: Devices) -> VoiceGuide | None:
 class KioskRuntime:
     """Everything behind the screens, built from one Config."""
 
-    def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0):
+    def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0,
+                 metrics: KioskMetrics | None = None, config_path: Path | None = None,
+                 restart: Callable[[], None] | None = None):
         self.config = config
+        self.metrics = metrics or get_metrics()
+        self.metrics.set_info(__version__, config.kiosk.id)
         self.devices = build_devices(config)
         self.devices.open_all()
         self.central = cc.CentralClient(config.central, config.kiosk.id)
@@ -184,12 +209,22 @@ class KioskRuntime:
                     if getattr(self.devices, name) is not None}
         self.pipeline = PrintPipeline(self.store, printers) if self.store is not None else None
         self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,
-                                    kiosk_id=config.kiosk.id, office=config.kiosk.location)
-        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked)
+                                    kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics)
+        self.feed = MetricsFeed(self.metrics, self.store, thresholds)
+        self.feed.recovered(self.recovery)
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
+        self.fleet = FleetAgent(config, self.store, self.central, post,
+                                bundle=lambda: self.diagnostics.bundle(journal_limit=50),
+                                config_path=config_path, restart=restart)
+        self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked,
+                                     metrics=self.metrics, feed=self.feed, fleet=self.fleet)
         self._post = post
         self._last_scan: str | None = None
         self.voice = build_voice(config, self.devices)
+        self.metrics_server: MetricsServer | None = None
+        self.heartbeat: HeartbeatLoop | None = None
+        self._stopped = False
+        self._heartbeat_lock = threading.Lock()
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -213,27 +248,40 @@ class KioskRuntime:
     def heartbeat_status(self) -> c.Heartbeat:
         """Device states, consumables and counters for the central service (no personal data)."""
         reports = [device_report(d) for d in self.devices.all()]
-        metrics = get_metrics()
         for report in reports:
-            metrics.set_device_state(report.name, report.state)
+            self.metrics.set_device_state(report.name, report.state)
             for supply, percent in printer_supplies(report).items():
-                metrics.set_supply(report.name, supply, percent)
-        if self.store is not None:
-            for level in self.store.consumables.status():
-                if level.level is not None:
-                    metrics.set_consumable(level.printer, level.kind, level.level, level.threshold)
-        metrics.set_outbox(self.store.outbox.pending_count() if self.store is not None else 0)
+                self.metrics.set_supply(report.name, supply, percent)
+        self.feed.refresh()
         return heartbeat_body(reports, self.store)
 
     def send_heartbeat(self) -> None:
-        self.central.heartbeat(self.heartbeat_status())
+        """One heartbeat with the acks of the commands run; then the commands in its answer are run."""
+        with self._heartbeat_lock:  # one at a time: acks and commands of two beats must not cross
+            fields = self.fleet.heartbeat_fields()
+            if self.monitor.last and not any(a.available for a in self.monitor.last):
+                fields.update(in_service=False, notice=fields["notice"] or "no_printer")
+            body = self.heartbeat_status().model_copy(update=fields)
+            try:
+                answer = self.central.heartbeat(body)
+            except cc.CentralError:
+                self.fleet.set_reachable(False)
+                raise
+            self.fleet.answered(body.acks, answer)
 
     def start(self) -> None:
+        """Background work: outbox, device monitor, readers, the metrics endpoint and the heartbeat.
+
+        The metrics endpoint's OSError (say, the port taken) reaches the caller, which stops what started."""
         if self.voice is not None:
             self.voice.start()
         if self.store is not None:
             self.store.outbox.start()
         self.monitor.start()
+        if self.config.metrics.enabled:
+            self.metrics_server = MetricsServer.from_config(self.metrics, self.config.metrics).start()
+        self.heartbeat = HeartbeatLoop(self.send_heartbeat, self.config.central.heartbeat_interval_s,
+                                       self.metrics).start()
         for reader in self.devices.barcode_readers:
             try:
                 reader.start(self._on_scan)
@@ -241,6 +289,14 @@ class KioskRuntime:
                 log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
 
     def stop(self) -> None:
+        """Stop the background work and close the devices; a second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.voice is not None:
             self.voice.stop()
         for reader in self.devices.barcode_readers:

@@ -125,3 +125,28 @@ def slip_lines(slip: Slip, when: str, kiosk_id: str) -> list[str]:
     lines += ["", f"Jumlah: {slip.total} dokumen", "Cek keaslian: pindai QR di bawah atau",
               "QR pada dokumen di menu ADM", "'Cek keaslian dokumen'."]
     return lines
+
+
+class NoticeKind(Enum):
+    """Why residents cannot start, said before they type anything."""
+
+    OUT_OF_SERVICE = "out_of_service"  # the operator's command, with its message
+    CLOSED = "closed"  # outside the opening hours
+    CAPPED = "capped"  # the day's print cap is reached
+    UNREACHABLE = "unreachable"  # the central service does not answer the heartbeat
+
+
+@dataclass(frozen=True)
+class ServiceNotice:
+    """The kiosk's service notice (from :mod:`kiosk.fleet`): the operator's message, or when it opens again."""
+
+    kind: NoticeKind
+    message_id: str = ""
+    message_en: str = ""
+    reopen_day: int | None = None  # weekday, Monday 0
+    reopen_at: str = ""  # HH:MM
+
+    @property
+    def blocks(self) -> bool:
+        """Whether residents cannot start at all (an unreachable service is said, but the screen stays)."""
+        return self.kind is not NoticeKind.UNREACHABLE

@@ -24,6 +24,7 @@ SCREEN_SPEECH: dict[Screen, str] = {
     Screen.PRINTING: N_("speech.printing"),
     Screen.DONE: N_("speech.done"),
     Screen.OUT_OF_SERVICE: N_("speech.out_of_service"),
+    Screen.CLOSED: N_("speech.closed"),
     Screen.QUEUE: N_("speech.queue"),
     Screen.VERIFY: N_("speech.verify"),
     Screen.PIN_RESET: N_("speech.pin_reset"),

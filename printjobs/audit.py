@@ -46,6 +46,7 @@ class AuditKind(enum.StrEnum):
     CARD_SPOILED = "card_spoiled"
     CARD_UNCERTAIN = "card_uncertain"
     TECHNICIAN = "technician"
+    FLEET_COMMAND = "fleet_command"  # a command from the operator and what the kiosk did with it
 
 
 class SpoilCause(enum.StrEnum):
@@ -242,6 +243,17 @@ class AuditLog:
             name = entry.kind if entry.kind != AuditKind.CARD_SPOILED else f"card_spoiled.{entry.body.get('cause')}"
             counts[name] = counts.get(name, 0) + 1
         return counts
+
+    def spoiled_since(self, after_seq: int = 0) -> tuple[int, dict[str, int]]:
+        """Spoiled cards by cause in entries after ``after_seq``, and the last seq read (for counting as it grows)."""
+        last = int(self.db.query("SELECT COALESCE(MAX(seq), 0) FROM audit")[0][0])
+        rows = self.db.query("SELECT body FROM audit WHERE seq > ? AND seq <= ? AND kind = ?",
+                             (after_seq, last, AuditKind.CARD_SPOILED.value))
+        counts: dict[str, int] = {}
+        for (body,) in rows:
+            cause = str(json.loads(body).get("cause"))
+            counts[cause] = counts.get(cause, 0) + 1
+        return max(last, after_seq), counts
 
     def public_key_pem(self) -> bytes:
         """The public half, for whoever checks an exported log."""

@@ -231,6 +231,18 @@ class Journal:
         rows = self.db.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         return {row[0]: int(row[1]) for row in rows}
 
+    def count_in(self, state: JobState) -> int:
+        """How many jobs are in ``state`` (indexed: cheap at any journal size)."""
+        return int(self.db.query("SELECT COUNT(*) FROM jobs WHERE state = ?", (JobState(state).value,))[0][0])
+
+    def printed_today(self, since: float) -> tuple[int, int]:
+        """Documents printed since ``since`` (a local midnight) and how many residents (keyed NIK hashes) they
+        were for: what a daily cap counts."""
+        row = self.db.query(
+            "SELECT COUNT(*), COUNT(DISTINCT j.nik_hash) FROM job_transitions t JOIN jobs j ON j.job_id = t.job_id"
+            " WHERE t.to_state = 'PRINTED' AND t.at >= ?", (since,))[0]
+        return int(row[0]), int(row[1])
+
     def history(self, job_id: str) -> list[tuple[str | None, str, str | None]]:
         """Every committed move of a job, oldest first: (from, to, cause)."""
         rows = self.db.query(

@@ -275,6 +275,13 @@ class Outbox:
         """Events not yet delivered (rejected ones excluded: they wait for a person, not the network)."""
         return int(self.db.query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")[0][0])
 
+    def oldest_pending_age(self, now: float | None = None) -> float:
+        """Seconds the oldest undelivered event has waited (0 when none): what the "outbox growing" alert reads."""
+        oldest = self.db.query("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")[0][0]
+        if oldest is None:
+            return 0.0
+        return max(0.0, (self._clock() if now is None else now) - float(oldest))
+
     def backlog(self, include_rejected: bool = True) -> list[dict]:
         """Undelivered events, oldest first, as plain data (no personal data is ever in an event)."""
         statuses = ("pending", "rejected") if include_rejected else ("pending",)

@@ -64,3 +64,39 @@ def test_the_handler_masks_message_and_fields():
         logging.getLogger().removeHandler(handler)
     entry = json.loads(stream.getvalue())
     assert "654321" not in entry["event"] and "0885" not in entry["note"]
+
+
+def test_json_lines_carry_a_journald_priority_when_stderr_is_the_journal(tmp_path, monkeypatch):
+    # systemd names the journal stream it gave the service in $JOURNAL_STREAM (device:inode); journald reads
+    # a leading <N> as the entry's PRIORITY, so `journalctl -p err` shows the errors.
+    import os
+
+    log = logging.getLogger("tests.journald")
+    with open(tmp_path / "journal-stream", "w+", encoding="utf-8") as stream:
+        info = os.fstat(stream.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{info.st_dev}:{info.st_ino}")
+        handler = setup_logging("DEBUG", "json", stream=stream)
+        try:
+            log.critical("journal.unusable")
+            log.error("outbox.rejected")
+            log.warning("heartbeat.failed")
+            log.info("kiosk.start")
+            log.debug("detail")
+        finally:
+            logging.getLogger().removeHandler(handler)
+        stream.seek(0)
+        lines = stream.read().splitlines()
+    assert [line[:3] for line in lines] == ["<2>", "<3>", "<4>", "<6>", "<7>"]
+    assert [json.loads(line[3:])["event"] for line in lines] == [
+        "journal.unusable", "outbox.rejected", "heartbeat.failed", "kiosk.start", "detail"]
+
+
+def test_json_lines_elsewhere_have_no_priority_prefix(monkeypatch):
+    monkeypatch.setenv("JOURNAL_STREAM", "1:1")
+    stream = io.StringIO()
+    handler = setup_logging("INFO", "json", stream=stream)
+    try:
+        logging.getLogger("tests.journald").error("outbox.rejected")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert json.loads(stream.getvalue())["event"] == "outbox.rejected"

@@ -1,4 +1,4 @@
-"""``adm-kiosk audit verify`` and ``adm-kiosk audit report --month YYYY-MM --csv``.
+"""``adm-kiosk audit verify``, ``adm-kiosk audit report --month YYYY-MM --csv`` and ``adm-kiosk audit spoiled``.
 
 ``verify`` checks the hash chain, every signature and the signed head of the audit log: exit 0 when it is
 intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. ``report`` writes
@@ -11,11 +11,15 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from kiosk.commands import add_logging_arguments
 from kiosk.commands.journal import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_config_argument, load, open_store
+from printjobs.audit import SpoilCause
 
 ORDER = 41
+SPOIL_CAUSES = tuple(SpoilCause)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,13 +54,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_logging_arguments(report)
     report.set_defaults(handler=run_report)
 
+    spoiled = actions.add_parser(
+        "spoiled",
+        help="record a spoiled blank card found outside a job, with its cause",
+        description="Records one spoiled blanko (one of the four causes Dukcapil reports) in the signed audit "
+        "log, with the technician's id, and lowers the counted blanko by one. The monthly report counts it.",
+    )
+    add_config_argument(spoiled)
+    spoiled.add_argument("--cause", required=True, choices=[c.value for c in SPOIL_CAUSES],
+                         help="failed_encode, damaged, failed_print or data_changed")
+    spoiled.add_argument("--technician", required=True, metavar="ID", help="the technician's id, e.g. teknisi-01")
+    spoiled.add_argument("--printer", default="card_printer", help="the card printer's name (default card_printer)")
+    spoiled.add_argument("--job", metavar="JOB", help="the print job it belonged to, when known")
+    add_logging_arguments(spoiled)
+    spoiled.set_defaults(handler=run_spoiled)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def _on_store(args: argparse.Namespace, work: Callable[[Any], int], missing: Callable[[], int]) -> int:
+    """Load the config, open the journal, run ``work(store)`` and close it; ``missing()`` when there is no
+    journal yet. A damaged journal or audit log, or a file that cannot be written, exits 1 with the reason."""
     from printjobs.errors import AuditError, JournalError
 
     config = load(args)
@@ -65,49 +86,69 @@ def run_verify(args: argparse.Namespace) -> int:
     try:
         store = open_store(config)
         if store is None:
-            print(json.dumps({"ok": True, "entries": 0, "problems": []}) if args.json else "audit log: empty")
-            return EXIT_OK
+            return missing()
         try:
-            result = store.audit.verify()
-        finally:
-            store.close()
-    except (AuditError, JournalError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if args.json:
-        print(json.dumps({"ok": result.ok, "entries": result.entries, "problems": result.problems}))
-    else:
-        for problem in result.problems:
-            print(f"problem: {problem}")
-        print(f"audit log: {result.entries} entries, {'intact' if result.ok else 'NOT intact'}")
-    return EXIT_OK if result.ok else EXIT_FAILED
-
-
-def run_report(args: argparse.Namespace) -> int:
-    from printjobs.errors import AuditError, JournalError
-
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
-        print(f"error: --month must be YYYY-MM, got {args.month!r}", file=sys.stderr)
-        return EXIT_USAGE
-    config = load(args)
-    if config is None:
-        return EXIT_USAGE
-    try:
-        store = open_store(config)
-        if store is None:
-            return EXIT_FAILED
-        try:
-            if args.output:
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
-                    rows = store.audit.report_csv(args.month, out)
-            else:
-                rows = store.audit.report_csv(args.month, sys.stdout)
-            summary = store.audit.summary(args.month)
+            return work(store)
         finally:
             store.close()
     except (AuditError, JournalError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    totals = ", ".join(f"{k} {v}" for k, v in sorted(summary.items())) or "nothing"
-    print(f"{args.month}: {rows} entries ({totals})", file=sys.stderr)
-    return EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    def empty() -> int:
+        print(json.dumps({"ok": True, "entries": 0, "problems": []}) if args.json else "audit log: empty")
+        return EXIT_OK
+
+    def verify(store: Any) -> int:
+        result = store.audit.verify()
+        if args.json:
+            print(json.dumps({"ok": result.ok, "entries": result.entries, "problems": result.problems}))
+        else:
+            for problem in result.problems:
+                print(f"problem: {problem}")
+            print(f"audit log: {result.entries} entries, {'intact' if result.ok else 'NOT intact'}")
+        return EXIT_OK if result.ok else EXIT_FAILED
+
+    return _on_store(args, verify, empty)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        print(f"error: --month must be YYYY-MM, got {args.month!r}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def report(store: Any) -> int:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                rows = store.audit.report_csv(args.month, out)
+        else:
+            rows = store.audit.report_csv(args.month, sys.stdout)
+        summary = store.audit.summary(args.month)
+        totals = ", ".join(f"{k} {v}" for k, v in sorted(summary.items())) or "nothing"
+        print(f"{args.month}: {rows} entries ({totals})", file=sys.stderr)
+        causes = ", ".join(f"{c.value} {summary.get(f'card_spoiled.{c.value}', 0)}" for c in SPOIL_CAUSES)
+        print(f"{args.month}: spoiled blanko by cause: {causes}", file=sys.stderr)
+        return EXIT_OK
+
+    return _on_store(args, report, lambda: EXIT_FAILED)
+
+
+def run_spoiled(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", args.technician):
+        print("error: --technician is an id such as teknisi-01", file=sys.stderr)
+        return EXIT_USAGE
+
+    def no_journal() -> int:
+        print("error: no journal yet: the kiosk has never run with this config", file=sys.stderr)
+        return EXIT_FAILED
+
+    def record(store: Any) -> int:
+        store.record_spoiled_card(args.printer, args.cause, args.technician, job_id=args.job)
+        level = store.consumables.get(args.printer, "blanko").level
+        print(f"recorded: 1 spoiled blanko ({args.cause}) on {args.printer} by {args.technician}; "
+              f"blanko counted: {'unknown' if level is None else level}")
+        return EXIT_OK
+
+    return _on_store(args, record, no_journal)

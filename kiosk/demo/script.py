@@ -23,6 +23,7 @@ from devices.simulated import (
 )
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
+from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
 from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
@@ -217,6 +218,7 @@ class Script:
 
         self.technician_area()
         self.beyond_printing()
+        run_fleet_steps(self, self.dir.parent)  # the operator: out of service, closed, capped, a config push
 
         # English, by one button.
         self.press("lang.switch")
@@ -228,6 +230,7 @@ class Script:
         self.press("common.back")
         self.wait_screen(Screen.ATTRACT)
         self.report["checks"]["language_after_logout"] = self.state.language
+        central_gone(self)  # last: the central service stops answering
 
         self.keypad_session()
 
@@ -372,6 +375,15 @@ class Script:
         wait_until(lambda: not screen.busy and not screen.ids.jobs.children, 30, "the uncertain job resolved")
         frames(2)
         self.report["checks"]["technician_resolved"] = store.journal.get(job.job_id).state.value
+        # A blanko found damaged in the hopper: recorded with its cause, outside any job.
+        spoiled_row = next(row for row in screen.ids.rows.children if row.title == self.tr("tech.spoiled_title"))
+        tap(find_button(spoiled_row, self.tr("spoil.damaged")))
+        wait_until(lambda: not screen.busy and screen.message == self.tr(
+            "tech.spoiled_recorded", cause=self.tr("spoil.damaged")), 30, "the spoiled card recorded")
+        frames(2)
+        self.shot("technician-spoiled-card")
+        month = store.audit.entries()[-1].at[:7]
+        self.report["checks"]["technician_spoiled"] = store.audit.summary(month).get("card_spoiled.damaged", 0)
         usb = self.runtime.config.technician.export_dir
         self.press("tech.export")  # no stick yet
         wait_until(lambda: not screen.busy and screen.message == self.tr("tech.no_usb", path=usb), 30, "no stick")

@@ -35,6 +35,7 @@ from kiosk.flow import (
 from kiosk.technician import TechnicianServices
 from kiosk.ui.attract import AttractScreen
 from kiosk.ui.base import KioskScreen
+from kiosk.ui.closed import ClosedScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.documents import DocumentsScreen
 from kiosk.ui.done import DoneScreen
@@ -65,6 +66,7 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.PRINTING: PrintingScreen,
     Screen.DONE: DoneScreen,
     Screen.OUT_OF_SERVICE: OutOfServiceScreen,
+    Screen.CLOSED: ClosedScreen,
     Screen.TECHNICIAN: TechnicianScreen,
     Screen.QUEUE: QueueScreen,
     Screen.VERIFY: VerifyScreen,

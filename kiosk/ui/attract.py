@@ -5,6 +5,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flow import AccessibilityToggled, FlowState, Media, QueuePressed, StartPressed, VerifyPressed
+from kiosk.service_model import NoticeKind
 from kiosk.ui.base import KioskScreen, ViewContext
 
 
@@ -24,6 +25,7 @@ class AttractScreen(KioskScreen):
     a4_status = StringProperty("")
     card_text = StringProperty("")
     card_status = StringProperty("")
+    notice = StringProperty("")
     a4_ok = BooleanProperty(True)
     card_ok = BooleanProperty(True)
 
@@ -35,6 +37,8 @@ class AttractScreen(KioskScreen):
         self.card_status = availability_text(state, Media.CARD, ctx)
         self.a4_ok = state.printer_ok(Media.A4)
         self.card_ok = state.printer_ok(Media.CARD)
+        offline = state.notice is not None and state.notice.kind is NoticeKind.UNREACHABLE
+        self.notice = ctx.tr("attract.offline", help=ctx.help_location) if offline else ""
         self.show_message(state, ctx)
 
     def start(self) -> None:

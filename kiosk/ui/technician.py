@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 #: What a worker-thread job returns and its main-thread continuation takes.
 R = TypeVar("R")
 
+#: Dukcapil's four causes of a spoiled blanko, in the monthly report's order.
+SPOIL_CAUSES = ("failed_encode", "damaged", "failed_print", "data_changed")
 #: Which consumables each printer can be reloaded with.
 RELOADABLE = {"document_printer": ("paper",), "card_printer": ("blanko", "ribbon"), "receipt_printer": ("receipt",)}
 
@@ -230,6 +232,11 @@ class TechnicianScreen(KioskScreen):
                 title=device_title(device.name, device.kind, tr),
                 state_text=tr(f"state.{device.state}") if tr.has(f"state.{device.state}") else device.state,
                 detail="  ·  ".join(x for x in (reasons, levels) if x), good=device.ok, actions=actions))
+            if device.kind == "card_printer":  # a spoiled blanko found outside a job: one of Dukcapil's four causes
+                rows.add_widget(TechDeviceRow(
+                    title=tr("tech.spoiled_title"), detail=tr("tech.spoiled_hint"), good=True,
+                    actions=[(tr(f"spoil.{cause}"), lambda n=device.name, c=cause: self.spoiled(n, c))
+                             for cause in SPOIL_CAUSES]))
         jobs = self.ids.jobs
         jobs.clear_widgets()
         for job in report.uncertain_jobs:
@@ -276,6 +283,13 @@ class TechnicianScreen(KioskScreen):
             self.refresh()
 
         self._work(lambda: self.live_services.diagnostics.reload(name, kind, level, self.technician), done)
+
+    def spoiled(self, name: str, cause: str) -> None:
+        def done(_result: None) -> None:
+            self.message = self.tr("tech.spoiled_recorded", cause=self.tr(f"spoil.{cause}"))
+            self.refresh()
+
+        self._work(lambda: self.live_services.diagnostics.spoiled_card(name, cause, self.technician), done)
 
     def resolve(self, job_id: str, printed: bool) -> None:
         answer = self.tr("tech.printed" if printed else "tech.not_printed")

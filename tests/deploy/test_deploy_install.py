@@ -266,6 +266,11 @@ def test_the_first_install_is_the_production_example_and_says_what_to_set(root: 
     assert config["technician"]["technicians"] == []
     drivers = {config["devices"][name]["driver"] for name in ("document_printer", "card_printer")}
     assert drivers == {"cups"}
+    # CUPS retries instead of stopping a queue on a fault, for the configured queues and those added later.
+    steps = plan(root)
+    assert "cupsctl ErrorPolicy=retry-job" in steps
+    for name in ("document_printer", "card_printer"):
+        assert f"lpadmin -p {config['devices'][name]['queue']} -o printer-error-policy=retry-job" in steps
 
 
 def test_the_demo_config_is_refused_as_a_production_config(root: Path):

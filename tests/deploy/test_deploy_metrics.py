@@ -158,28 +158,15 @@ def test_module_functions_record_into_the_process_wide_metrics():
     assert recorder.registry.get_sample_value("adm_kiosk_heartbeat_last_success_timestamp_seconds") >= time.time() - 60
 
 
-def test_the_shipped_alerts_and_agent_config_name_metrics_that_exist():
-    import re
+def test_the_agent_scrapes_the_configured_endpoint():
+    # Whether the alerts fire from a running kiosk: tests/deploy/test_alerts_fire.py.
     from pathlib import Path
 
     import yaml
 
-    prometheus = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
-    recorder = KioskMetrics()
-    # Labelled families have no sample until something is recorded: record one of each.
-    recorder.document_printed("kk", "printed")
-    recorder.card_spoiled("damaged")
-    recorder.set_device_state("card_printer", "ready")
-    recorder.set_consumable("card_printer", "blanko", 5, low_threshold=20)
-    recorder.observe_central("heartbeat", 0.1)
-    recorder.heartbeat(True)
-    exported = {sample.name for family in recorder.registry.collect() for sample in family.samples}
-    rules = yaml.safe_load((prometheus / "adm-kiosk-alerts.yml").read_text())["groups"][0]["rules"]
-    named = {name for rule in rules for name in re.findall(r"\b(?:adm_kiosk|process)_[a-z_]+\b", rule["expr"])}
-    assert named and named - exported == set()
-    alerts = {rule["alert"] for rule in rules}
-    assert {"AdmKioskPrinterDown", "AdmKioskBlankoLow", "AdmKioskOutboxGrowing", "AdmKioskNoHeartbeat"} <= alerts
-    agent = yaml.safe_load((prometheus / "kiosk-agent.yml").read_text())
+    agent_file = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "kiosk-agent.yml"
+    agent = yaml.safe_load(agent_file.read_text())
+    assert agent["scrape_configs"][0]["job_name"] == "adm-kiosk"
     assert agent["scrape_configs"][0]["static_configs"][0]["targets"] == [f"127.0.0.1:{MetricsSection().port}"]
 
 

@@ -188,10 +188,11 @@ def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listen
             **config["central"],
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in central.client_config().items()},
         }
-        config["central"]["signing_keys"] = [
-            {"key_id": key["key_id"], "public_key": str(key["public_key"])}
-            for key in central.client_config()["signing_keys"]
-        ]
+        for keys in ("signing_keys", "operator_keys"):
+            config["central"][keys] = [
+                {"key_id": key["key_id"], "public_key": str(key["public_key"])}
+                for key in central.client_config()[keys]
+            ]
         config["storage"]["state_dir"] = str(tmp_path / "state")
         config["metrics"] = {"enabled": True, "host": "127.0.0.1", "port": _free_port()}
         config_file = tmp_path / "config.yaml"

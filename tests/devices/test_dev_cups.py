@@ -190,3 +190,33 @@ def test_devices_command_lists_queues_and_matches_the_configured_one(cupsd, list
     assert mine and mine[0]["matches"] == "document_printer" and mine[0]["device_uri"] == listener.uri
     assert mine[0]["driver"] == "document_printer/cups"
     assert set(out) == {"cups", "usb", "serial"}
+
+
+def test_a_reload_resumes_a_queue_that_cups_stopped_on_the_fault(cupsd, listener, tmp_path):
+    # CUPS stops the queue when the printer reports paper out, and it stays stopped after new paper goes in
+    # (photo-booth kiosks report needing `cupsenable` by hand). The technician's reload resumes it.
+    from kiosk.demo import demo_config
+    from kiosk.diagnostics import Diagnostics
+    from kiosk.hardware import Devices
+    from printjobs.store import PrintStore
+
+    name = queue(cupsd, listener.uri)
+    cupsd.connection().disablePrinter(name)
+    cupsd.connection().rejectJobs(name)
+    p = printer(cupsd, name)
+    assert p.status().state is not DeviceState.READY
+    config = demo_config(tmp_path, {"url": "https://central.invalid"}, headless=True)
+    store = PrintStore(tmp_path / "state")
+    try:
+        Diagnostics(config, Devices(document_printer=p), store, None).reload("document_printer", "paper", 500,
+                                                                             "teknisi-1")
+        audited = [e.body for e in store.audit.entries() if e.kind == "technician"]
+    finally:
+        store.close()
+    assert p.status().state is DeviceState.READY
+    attrs = cupsd.connection().getPrinterAttributes(name)
+    assert attrs["printer-state"] == 3 and attrs["printer-is-accepting-jobs"]
+    assert [body["action"] for body in audited] == ["reload", "resume_queue"]
+    p.submit(DocumentJob("job-after-reload", PDF, "KK"), timeout=30)
+    assert listener.wait() == PDF
+    assert p.resume() is False  # already running: nothing to do

@@ -151,3 +151,24 @@ def test_a_broken_config_exits_2(tmp_path: Path, capsys):
 def _journal_json(capsys) -> str:
     assert main(["journal", "--json"]) == 0
     return capsys.readouterr().out
+
+
+def test_a_spoiled_card_found_outside_a_job_is_recorded_and_counted_in_the_month(kiosk_state, config: Path,
+                                                                                  capsys):
+    month = json.loads(_journal_json(capsys))["jobs"][0]["created_at"][:7]
+    for cause in ("damaged", "damaged", "data_changed", "failed_encode"):
+        assert main(["audit", "spoiled", "--cause", cause, "--technician", "teknisi-demo"]) == 0
+    assert "blanko counted: 36" in capsys.readouterr().out  # 40 after the reload, four spent
+    with pytest.raises(SystemExit) as refused:  # not one of the four causes: argparse's usage error
+        main(["audit", "spoiled", "--cause", "lost", "--technician", "teknisi-demo"])
+    assert refused.value.code == 2
+    assert main(["audit", "spoiled", "--cause", "damaged", "--technician", "Budi Santoso 3273"]) == 2
+    capsys.readouterr()
+    assert main(["audit", "report", "--month", month, "--csv"]) == 0
+    captured = capsys.readouterr()
+    rows = [r for r in csv.DictReader(io.StringIO(captured.out)) if r["kind"] == "card_spoiled"]
+    assert [(r["cause"], r["technician"], r["printer"]) for r in rows] == [
+        ("damaged", "teknisi-demo", "card_printer"), ("damaged", "teknisi-demo", "card_printer"),
+        ("data_changed", "teknisi-demo", "card_printer"), ("failed_encode", "teknisi-demo", "card_printer")]
+    assert "spoiled blanko by cause: failed_encode 1, damaged 2, failed_print 0, data_changed 1" in captured.err
+    assert main(["audit", "verify"]) == 0  # still one intact, signed chain

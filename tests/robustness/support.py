@@ -111,7 +111,8 @@ def kiosk_config_data(root: Path, central_section: dict, *, seconds_per_page: fl
                       seconds_per_card: float = 0.0, **central_overrides: Any) -> dict:
     """:func:`kiosk_config` as plain JSON-able data (for a kiosk in a child process)."""
     central = {k: str(v) if isinstance(v, Path) else v for k, v in {**central_section, **central_overrides}.items()}
-    central["signing_keys"] = [{k: str(v) for k, v in key.items()} for key in central["signing_keys"]]
+    for keys in ("signing_keys", "operator_keys"):
+        central[keys] = [{k: str(v) for k, v in key.items()} for key in central.get(keys, [])]
     return {
         "kiosk": {"id": KIOSK_ID, "location": "Bench", "display": {"fullscreen": False, "width": 1280,
                                                                     "height": 800}},

@@ -30,7 +30,8 @@ def test_a_crash_while_the_next_document_is_fetched_during_a_print_leaves_the_jo
     central = clone_world(world, tmp_path / "central")
     try:
         section = {k: str(v) if isinstance(v, Path) else v for k, v in central.client_config().items()}
-        section["signing_keys"] = [{k: str(v) for k, v in key.items()} for key in section["signing_keys"]]
+        for keys in ("signing_keys", "operator_keys"):
+            section[keys] = [{k: str(v) for k, v in key.items()} for key in section.get(keys, [])]
         resident = central.resident("ready")
         request = {"tmp": str(tmp_path / "kiosk"), "central": section, "nik": resident["nik"],
                    "pin": resident["pin"], "devices": {**SLOW_PRINTERS, "barcode_readers": []}}

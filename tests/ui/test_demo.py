@@ -63,6 +63,20 @@ def test_what_the_resident_saw_at_each_step(demo: Path):
     assert checks["garbage_scan_message"] == "scan.unknown"
 
 
+def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    shots = {entry["file"].split("-", 1)[1]: entry["screen"] for entry in report["screens"]}
+    assert shots["out-of-service-by-operator.png"] == "out_of_service"  # sent with adm-central command
+    assert shots["closed-opening-hours.png"] == shots["closed-daily-cap.png"] == "closed"
+    assert shots["attract-central-unreachable.png"] == "attract"
+    checks = report["checks"]
+    assert checks["closed_reopens"][1] == "08:00" and checks["capped_after_documents"] >= 1
+    assert checks["config_push"] == "failed"  # never reached READY: rolled back and acknowledged as failed
+    assert checks["technician_spoiled"] == 1  # from the technician screen, with its cause
+    fleet = (demo / "screens" / "fleet.txt").read_text()
+    assert fleet.startswith("KIOSK") and "ADM-DEMO-01" in fleet and "0 pending" in fleet
+
+
 def test_the_technician_visit(demo: Path):
     """Corner hold, a wrong PIN, then the panel: paper-out seen and fixed by a reload, a test page
     printed, an uncertain job resolved, the export written to the mounted stick."""
