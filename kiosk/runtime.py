@@ -32,7 +32,8 @@ from kiosk.hardware import MEDIA_PRINTERS, Devices, build_devices, device_report
 from kiosk.logs import event as log_event
 from kiosk.metrics import get_metrics
 from kiosk.scans import ScanKind, classify
-from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
+from printjobs.errors import JournalCorrupt, JournalError, PermanentDeliveryError, TransientDeliveryError
+from printjobs.maintenance import Maintenance
 from printjobs.outbox import JobReport
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore, Recovery, store_dir
@@ -154,7 +155,8 @@ class KioskRuntime:
         try:
             self.store: PrintStore | None = PrintStore(store_dir(config.storage.state_dir), thresholds=thresholds,
                                                        outbox_backoff=config.central.outbox_backoff.policy(),
-                                                       sender=CentralEventSender(self.central))
+                                                       sender=CentralEventSender(self.central),
+                                                       retention_days=config.storage.retention_days)
             self.recovery = self.store.recover()
         except JournalError as exc:
             # Printing without a journal we can trust could print a card twice: out of service until a
@@ -168,9 +170,21 @@ class KioskRuntime:
         self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,
                                     kiosk_id=config.kiosk.id, office=config.kiosk.location)
         self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked)
+        # The full integrity check, pruning and the audit checkpoint, off the UI thread once the kiosk runs.
+        self.maintenance = (Maintenance(self.store.db, self.store.retention, self.store.audit,
+                                        on_corrupt=self._journal_corrupt) if self.store is not None else None)
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self._post = post
         self._last_scan: str | None = None
+
+    def _journal_corrupt(self, problems: list[str]) -> None:
+        """The background check found damage the check at open could not see: stop printing, as at open."""
+        log_event(log, "journal.unusable", logging.CRITICAL, error=JournalCorrupt.__name__, problems=len(problems))
+        self.blocked = "journal-corrupt"
+        self.monitor.blocked = self.blocked
+        if self.store is not None:
+            self.store.refuse_new_jobs(self.blocked)
+        self.monitor.poll_once()
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -206,6 +220,8 @@ class KioskRuntime:
     def start(self) -> None:
         if self.store is not None:
             self.store.outbox.start()
+        if self.maintenance is not None:
+            self.maintenance.start()
         self.monitor.start()
         for reader in self.devices.barcode_readers:
             try:
@@ -218,6 +234,8 @@ class KioskRuntime:
             reader.stop()
         self.monitor.stop()
         self.effects.shutdown(wait=True)
+        if self.maintenance is not None:
+            self.maintenance.stop()
         if self.store is not None:
             self.store.close()
         self.central.close()

@@ -1,7 +1,9 @@
 """``adm-kiosk audit verify`` and ``adm-kiosk audit report --month YYYY-MM --csv``.
 
 ``verify`` checks the hash chain, every signature and the signed head of the audit log: exit 0 when it is
-intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. ``report`` writes
+intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. It checks what was
+added since the last verified month (a signed checkpoint) and then moves that checkpoint on; ``--full``
+checks every entry from the first. ``report`` writes
 the month's card issuance, spoiled cards and technician actions as CSV (stdout, or ``--output FILE``).
 """
 
@@ -34,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_argument(verify)
     verify.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    verify.add_argument("--full", action="store_true",
+                        help="check every entry from the first, not only those after the last verified month")
     add_logging_arguments(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -68,18 +72,20 @@ def run_verify(args: argparse.Namespace) -> int:
             print(json.dumps({"ok": True, "entries": 0, "problems": []}) if args.json else "audit log: empty")
             return EXIT_OK
         try:
-            result = store.audit.verify()
+            result = store.audit.verify(full=args.full)
         finally:
             store.close()
     except (AuditError, JournalError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps({"ok": result.ok, "entries": result.entries, "problems": result.problems}))
+        print(json.dumps({"ok": result.ok, "entries": result.entries, "checked": result.checked,
+                          "verified_month": result.verified_month, "problems": result.problems}))
     else:
         for problem in result.problems:
             print(f"problem: {problem}")
-        print(f"audit log: {result.entries} entries, {'intact' if result.ok else 'NOT intact'}")
+        since = f" ({result.checked} checked; verified through {result.verified_month})" if result.verified_month else ""
+        print(f"audit log: {result.entries} entries{since}, {'intact' if result.ok else 'NOT intact'}")
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
