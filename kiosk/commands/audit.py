@@ -84,7 +84,8 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         for problem in result.problems:
             print(f"problem: {problem}")
-        since = f" ({result.checked} checked; verified through {result.verified_month})" if result.verified_month else ""
+        month = result.verified_month
+        since = f" ({result.checked} checked; verified through {month})" if month else ""
         print(f"audit log: {result.entries} entries{since}, {'intact' if result.ok else 'NOT intact'}")
     return EXIT_OK if result.ok else EXIT_FAILED
 

@@ -182,14 +182,16 @@ def _old_reported_jobs(state_dir: Path, count: int, at: float) -> None:
         for i in range(count):
             job = f"00000000-0000-4000-8000-{i:012d}"
             conn.execute("INSERT INTO jobs (job_id, document_id, document_type, kind, printer, state, nik_hash,"
-                         " created_at, updated_at) VALUES (?, ?, 'KK', 'a4', 'document_printer', 'REPORTED', 'h', ?, ?)",
+                         " created_at, updated_at)"
+                         " VALUES (?, ?, 'KK', 'a4', 'document_printer', 'REPORTED', 'h', ?, ?)",
                          (job, f"doc-{i}", at, at))
             for before, after in [(None, "CREATED"), ("CREATED", "FETCHED"), ("FETCHED", "SENDING"),
                                   ("SENDING", "PRINTED"), ("PRINTED", "REPORTED")]:
                 conn.execute("INSERT INTO job_transitions (job_id, from_state, to_state, at) VALUES (?, ?, ?, ?)",
                              (job, before, after, at))
             conn.execute("INSERT INTO outbox (key, job_id, document_id, outcome, counters, created_at,"
-                         " next_attempt_at, status, delivered_at) VALUES (?, ?, ?, 'printed', '{}', ?, ?, 'delivered', ?)",
+                         " next_attempt_at, status, delivered_at)"
+                         " VALUES (?, ?, ?, 'printed', '{}', ?, ?, 'delivered', ?)",
                          (job, job, f"doc-{i}", at, at, at))
     conn.close()
 
