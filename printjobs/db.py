@@ -17,6 +17,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -134,6 +135,10 @@ class Database:
                 str(self.path), timeout=timeout_s, isolation_level=None, check_same_thread=False
             )
             self._conn.row_factory = sqlite3.Row
+            if self.path.stat().st_size == 0:
+                # A new file: pages freed by pruning can go back to the disk a few at a time
+                # (:meth:`release_free_pages`); SQLite allows this only before the file is written.
+                self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise JournalError(f"{self.path}: could not switch to WAL (got {mode})")
@@ -229,6 +234,23 @@ class Database:
             if not self._depth:
                 raise JournalError("after_commit outside a transaction")
             self._after_commit.append(callback)
+
+    def release_free_pages(self, pages: int = 256, *, pause_s: float = 0.02) -> int:
+        """Give pages freed by pruning back to the disk, ``pages`` per transaction; returns the file's pages then.
+
+        Only journals created with incremental auto-vacuum can; an older file keeps its free pages and reuses
+        them for new jobs, so it stops growing instead of shrinking."""
+        while True:
+            with self.transaction() as conn:
+                if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                    break
+                free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+                if not free:
+                    break
+                conn.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+            if pause_s:
+                time.sleep(pause_s)
+        return int(self.query("PRAGMA page_count")[0][0])
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         """Run a read-only query and return all rows."""

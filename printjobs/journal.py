@@ -210,7 +210,10 @@ class Journal:
         params: list = []
         if states is not None:
             wanted = [JobState(s).value for s in states]
-            sql += f" WHERE state IN ({', '.join('?' * len(wanted))})"
+            # With a limit, walk the newest jobs (index on created_at) and stop at ``limit``; the unary plus
+            # keeps SQLite off the state index, which would sort every finished job first.
+            column = "+state" if limit is not None else "state"
+            sql += f" WHERE {column} IN ({', '.join('?' * len(wanted))})"
             params += wanted
         sql += " ORDER BY created_at DESC, rowid DESC"
         if limit is not None:
