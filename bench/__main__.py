@@ -13,7 +13,7 @@ from bench.common import RESULTS, Figure, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
-    from bench import coldstart, crash, journal, sessions, stall, ui_soak
+    from bench import aged, central_load, coldstart, crash, journal, sessions, stall, ui_soak
 
     return {
         "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
@@ -22,12 +22,15 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "uisoak": lambda: ui_soak.run(sessions=20 if quick else 500),
         "journal": lambda: journal.run(jobs=100 if quick else 300),
         "crash": lambda: crash.run(runs=50 if quick else 1000),
+        "aged": lambda: aged.run(jobs=30_000 if quick else 300_000, starts=1 if quick else 5),
+        "central": lambda: central_load.run(pins=20_000 if quick else 1_000_000, seconds=2 if quick else 5),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", default="", help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash")
+    parser.add_argument("--only", default="",
+                        help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,aged,central")
     parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
             "machine": platform.machine(), "cpus": __import__("os").cpu_count(), "quick": args.quick,
             "seconds": seconds}
-    write_results(figures, meta)
+    write_results(figures, meta, merge=bool(args.only))
     print(f"bench: wrote {RESULTS}", file=sys.stderr)
     return 0 if all(f.ok is not False for f in figures) else 1
 

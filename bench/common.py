@@ -74,8 +74,16 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS) -> None:
-    path.write_text(json.dumps({"meta": meta, "figures": [f.to_json() for f in figures]}, indent=1) + "\n")
+def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS, *, merge: bool = False) -> None:
+    """Write the figures; with ``merge`` (a ``--only`` run), keep the other figures already in the file."""
+    entries = [f.to_json() for f in figures]
+    if merge and path.exists():
+        previous = json.loads(path.read_text())
+        fresh = {e["name"] for e in entries}
+        entries = [e for e in previous.get("figures", []) if e["name"] not in fresh] + entries
+        meta = {**previous.get("meta", {}), **meta,
+                "seconds": {**previous.get("meta", {}).get("seconds", {}), **meta.get("seconds", {})}}
+    path.write_text(json.dumps({"meta": meta, "figures": entries}, indent=1) + "\n")
 
 
 def headless_env() -> dict[str, str]:
