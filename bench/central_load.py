@@ -45,7 +45,7 @@ def _add_residents(data: Path, count: int) -> list[tuple[str, str, str]]:
             nik = invented_nik(900 + i)
             store.add_resident(Holder(nik, "Warga Beban", "Bandung", "15-08-1990", "LAKI-LAKI", "Jl. Uji No. 1"),
                                "+6281200000000")
-            doc = store.add_document(nik, "KK")
+            doc = store.add_document(nik, "kk")
             people.append((nik, store.issue_pin(nik).pin, doc))
         return people
     finally:
@@ -69,43 +69,46 @@ def _add_province(data: Path, pins: int) -> None:
     conn.close()
 
 
-def _store_figures(data: Path, people: list[tuple[str, str, str]], rounds: int) -> dict[str, float]:
-    """Median login and claim+event times (ms) on the world in ``data``."""
-    store = Store(data)
+def _store_figures(worlds: dict[str, Path], people: list[tuple[str, str, str]], rounds: int,
+                   drop_indexes: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
+    """Median login and claim+event times (ms) per world, the worlds' rounds interleaved so that the machine's
+    other load falls on all of them alike. In the worlds named in ``drop_indexes`` the store's indexes are
+    dropped after it opened: the server as it was."""
+    stores = {name: Store(data) for name, data in worlds.items()}
     try:
-        return _measure_store(store, people, rounds)
+        for name in drop_indexes:
+            _drop_indexes(stores[name])
+        samples: dict[str, dict[str, list[float]]] = {name: {"login_ms": [], "print_ms": []} for name in stores}
+        tokens = {name: store.login(people[0][0], people[0][1]).token for name, store in stores.items()}
+        for _ in range(rounds):
+            for name, store in stores.items():
+                login, printing = _one_round(store, tokens[name], people[0])
+                samples[name]["login_ms"].append(login)
+                samples[name]["print_ms"].append(printing)
+        return {name: {k: percentile(v, 50) for k, v in s.items()} for name, s in samples.items()}
     finally:
-        store.close()
+        for store in stores.values():
+            store.close()
 
 
-def _measure_store(store: Store, people: list[tuple[str, str, str]], rounds: int) -> dict[str, float]:
-    nik, pin, doc = people[0]
-    logins, prints = [], []
-    token = store.login(nik, pin).token
-    for _ in range(rounds):
-        started = time.perf_counter()
-        store.login(nik, pin)
-        logins.append((time.perf_counter() - started) * 1000)
-        job = str(uuid.uuid4())
-        started = time.perf_counter()
-        store.claim_content(token, doc, job)
-        store.print_event(doc, job, c.PrintEvent(job_id=job, outcome="failed", cause="bench", kiosk_id=KIOSK_ID))
-        prints.append((time.perf_counter() - started) * 1000)
-    return {"login_ms": percentile(logins, 50), "print_ms": percentile(prints, 50)}
+def _one_round(store: Store, token: str, person: tuple[str, str, str]) -> tuple[float, float]:
+    nik, pin, doc = person
+    started = time.perf_counter()
+    store.login(nik, pin)
+    login = (time.perf_counter() - started) * 1000
+    job = str(uuid.uuid4())
+    started = time.perf_counter()
+    store.claim_content(token, doc, job)
+    store.print_event(doc, job, c.PrintEvent(job_id=job, outcome="failed", cause="bench", kiosk_id=KIOSK_ID))
+    return login, (time.perf_counter() - started) * 1000
 
 
-def _without_indexes(data: Path, people: list[tuple[str, str, str]], rounds: int) -> dict[str, float]:
-    """The same measurement with the store's indexes dropped after it opened: the server as it was."""
-    store = Store(data)
-    try:
-        with store._lock:
-            names = [r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'"
-                                                     " AND sql IS NOT NULL")]
-            for name in names:
-                store._db.execute(f"DROP INDEX {name}")
-        return _measure_store(store, people, rounds)
-    finally:
-        store.close()
+def _drop_indexes(store: Store) -> None:
+    with store._lock:
+        names = [r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'"
+                                                 " AND sql IS NOT NULL")]
+        for name in names:
+            store._db.execute(f"DROP INDEX {name}")
 
 
 def _free_port() -> int:
@@ -177,11 +180,11 @@ def run(pins: int = 1_000_000, seconds: float = 5.0, rounds: int = 20,
         _add_province(big, pins)
         build_s = time.monotonic() - started
         Store(big).close()  # the indexes are made at open
-        small_ms = _store_figures(small, people, rounds)
-        big_ms = _store_figures(big, people, rounds)
         old = root / "old"
         shutil.copytree(big, old)
-        old_ms = _without_indexes(old, people, rounds)
+        measured = _store_figures({"none": small, "province": big, "old": old}, people, rounds,
+                                  drop_indexes=("old",))
+        small_ms, big_ms, old_ms = measured["none"], measured["province"], measured["old"]
 
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "central.cli", "serve", "--data", str(big), "--port",

@@ -4,7 +4,8 @@ Each outcome is ONE transaction: the job's state, its print event in the outbox,
 and, for cards, the audit entry. After a crash either all of them are there or none.
 
 Files in ``state_dir``: ``journal.sqlite`` (+ ``-wal``/``-shm``; jobs, outbox, consumables, audit),
-``nik-hmac.key`` and ``audit-ed25519.pem`` (0600), ``audit.head``, and ``spool/`` (encrypted bytes).
+``nik-hmac.key`` and ``audit-ed25519.pem`` (0600), ``audit.head``, ``audit.verified`` (the last verified
+month), and ``spool/`` (encrypted bytes).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from printjobs.audit import GENESIS, entry_digest
 from printjobs.retention import DAY_S
 from printjobs.store import PrintStore
 
-_A4 = ["KK", "AKTA_KELAHIRAN", "AKTA_KEMATIAN"]
-_CARDS = ["KTP_EL", "KIA"]
+_A4 = ["kk", "akta_kelahiran", "akta_kematian"]
+_CARDS = ["ktp_el", "kia"]
 _FLOW = ["CREATED", "FETCHED", "SENDING"]
 
 
