@@ -10,8 +10,8 @@ import hashlib
 import hmac
 import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from central.vocabulary import PIN_DIGITS
 
