@@ -10,6 +10,7 @@ small batches, and the audit log's verified months move forward once a day.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -108,11 +109,13 @@ class Maintenance:
                 if now >= next_check:
                     if not self.check():
                         return  # out of service until a technician looks; nothing more to do here
+                    if self._stop.is_set():  # the kiosk stopped during a long check: its database is closing
+                        return
                     self.checkpoint_audit()
                     next_check = now + s.check_every_s
-                if now >= next_prune:
+                if now >= next_prune and not self._stop.is_set():
                     self.prune()
                     next_prune = now + s.prune_every_s
-            except (JournalError, AuditError) as exc:  # busy or unreadable for a moment: try again next round
+            except (JournalError, AuditError, sqlite3.OperationalError) as exc:  # busy for a moment: next round
                 event(log, "journal.upkeep_failed", level=logging.WARNING, error=type(exc).__name__)
             self._stop.wait(max(1.0, min(next_check, next_prune) - self._clock()))
