@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
             "machine": platform.machine(), "cpus": __import__("os").cpu_count(), "quick": args.quick,
             "seconds": seconds}
-    write_results(figures, meta, merge=bool(args.only))
+    write_results(figures, meta)
     print(f"bench: wrote {RESULTS}", file=sys.stderr)
     return 0 if all(f.ok is not False for f in figures) else 1
 

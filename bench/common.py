@@ -74,16 +74,19 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS, *, merge: bool = False) -> None:
-    """Write the figures; with ``merge`` (a ``--only`` run), keep the other figures already in the file."""
-    entries = [f.to_json() for f in figures]
-    if merge and path.exists():
+def write_results(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS) -> None:
+    """Write the figures; those of benchmarks not run this time (``--only``) are kept from the last file, with
+    the time each was measured."""
+    try:
         previous = json.loads(path.read_text())
-        fresh = {e["name"] for e in entries}
-        entries = [e for e in previous.get("figures", []) if e["name"] not in fresh] + entries
-        meta = {**previous.get("meta", {}), **meta,
-                "seconds": {**previous.get("meta", {}).get("seconds", {}), **meta.get("seconds", {})}}
-    path.write_text(json.dumps({"meta": meta, "figures": entries}, indent=1) + "\n")
+    except (OSError, ValueError):
+        previous = {"meta": {}, "figures": []}
+    fresh = {f.name for f in figures}
+    when = previous.get("meta", {}).get("when")
+    kept = [{**f, "measured": f.get("measured", when)} for f in previous.get("figures", []) if f["name"] not in fresh]
+    written = [{**f.to_json(), "measured": meta["when"]} for f in figures]
+    seconds = {**previous.get("meta", {}).get("seconds", {}), **meta.get("seconds", {})}
+    path.write_text(json.dumps({"meta": {**meta, "seconds": seconds}, "figures": kept + written}, indent=1) + "\n")
 
 
 def headless_env() -> dict[str, str]:
