@@ -170,7 +170,13 @@ class Database:
         Damage elsewhere is left to :meth:`check_integrity`, which the kiosk runs in the background.
         """
         with self._lock:
-            problems = _bounded_check(self._conn)
+            # One read transaction: every query sees the same snapshot, though the kiosk may be committing
+            # while a command opens the journal beside it.
+            self._conn.execute("BEGIN")
+            try:
+                problems = _bounded_check(self._conn)
+            finally:
+                self._conn.execute("ROLLBACK")
         if problems:
             raise JournalCorrupt(f"{self.path}: integrity check failed: {'; '.join(problems[:5])}")
 

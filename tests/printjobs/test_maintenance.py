@@ -89,3 +89,29 @@ def test_the_upkeep_thread_checks_then_prunes(state_dir: Path):
     finally:
         assert upkeep.stop()
         store.close()
+
+
+def test_the_open_check_reads_one_snapshot_while_the_kiosk_commits(state_dir: Path):
+    """A technician's command opens the journal while the kiosk moves jobs on: never a false 'corrupt'."""
+    import threading
+
+    from printjobs.journal import JobState
+
+    kiosk = PrintStore(state_dir)
+    stop = threading.Event()
+
+    def print_jobs() -> None:
+        while not stop.is_set():
+            job = kiosk.create_job("doc", "kk", "a4", "document_printer", NIK)
+            for state in (JobState.FETCHED, JobState.SENDING, JobState.PRINTED):
+                kiosk.journal.transition(job.job_id, state)
+
+    worker = threading.Thread(target=print_jobs)
+    worker.start()
+    try:
+        for _ in range(30):
+            Database(state_dir / "journal.sqlite").close()  # raises JournalCorrupt on a torn view
+    finally:
+        stop.set()
+        worker.join()
+        kiosk.close()
