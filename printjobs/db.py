@@ -167,7 +167,8 @@ class Database:
         truncated file). Then every table and index of the schema must be there with its own definition, and
         the newest :data:`OPEN_CHECK_ROWS` rows of each table (the pages written last) must be found in every
         index of the table, and the newest entries of each index must point to rows that hold the same values.
-        Damage elsewhere is left to :meth:`check_integrity`, which the kiosk runs in the background.
+        Damage elsewhere is left to the full check (:func:`full_integrity_check`), which the kiosk runs in the
+        background (:mod:`printjobs.maintenance`).
         """
         with self._lock:
             # One read transaction: every query sees the same snapshot, though the kiosk may be committing
