@@ -28,11 +28,14 @@ from bench.coldstart import _one_start
 from bench.common import MB, ROOT, Figure, run_child
 from central.testing import start_central
 from printjobs.db import full_integrity_check
+from printjobs.retention import BATCH_JOBS
 from printjobs.store import PrintStore, store_dir
 from tests.printjobs.aged_journal import build_aged_journal
 from tests.robustness.support import kiosk_config_data
 
 RETENTION_DAYS = 90
+#: Batches of the kiosk's own size timed for the longest-lock figure before the bench prunes the rest faster.
+LOCK_BATCHES = 200
 #: The budget for commands a technician types (DESIGN.md: technician commands under 1 s).
 COMMAND_BUDGET_S = 1.0
 
@@ -142,11 +145,18 @@ def run(jobs: int = 300_000, days: float = 1095, starts: int = 5) -> list[Figure
             file_before = journal.stat().st_size
             store = PrintStore(state, retention_days=RETENTION_DAYS)
             cutoff = store.retention.cutoff()
-            started, longest, batches = time.monotonic(), 0.0, 0
+            started, longest, batches, pruned_total, rate = time.monotonic(), 0.0, 0, 0, 0.0
             while True:
                 t0 = time.perf_counter()
                 pruned, events = store.retention.prune_batch(cutoff)
-                longest, batches = max(longest, time.perf_counter() - t0), batches + 1
+                batches, pruned_total = batches + 1, pruned_total + pruned
+                if batches <= LOCK_BATCHES:
+                    longest = max(longest, time.perf_counter() - t0)
+                if batches == LOCK_BATCHES:
+                    # The kiosk's batch size decides the lock; three years of backlog at once (a kiosk's first
+                    # night after the upgrade) take it half an hour, in the background. The bench goes faster.
+                    rate = pruned_total / (time.monotonic() - started)
+                    store.retention.batch_jobs = 5000
                 if pruned < store.retention.batch_jobs and events < store.retention.batch_jobs:
                     break
             store.db.release_free_pages(pause_s=0)
@@ -187,6 +197,7 @@ def run(jobs: int = 300_000, days: float = 1095, starts: int = 5) -> list[Figure
                 "file_mb_after": round(file_after / MB, 1), "budget": "1.25 x the window's share of the unpruned",
                 "prune_s": round(prune_s, 1), "batches": batches}),
         Figure("pruning: longest write lock of one batch", longest * 1000, "ms", 100.0,
-               {"batch_jobs": 50, "batches": batches}),
+               {"batch_jobs": BATCH_JOBS, "batches_timed": min(batches, LOCK_BATCHES),
+                "jobs_per_s_at_that_size": round(rate, 1) if batches >= LOCK_BATCHES else None}),
     ]
     return figures
