@@ -13,7 +13,7 @@ from bench.common import RESULTS, Figure, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
-    from bench import coldstart, crash, journal, sessions, speech, stall, ui_soak, village
+    from bench import aged, central_load, coldstart, crash, journal, sessions, speech, stall, ui_soak, village
 
     return {
         "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
@@ -24,13 +24,16 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "crash": lambda: crash.run(runs=50 if quick else 1000),
         "village": lambda: village.run(sessions=1 if quick else 3),
         "speech": lambda: speech.run(sessions=2 if quick else 5),
+        "aged": lambda: aged.run(jobs=30_000 if quick else 300_000, starts=1 if quick else 5),
+        "central": lambda: central_load.run(pins=20_000 if quick else 1_000_000, seconds=2 if quick else 5),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default="",
-                        help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,village,speech")
+                        help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,village,speech,aged,"
+                             "central")
     parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)

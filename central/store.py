@@ -89,6 +89,23 @@ CREATE TABLE IF NOT EXISTS bookings(
 CREATE TABLE IF NOT EXISTS walk_ins(
     idem_key TEXT PRIMARY KEY, ticket_number TEXT NOT NULL, checked_in_at REAL NOT NULL);
 """
+#: An index for every lookup on the login and print paths and for keeping heartbeats bounded: a province has
+#: millions of PINs and grants, and a lookup without one reads them all under the store's lock.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS pins_nik ON pins(nik, revoked);
+CREATE INDEX IF NOT EXISTS sessions_pin ON sessions(pin_id);
+CREATE INDEX IF NOT EXISTS grants_document ON grants(document_id, status);
+CREATE INDEX IF NOT EXISTS documents_nik ON documents(nik, type, state);
+CREATE INDEX IF NOT EXISTS documents_submission ON documents(submission_id);
+CREATE INDEX IF NOT EXISTS heartbeats_kiosk ON heartbeats(kiosk_id);
+CREATE INDEX IF NOT EXISTS heartbeats_received ON heartbeats(received_at);
+CREATE INDEX IF NOT EXISTS bookings_checked_in ON bookings(checked_in_at);
+CREATE INDEX IF NOT EXISTS walk_ins_checked_in ON walk_ins(checked_in_at);
+"""
+#: How long heartbeats are kept: the fleet's monitoring looks at the last ones; a week is plenty.
+HEARTBEAT_KEEP_S = 7 * 86400.0
+#: Old heartbeats dropped per heartbeat received: the table stays at its window without a long delete.
+HEARTBEAT_PRUNE_BATCH = 100
 #: Columns added after the first release; older databases get them at open.
 _ADDED_COLUMNS = {
     "bookings": {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"},
@@ -170,6 +187,7 @@ class Store:
             for column, kind in columns.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.executescript(_INDEXES)  # after the added columns: an index may name one
         # The catalogue starts as the default one; an operator (or a test) adds types with add_document_type.
         self._db.executemany("INSERT OR IGNORE INTO document_types VALUES (?, ?)",
                              [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
@@ -609,6 +627,8 @@ class Store:
                        (kiosk_id, now, beat.model_dump_json()))
             self.commands.acknowledge(kiosk_id, beat.acks)
             pending = self.commands.pending(kiosk_id)
+            db.execute("DELETE FROM heartbeats WHERE id IN (SELECT id FROM heartbeats WHERE received_at < ?"
+                       " ORDER BY received_at LIMIT ?)", (now - HEARTBEAT_KEEP_S, HEARTBEAT_PRUNE_BATCH))
         return c.HeartbeatAck(received_at=datetime.fromtimestamp(now, UTC), commands=pending)
 
     def queue_command(self, kiosk_id: str, kind: c.CommandKind | str, args: c.CommandArgs | None = None,

@@ -199,6 +199,12 @@ class ConsumablesSection(_Section):
 
 class StorageSection(_Section):
     state_dir: Path = Field(..., description="Directory for the journal, outbox, audit log and keys.")
+    retention_days: int = Field(
+        90, ge=7, le=3650,
+        description="Days a finished print job stays in the journal once the central service has its outcome; "
+        "then it is pruned with its history and events. Uncertain jobs, jobs whose outcome is not yet "
+        "delivered and the audit log are always kept.",
+    )
 
 
 _PIN_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$")

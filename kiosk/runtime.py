@@ -38,7 +38,8 @@ from kiosk.metrics_feed import MetricsFeed
 from kiosk.scans import ScanKind, classify
 from kiosk.service_model import NoticeKind
 from kiosk.voice import Espeak, SoundLibrary, VoiceGuide
-from printjobs.errors import JournalError, PermanentDeliveryError, TransientDeliveryError
+from printjobs.errors import JournalCorrupt, JournalError, PermanentDeliveryError, TransientDeliveryError
+from printjobs.maintenance import Maintenance
 from printjobs.outbox import JobReport, RatingReport
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore, Recovery, store_dir
@@ -197,7 +198,8 @@ class KioskRuntime:
         try:
             self.store: PrintStore | None = PrintStore(store_dir(config.storage.state_dir), thresholds=thresholds,
                                                        outbox_backoff=config.central.outbox_backoff.policy(),
-                                                       sender=CentralEventSender(self.central))
+                                                       sender=CentralEventSender(self.central),
+                                                       retention_days=config.storage.retention_days)
             self.recovery = self.store.recover()
         except JournalError as exc:
             # Printing without a journal we can trust could print a card twice: out of service until a
@@ -212,6 +214,9 @@ class KioskRuntime:
                                     kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics)
         self.feed = MetricsFeed(self.metrics, self.store, thresholds)
         self.feed.recovered(self.recovery)
+        # The full integrity check, pruning and the audit checkpoint, off the UI thread once the kiosk runs.
+        self.maintenance = (Maintenance(self.store.db, self.store.retention, self.store.audit,
+                                        on_corrupt=self._journal_corrupt) if self.store is not None else None)
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self.fleet = FleetAgent(config, self.store, self.central, post,
                                 bundle=lambda: self.diagnostics.bundle(journal_limit=50),
@@ -225,6 +230,15 @@ class KioskRuntime:
         self.heartbeat: HeartbeatLoop | None = None
         self._stopped = False
         self._heartbeat_lock = threading.Lock()
+
+    def _journal_corrupt(self, problems: list[str]) -> None:
+        """The background check found damage the check at open could not see: stop printing, as at open."""
+        log_event(log, "journal.unusable", logging.CRITICAL, error=JournalCorrupt.__name__, problems=len(problems))
+        self.blocked = "journal-corrupt"
+        self.monitor.blocked = self.blocked
+        if self.store is not None:
+            self.store.refuse_new_jobs(self.blocked)
+        self.monitor.poll_once()
 
     def flow_settings(self) -> FlowSettings:
         k = self.config.kiosk
@@ -277,6 +291,8 @@ class KioskRuntime:
             self.voice.start()
         if self.store is not None:
             self.store.outbox.start()
+        if self.maintenance is not None:
+            self.maintenance.start()
         self.monitor.start()
         if self.config.metrics.enabled:
             self.metrics_server = MetricsServer.from_config(self.metrics, self.config.metrics).start()
@@ -303,6 +319,8 @@ class KioskRuntime:
             reader.stop()
         self.monitor.stop()
         self.effects.shutdown(wait=True)
+        if self.maintenance is not None:
+            self.maintenance.stop()
         if self.store is not None:
             self.store.close()
         self.central.close()

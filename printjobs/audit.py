@@ -6,6 +6,12 @@ directory, mode 0600). :meth:`AuditLog.verify` therefore notices an edited entry
 (a gap in the numbers and a broken link), and reordered ones (numbers and links out of order). A signed
 head file, rewritten after each commit, catches entries cut off the end.
 
+Verified month by month: once the log up to the end of a month has been verified, a signed checkpoint
+(``audit.verified``: that month's last entry number and hash) records it, and the next :meth:`AuditLog.verify`
+starts from there, so its cost is what was added since, not the kiosk's age. The checkpointed entry must still
+hold the hash the checkpoint signed and the next entry must link to it; ``verify(full=True)`` (``adm-kiosk
+audit verify --full``) checks every entry from the first, as the monthly export of an auditor would.
+
 Entries hold job and document ids, printer names, causes and technician ids: never a NIK or a name.
 """
 
@@ -73,11 +79,30 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of :meth:`AuditLog.verify`: ``ok`` and, when not, every problem found."""
+    """The outcome of :meth:`AuditLog.verify`: ``ok`` and, when not, every problem found.
+
+    ``entries`` is how many entries the log holds; ``checked`` how many were verified this time (those after
+    ``verified_month``, the last month a signed checkpoint vouches for; all of them when it is None).
+    """
 
     ok: bool
     entries: int
     problems: list[str]
+    checked: int = 0
+    verified_month: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The log is verified up to entry ``seq`` (hash ``digest``), the last entry of ``month``."""
+
+    month: str
+    seq: int
+    digest: str
+
+
+#: Entries read per query while verifying: memory stays flat however long the log is.
+VERIFY_PAGE = 2000
 
 
 REPORT_COLUMNS = ["seq", "time_utc", "kind", "cause", "action", "printer", "job_id", "document_id",
@@ -91,6 +116,7 @@ class AuditLog:
         self.db = db
         self.key_path = Path(state_dir) / "audit-ed25519.pem"
         self.head_path = Path(state_dir) / "audit.head"
+        self.checkpoint_path = Path(state_dir) / "audit.verified"
         self._clock = clock
         self._head_lock = threading.Lock()
         self._key = _load_or_create_key(self.key_path)
@@ -174,47 +200,100 @@ class AuditLog:
         if month is not None:
             if not _MONTH.match(month):
                 raise ValueError("month must be YYYY-MM")
-            sql += " WHERE at LIKE ?"
-            params = (f"{month}-%",)
+            sql += " WHERE at >= ? AND at < ?"  # a range, so the index on ``at`` serves it
+            params = (f"{month}-", f"{month}-~")
         return [_entry(row) for row in self.db.query(sql + " ORDER BY seq", params)]
 
-    def verify(self, public_key: Ed25519PublicKey | None = None) -> Verification:
-        """Check numbering, links, hashes, signatures and the head; collect every problem, do not stop at one."""
+    def verify(self, public_key: Ed25519PublicKey | None = None, *, full: bool = False) -> Verification:
+        """Check numbering, links, hashes, signatures and the head; collect every problem, do not stop at one.
+
+        Starts after the signed checkpoint (unless ``full``); when everything checked is intact, moves the
+        checkpoint to the end of the last complete month. Reads the log a page at a time.
+        """
         key = public_key or self.public_key
         problems: list[str] = []
-        rows = self.db.query("SELECT seq, at, kind, body, prev_hash, entry_hash, signature FROM audit ORDER BY seq")
-        expected_seq, prev = 1, GENESIS
-        hashes: dict[int, str] = {}
-        for row in rows:
-            try:
-                entry = _entry(row)
-            except (ValueError, TypeError) as exc:
-                problems.append(f"entry at position {expected_seq}: unreadable ({type(exc).__name__})")
-                expected_seq += 1
-                continue
-            if entry.seq != expected_seq:
-                problems.append(f"entry {entry.seq}: expected number {expected_seq} (removed or reordered entries)")
-            if entry.prev_hash != prev:
-                problems.append(f"entry {entry.seq}: does not link to the entry before it")
-            digest = entry_digest(entry.seq, entry.at, entry.kind, entry.body, entry.prev_hash)
-            if digest != entry.entry_hash:
-                problems.append(f"entry {entry.seq}: content does not match its hash (edited)")
-            try:
-                key.verify(bytes.fromhex(entry.signature), bytes.fromhex(entry.entry_hash))
-            except (InvalidSignature, ValueError):
-                problems.append(f"entry {entry.seq}: bad signature")
-            hashes[entry.seq] = entry.entry_hash
-            prev, expected_seq = entry.entry_hash, expected_seq + 1
-        problems += self._check_head(key, hashes, expected_seq - 1)
-        return Verification(ok=not problems, entries=len(rows), problems=problems)
-
-    def _check_head(self, key: Ed25519PublicKey, hashes: dict[int, str], last: int) -> list[str]:
+        checkpoint = None
+        if not full:
+            checkpoint, problems = self._usable_checkpoint(key)
+        expected_seq, prev = (checkpoint.seq + 1, checkpoint.digest) if checkpoint else (1, GENESIS)
         try:
             head = self._read_head()
         except AuditError as exc:
-            return [str(exc)]
+            head, problems = None, [*problems, str(exc)]
+        head_hash = None
+        checked = 0
+        last_of_month: dict[str, tuple[int, str]] = {}
+        after = expected_seq - 1
+        while True:
+            rows = self.db.query("SELECT seq, at, kind, body, prev_hash, entry_hash, signature FROM audit"
+                                 " WHERE seq > ? ORDER BY seq LIMIT ?", (after, VERIFY_PAGE))
+            if not rows:
+                break
+            after = int(rows[-1][0])
+            for row in rows:
+                checked += 1
+                entry = _verified_entry(row, expected_seq, prev, key, problems)
+                if entry is None:
+                    expected_seq += 1
+                    continue
+                if head is not None and entry.seq == head[0]:
+                    head_hash = entry.entry_hash
+                last_of_month[entry.at[:7]] = (entry.seq, entry.entry_hash)
+                prev, expected_seq = entry.entry_hash, expected_seq + 1
+        last = expected_seq - 1
+        if head is not None and head_hash is None and head[0] <= last:
+            stored = self.db.query("SELECT entry_hash FROM audit WHERE seq = ?", (head[0],))
+            head_hash = stored[0][0] if stored else None
+        problems += self._check_head(key, head, head_hash, last)
+        total = int(self.db.query("SELECT COUNT(*) FROM audit")[0][0])
+        if not problems:
+            checkpoint = self._advance_checkpoint(checkpoint, last_of_month) or checkpoint
+        return Verification(ok=not problems, entries=total, problems=problems, checked=checked,
+                            verified_month=checkpoint.month if checkpoint else None)
+
+    def _usable_checkpoint(self, key: Ed25519PublicKey) -> tuple[Checkpoint | None, list[str]]:
+        """The signed checkpoint, when it is genuine and the entry it names still holds its hash."""
+        try:
+            data = json.loads(self.checkpoint_path.read_text())
+            checkpoint = Checkpoint(str(data["month"]), int(data["seq"]), str(data["hash"]))
+            signature = bytes.fromhex(str(data["signature"]))
+        except FileNotFoundError:
+            return None, []
+        except (ValueError, KeyError, TypeError):
+            return None, [f"{self.checkpoint_path}: unreadable"]
+        try:
+            key.verify(signature, _checkpoint_message(checkpoint))
+        except InvalidSignature:
+            return None, ["the verified-month checkpoint has a bad signature"]
+        stored = self.db.query("SELECT entry_hash FROM audit WHERE seq = ?", (checkpoint.seq,))
+        if not stored or stored[0][0] != checkpoint.digest:
+            # Checked from the first entry instead; the entry itself shows up as a problem there.
+            return None, []
+        return checkpoint, []
+
+    def _advance_checkpoint(self, current: Checkpoint | None,
+                            last_of_month: dict[str, tuple[int, str]]) -> Checkpoint | None:
+        """Move the checkpoint to the last entry of the newest month that has ended (never backwards)."""
+        this_month = _iso(self._clock())[:7]
+        complete = [month for month in last_of_month if month < this_month]
+        if not complete:
+            return None
+        month = max(complete)
+        seq, digest = last_of_month[month]
+        if current is not None and current.seq >= seq:
+            return None
+        checkpoint = Checkpoint(month, seq, digest)
+        signature = self._key.sign(_checkpoint_message(checkpoint)).hex()
+        write_private_atomic(self.checkpoint_path, json.dumps(
+            {"month": month, "seq": seq, "hash": digest, "signature": signature}).encode())
+        event(log, "audit.month_verified", month=month, seq=seq)
+        return checkpoint
+
+    @staticmethod
+    def _check_head(key: Ed25519PublicKey, head: tuple[int, str, str] | None, head_hash: str | None,
+                    last: int) -> list[str]:
         if head is None:
-            return ["entries exist but the signed head is missing"] if last >= 1 and hashes else []
+            return ["entries exist but the signed head is missing"] if last >= 1 else []
         seq, digest, signature = head
         try:
             key.verify(bytes.fromhex(signature), _head_message(seq, digest))
@@ -222,7 +301,7 @@ class AuditLog:
             return ["the head file has a bad signature"]
         if seq > last:
             return [f"the head names entry {seq} but the log ends at {last} (entries removed from the end)"]
-        if hashes.get(seq) != digest:
+        if head_hash != digest:
             return [f"entry {seq} differs from the one the head signed"]
         return []
 
@@ -264,6 +343,32 @@ def entry_digest(seq: int, at: str, kind: str, body: dict[str, Any], prev_hash: 
     """SHA-256 (hex) over an entry's number, time, kind, body and the previous entry's hash."""
     material = _canonical({"seq": seq, "at": at, "kind": kind, "body": body, "prev": prev_hash})
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _verified_entry(row: sqlite3.Row, expected_seq: int, prev: str, key: Ed25519PublicKey,
+                    problems: list[str]) -> AuditEntry | None:
+    """Check one entry against the one before it; append what is wrong to ``problems``. None: unreadable."""
+    try:
+        entry = _entry(row)
+    except (ValueError, TypeError) as exc:
+        problems.append(f"entry at position {expected_seq}: unreadable ({type(exc).__name__})")
+        return None
+    if entry.seq != expected_seq:
+        problems.append(f"entry {entry.seq}: expected number {expected_seq} (removed or reordered entries)")
+    if entry.prev_hash != prev:
+        problems.append(f"entry {entry.seq}: does not link to the entry before it")
+    digest = entry_digest(entry.seq, entry.at, entry.kind, entry.body, entry.prev_hash)
+    if digest != entry.entry_hash:
+        problems.append(f"entry {entry.seq}: content does not match its hash (edited)")
+    try:
+        key.verify(bytes.fromhex(entry.signature), bytes.fromhex(entry.entry_hash))
+    except (InvalidSignature, ValueError):
+        problems.append(f"entry {entry.seq}: bad signature")
+    return entry
+
+
+def _checkpoint_message(checkpoint: Checkpoint) -> bytes:
+    return f"adm-kiosk-audit-verified:{checkpoint.month}:{checkpoint.seq}:{checkpoint.digest}".encode()
 
 
 def _head_message(seq: int, digest: str) -> bytes:

@@ -210,7 +210,10 @@ class Journal:
         params: list = []
         if states is not None:
             wanted = [JobState(s).value for s in states]
-            sql += f" WHERE state IN ({', '.join('?' * len(wanted))})"
+            # With a limit, walk the newest jobs (index on created_at) and stop at ``limit``; the unary plus
+            # keeps SQLite off the state index, which would sort every finished job first.
+            column = "+state" if limit is not None else "state"
+            sql += f" WHERE {column} IN ({', '.join('?' * len(wanted))})"
             params += wanted
         sql += " ORDER BY created_at DESC, rowid DESC"
         if limit is not None:
@@ -222,8 +225,10 @@ class Journal:
         """Jobs whose id starts with ``prefix`` (what a technician types), at most ``limit``."""
         if not prefix or not all(ch in "0123456789abcdef-" for ch in prefix.lower()):
             return []
-        rows = self.db.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id LIKE ? ORDER BY created_at LIMIT ?",
-                             (prefix.lower() + "%", limit))
+        prefix = prefix.lower()
+        # A range on the primary key (LIKE would read every row): ids are ASCII, all below '~'.
+        rows = self.db.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id >= ? AND job_id < ? ORDER BY created_at"
+                             " LIMIT ?", (prefix, prefix + "~", limit))
         return [_record(row) for row in rows]
 
     def counts(self) -> dict[str, int]:

@@ -4,7 +4,8 @@ Each outcome is ONE transaction: the job's state, its print event in the outbox,
 and, for cards, the audit entry. After a crash either all of them are there or none.
 
 Files in ``state_dir``: ``journal.sqlite`` (+ ``-wal``/``-shm``; jobs, outbox, consumables, audit),
-``nik-hmac.key`` and ``audit-ed25519.pem`` (0600), ``audit.head``, and ``spool/`` (encrypted bytes).
+``nik-hmac.key`` and ``audit-ed25519.pem`` (0600), ``audit.head``, ``audit.verified`` (the last verified
+month), and ``spool/`` (encrypted bytes).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from printjobs.backoff import OUTBOX_BACKOFF, Backoff
 from printjobs.consumables import Consumables
 from printjobs.db import Database, load_or_create_secret
 from printjobs.docstore import DocumentStore
-from printjobs.errors import IllegalTransition
+from printjobs.errors import IllegalTransition, JournalCorrupt
 from printjobs.journal import DocumentKind, JobRecord, JobState, Journal, Resolution
 from printjobs.outbox import EventSender, JobReport, Outbox, Outcome
+from printjobs.retention import Retention
 
 log = logging.getLogger("printjobs.store")
 
@@ -40,6 +42,9 @@ def store_dir(state_dir: Path | str) -> Path:
     ``adm-kiosk journal``/``audit`` commands must agree on it)."""
     return Path(state_dir) / STORE_SUBDIR
 
+
+#: How long finished, reported jobs stay in the journal by default (``storage.retention_days``).
+RETENTION_DAYS = 90
 
 #: Suffix of the idempotency key of a technician's resolution sent after the 'uncertain' event went out.
 RESOLUTION_SUFFIX = ":resolution"
@@ -66,6 +71,7 @@ class PrintStore:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         outbox_backoff: Backoff = OUTBOX_BACKOFF,
+        retention_days: float = RETENTION_DAYS,
     ):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -76,16 +82,25 @@ class PrintStore:
                              backoff=outbox_backoff)
         self.consumables = Consumables(self.db, thresholds, clock=clock)
         self.audit = AuditLog(self.db, self.state_dir, clock=clock)
+        self.retention = Retention(self.db, retention_days, clock=clock)
+        self._refusing: str | None = None
 
     def close(self) -> None:
         """Stop the outbox worker and close the database."""
         self.outbox.stop()
         self.db.close()
 
+    def refuse_new_jobs(self, reason: str) -> None:
+        """From now on :meth:`create_job` raises :class:`JournalCorrupt` (the background check found damage);
+        jobs already under way still finish and report."""
+        self._refusing = reason
+
     # ------------------------------------------------------------------ the job's way
     def create_job(self, document_id: str, document_type: str, kind: DocumentKind, printer: str,
                    nik: str) -> JobRecord:
         """A new job in CREATED; refuses (PrinterBlocked) when a consumable of ``printer`` is empty."""
+        if self._refusing:
+            raise JournalCorrupt(f"{self.db.path}: {self._refusing}")
         self.consumables.check_available(printer)
         return self.journal.create(document_id, document_type, kind, printer, nik)
 

@@ -47,6 +47,7 @@ def test_production_example_uses_real_drivers_and_no_technician():
     assert config.devices.card_printer.driver == "cups"
     assert config.technician.technicians == []
     assert str(config.storage.state_dir) == "/var/lib/adm-kiosk"
+    assert config.storage.retention_days == 90  # the documented default, written out for the administrator
     assert config.central.ca_file == ROOT / "ca.pem"  # beside the file: /etc/adm-kiosk/ca.pem once installed
 
 
@@ -117,6 +118,7 @@ INVALID = [
      "devices.barcode_readers", "unique"),
     ("no signing keys", _set("central.signing_keys", []), "central.signing_keys", "at least 1"),
     ("section not a mapping", _set("storage", "state"), "storage", "valid dictionary"),
+    ("retention too short", _set("storage.retention_days", 1), "storage.retention_days", "greater than or equal to 7"),
     ("unknown section", _set("printer", {}), "printer", "unknown key"),
     ("backoff out of order", _set("central.retry_backoff", {"first_s": 10, "max_s": 1}), "central.retry_backoff",
      "first_s must not be larger"),

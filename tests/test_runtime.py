@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -47,5 +48,26 @@ def test_a_damaged_journal_puts_the_kiosk_out_of_service_and_keeps_the_file(tmp_
         assert runtime.store is None and runtime.blocked == "journal-corrupt"
         assert [(a.available, a.reason) for a in runtime.monitor.check()] == [(False, "journal-corrupt")] * 2
         assert journal.read_bytes().startswith(b"this is not a database")
+    finally:
+        runtime.stop()
+
+
+def test_damage_found_by_the_background_check_puts_the_kiosk_out_of_service(tmp_path: Path, central):
+    from printjobs.errors import JournalCorrupt
+    from tests.factories import NIK
+    from tests.printjobs.aged_journal import build_aged_journal
+    from tests.printjobs.test_maintenance import damage_a_middle_page
+
+    state = store_dir(tmp_path / "state")
+    build_aged_journal(state, jobs=3000, days=365, end=time.time())
+    damage_a_middle_page(state / "journal.sqlite")
+    runtime = runtime_for(tmp_path, central)
+    try:
+        assert runtime.store is not None and runtime.blocked is None  # the check at open reads little
+        assert runtime.maintenance.run_once() is False  # what the upkeep thread does after READY
+        assert runtime.blocked == "journal-corrupt"
+        assert [(a.available, a.reason) for a in runtime.monitor.check()] == [(False, "journal-corrupt")] * 2
+        with pytest.raises(JournalCorrupt):
+            runtime.store.create_job("doc-1", "KK", "a4", "document_printer", NIK)
     finally:
         runtime.stop()

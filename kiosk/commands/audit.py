@@ -1,7 +1,9 @@
 """``adm-kiosk audit verify``, ``adm-kiosk audit report --month YYYY-MM --csv`` and ``adm-kiosk audit spoiled``.
 
 ``verify`` checks the hash chain, every signature and the signed head of the audit log: exit 0 when it is
-intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. ``report`` writes
+intact, 1 with one line per problem (an edited, removed or reordered entry) otherwise. It checks what was
+added since the last verified month (a signed checkpoint) and then moves that checkpoint on; ``--full``
+checks every entry from the first. ``report`` writes
 the month's card issuance, spoiled cards and technician actions as CSV (stdout, or ``--output FILE``).
 """
 
@@ -38,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_argument(verify)
     verify.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    verify.add_argument("--full", action="store_true",
+                        help="check every entry from the first, not only those after the last verified month")
     add_logging_arguments(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -102,13 +106,16 @@ def run_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     def verify(store: Any) -> int:
-        result = store.audit.verify()
+        result = store.audit.verify(full=args.full)
         if args.json:
-            print(json.dumps({"ok": result.ok, "entries": result.entries, "problems": result.problems}))
+            print(json.dumps({"ok": result.ok, "entries": result.entries, "checked": result.checked,
+                              "verified_month": result.verified_month, "problems": result.problems}))
         else:
             for problem in result.problems:
                 print(f"problem: {problem}")
-            print(f"audit log: {result.entries} entries, {'intact' if result.ok else 'NOT intact'}")
+            month = result.verified_month
+            since = f" ({result.checked} checked; verified through {month})" if month else ""
+            print(f"audit log: {result.entries} entries{since}, {'intact' if result.ok else 'NOT intact'}")
         return EXIT_OK if result.ok else EXIT_FAILED
 
     return _on_store(args, verify, empty)

@@ -134,3 +134,47 @@ def test_two_logs_opening_at_once_agree_on_one_key(tmp_path: Path):
     second = AuditLog(Database(tmp_path / "j.sqlite"), tmp_path)
     assert first.public_key_pem() == second.public_key_pem() == (tmp_path / "audit-ed25519.pub").read_bytes()
     assert isinstance(first._key, Ed25519PrivateKey)
+
+
+# ---------------------------------------------------------------------- verified month by month
+def test_verify_moves_a_signed_checkpoint_to_the_end_of_the_last_complete_month(filled: PrintStore):
+    first = filled.audit.verify()
+    assert (first.ok, first.checked, first.verified_month) == (True, 5, "2026-11")
+    again = filled.audit.verify()
+    assert (again.ok, again.entries, again.checked) == (True, 5, 2)  # only December's entries
+    assert filled.audit.verify(full=True).checked == 5
+
+
+def test_an_entry_added_after_the_checkpoint_is_still_checked(filled: PrintStore):
+    filled.audit.verify()
+    raw(filled, "UPDATE audit SET kind = 'technician' WHERE seq = 5")
+    result = filled.audit.verify()
+    assert not result.ok and any("entry 5" in p for p in result.problems)
+
+
+def test_an_edit_of_the_checkpointed_entry_sends_verify_back_to_the_first_entry(filled: PrintStore):
+    filled.audit.verify()
+    raw(filled, "UPDATE audit SET entry_hash = ? WHERE seq = 3", ("f" * 64,))
+    result = filled.audit.verify()
+    assert not result.ok and result.checked == 5
+    assert any("entry 3" in p for p in result.problems)
+
+
+def test_a_forged_checkpoint_is_reported_and_ignored(filled: PrintStore):
+    filled.audit.verify()
+    data = json.loads(filled.audit.checkpoint_path.read_text())
+    data["seq"] = 5  # skip December's entries too
+    filled.audit.checkpoint_path.write_text(json.dumps(data))
+    result = filled.audit.verify()
+    assert not result.ok and result.checked == 5
+    assert "the verified-month checkpoint has a bad signature" in result.problems
+
+
+def test_an_edit_before_the_checkpoint_needs_the_full_verification(filled: PrintStore):
+    filled.audit.verify()
+    body = json.loads(filled.db.query("SELECT body FROM audit WHERE seq = 2")[0][0])
+    body["cause"] = "failed_encode"
+    raw(filled, "UPDATE audit SET body = ? WHERE seq = 2", (json.dumps(body, sort_keys=True, separators=(",", ":")),))
+    assert filled.audit.verify().ok  # a verified month is not read again...
+    full = filled.audit.verify(full=True)  # ...the full check (nightly, --full) reads it
+    assert not full.ok and any("entry 2" in p and "edited" in p for p in full.problems)
