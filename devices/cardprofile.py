@@ -16,6 +16,7 @@ import importlib
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from central.vocabulary import NIK_DIGITS
 from devices.base import SECURITY_MODULE_MISSING, CardUnreadable
 
 #: Sends one command APDU to the card and returns the response APDU (data followed by SW1 SW2).
@@ -32,8 +33,8 @@ def status_word(response: bytes) -> bytes:
 
 
 def check_nik_bytes(data: bytes) -> str:
-    """16 ASCII digits, as the NIK is written on demo cards; CardUnreadable for anything else."""
-    if len(data) != 16 or not data.isdigit():
+    """The NIK's digits in ASCII, as demo cards hold it; CardUnreadable for anything else."""
+    if len(data) != NIK_DIGITS or not data.isdigit():
         raise CardUnreadable("the card holds no NIK of 16 digits")
     return data.decode("ascii")
 

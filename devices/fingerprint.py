@@ -36,7 +36,7 @@ from devices.base import (
     SelfTestLevel,
     SelfTestResult,
 )
-from devices.registry import BuildContext, DriverConfig, driver
+from devices.registry import BuildContext, Discovered, DriverConfig, driver
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -248,6 +248,16 @@ class LibfprintReader:
         return SelfTestResult(level, status.state.usable, status.message)
 
 
+def list_devices() -> list[dict[str, Any]]:
+    """Every device libfprint finds, by driver id and name (discovery). ImportError or ValueError without
+    PyGObject or libfprint's typelib. Runs libfprint on the caller's thread: call it where no reader runs."""
+    FPrint, _, _ = _gi()
+    context = FPrint.Context()
+    context.enumerate()
+    return [{"driver": d.get_driver(), "name": d.get_name(), "device_id": d.get_device_id()}
+            for d in context.get_devices()]
+
+
 # --------------------------------------------------------------------------- config and registration
 @driver("fingerprint_reader", "libfprint")
 class LibfprintReaderConfig(DriverConfig):
@@ -258,3 +268,10 @@ class LibfprintReaderConfig(DriverConfig):
 
     def build(self, context: BuildContext) -> LibfprintReader:
         return LibfprintReader(context.name, self.device)
+
+    def owns(self, found: Discovered) -> bool:
+        return found.source == "fingerprint" and self.device in str(found.item.get("driver", ""))
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        return found.source == "fingerprint"

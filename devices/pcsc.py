@@ -17,7 +17,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from devices.base import (
-    CARD_ABSENT,
     DEVICE_MISSING,
     LIBRARY_MISSING,
     OFFLINE_REPORT,
@@ -34,7 +33,7 @@ from devices.base import (
     call_with_timeout,
 )
 from devices.cardprofile import CardProfile, card_profile, profile_problem
-from devices.registry import BuildContext, DriverConfig, driver
+from devices.registry import BuildContext, Discovered, DriverConfig, driver
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +302,9 @@ class PcscCardReader:
             return DeviceStatus(DeviceState.NEEDS_ATTENTION, (SECURITY_MODULE_MISSING,), problem, counters=counters)
         if self._thread is not None:
             if self._watching.is_set():
+                # No card is the reader's normal state, not a reason: reasons name what is wrong.
                 card = "a card on it" if self._present else "no card"
-                return DeviceStatus(DeviceState.READY, () if self._present else (CARD_ABSENT,),
-                                    f"{self.profile.name} profile; {card}", counters=counters)
+                return DeviceStatus(DeviceState.READY, (), f"{self.profile.name} profile; {card}", counters=counters)
             return DeviceStatus(DeviceState.OFFLINE, (self._error_reason,), self._error or "connecting to pcscd",
                                 counters=counters)
         return call_with_timeout(lambda: self._probe(counters), 5.0, f"{self.name} probe")
@@ -359,6 +358,25 @@ class _ServiceGone:
 _SERVICE_GONE = _ServiceGone()
 
 
+def list_readers() -> list[dict[str, Any]]:
+    """Every reader pcscd lists, with ``card_present`` true when a card is on it (discovery). ImportError without
+    pyscard; DeviceOffline when pcscd does not answer."""
+    scard = _scard()
+    try:
+        context = PcscCardReader._establish(scard)
+    except _PcscFailure as exc:
+        raise DeviceOffline(f"pcscd is not answering ({exc})") from None
+    try:
+        code, readers = scard.SCardListReaders(context, [])
+        if code != scard.SCARD_S_SUCCESS:
+            return []  # pcscd answers, and has no reader
+        code, states = scard.SCardGetStatusChange(context, 0, [(r, scard.SCARD_STATE_UNAWARE) for r in readers])
+        present = {s[0]: bool(s[1] & scard.SCARD_STATE_PRESENT) for s in states} if code == 0 else {}
+        return [{"reader": str(r), "card_present": present.get(r, False)} for r in readers]
+    finally:
+        scard.SCardReleaseContext(context)
+
+
 # --------------------------------------------------------------------------- config and registration
 class _CardReaderConfig(DriverConfig):
     profile: Literal["adm-demo", "ktp-el"] = Field(
@@ -379,3 +397,10 @@ class PcscCardReaderConfig(_CardReaderConfig):
     def build(self, context: BuildContext) -> PcscCardReader:
         return PcscCardReader(context.name, self.reader, card_profile(self.profile, self.security_module),
                               self.poll_ms)
+
+    def owns(self, found: Discovered) -> bool:
+        return found.source == "pcsc" and self.reader in str(found.item.get("reader", ""))
+
+    @classmethod
+    def recognizes(cls, found: Discovered) -> bool:
+        return found.source == "pcsc"

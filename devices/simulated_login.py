@@ -17,7 +17,6 @@ from typing import Literal
 from pydantic import Field
 
 from devices.base import (
-    CARD_ABSENT,
     OFFLINE_REPORT,
     RETRY_REASONS,
     CardAbsent,
@@ -33,6 +32,7 @@ from devices.base import (
     SelfTestLevel,
     SelfTestResult,
 )
+from devices.cardprofile import check_nik_bytes
 from devices.registry import BuildContext, DriverConfig, driver
 
 #: A card that answers garbage: read_nik raises CardUnreadable.
@@ -109,8 +109,9 @@ class SimulatedCardReader:
                 raise DeviceOffline("simulated: offline")
             if card is None:
                 raise CardAbsent("no card on the reader")
-            if card == UNREADABLE or len(card) != 16 or not card.isdigit():
-                raise CardUnreadable("the card holds no NIK of 16 digits")
+            if card == UNREADABLE:
+                raise CardUnreadable("the card holds no NIK")
+            check_nik_bytes(card.encode("ascii", "replace"))
         except (DeviceOffline, CardAbsent, CardUnreadable):
             self.counters["read_failures"] += 1
             raise
@@ -118,12 +119,12 @@ class SimulatedCardReader:
         return card
 
     def status(self) -> DeviceStatus:
-        """READY (card-absent when no card), OFFLINE in the offline fault."""
+        """READY (the message says whether a card is on it), OFFLINE in the offline fault."""
         counters = dict(self.counters)
         if self._fault:
             return DeviceStatus(DeviceState.OFFLINE, (OFFLINE_REPORT,), "simulated: offline", counters=counters)
-        reasons = () if self._card is not None else (CARD_ABSENT,)
-        return DeviceStatus(DeviceState.READY, reasons, "simulated", counters=counters)
+        card = "a card on it" if self._card is not None else "no card"
+        return DeviceStatus(DeviceState.READY, (), f"simulated; {card}", counters=counters)
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
         """internal: status; external: reads the card on the reader (says whether, never what)."""

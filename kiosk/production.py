@@ -60,11 +60,12 @@ def _device_problems(config: Config) -> list[Problem]:
     for kind in registry.kinds():  # every kind of device, a newly registered one too
         value = getattr(config.devices, kind.key, None)
         if kind.many:
-            named += [(f"devices.{kind.key}.{i}.driver", item) for i, item in enumerate(value or [])]
+            named += [(f"devices.{kind.key}.{i}.driver", item, kind.name) for i, item in enumerate(value or [])]
         else:
-            named.append((f"devices.{kind.key}.driver", value))
+            named.append((f"devices.{kind.key}.driver", value, kind.name))
     return [
-        Problem(key, "'simulated' prints nothing; a production kiosk needs its real driver")
-        for key, device in named
+        Problem(key, f"'simulated' {'prints' if kind.endswith('printer') else 'reads'} nothing; "
+                "a production kiosk needs its real driver")
+        for key, device, kind in named
         if device is not None and device.driver == "simulated"
     ]

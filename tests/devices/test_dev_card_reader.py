@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from devices.base import (
-    CARD_ABSENT,
     DEVICE_MISSING,
     OFFLINE_REPORT,
     SECURITY_MODULE_MISSING,
@@ -74,7 +73,7 @@ def watching(pcscd: PrivatePcscd) -> Iterator[tuple[PcscCardReader, Events]]:
 
 def test_a_tapped_card_is_noticed_read_and_its_removal_noticed(pcscd, watching):
     reader, events = watching
-    assert reader.status().reasons == (CARD_ABSENT,)
+    assert reader.status().reasons == () and reader.status().message.endswith("no card")
     card = VirtualCard(pcscd, demo_card(NIK, AID)).tap()
     presence, noticed_at = events.next()
     assert presence is CardPresence.PLACED
@@ -200,3 +199,22 @@ def test_the_real_ktp_el_profile_says_it_needs_the_security_module(pcscd):
         reader.read_nik(timeout=5)
     assert caught.value.reason == SECURITY_MODULE_MISSING
     card.remove()
+
+
+def test_discovery_lists_the_reader_and_the_configured_reader_claims_it(pcscd):
+    from devices.discovery import claim, pcsc_readers
+    from devices.pcsc import PcscCardReaderConfig
+
+    found = pcsc_readers()
+    # vpcd offers two slots (ports 0x9C40 and 0x9C41); the cards here use the first.
+    assert found.error == "" and found.items[0]["reader"] == "Virtual PCD 00 00"
+    assert found.items[0]["card_present"] is False
+    card = VirtualCard(pcscd, demo_card(NIK, AID)).tap()
+    time.sleep(1.0)
+    assert pcsc_readers().items[0]["card_present"] is True
+    card.remove()
+    config = PcscCardReaderConfig(driver="pcsc", reader="Virtual PCD")
+    claim({"pcsc": found}, [("card_reader", "card_reader", config)])
+    assert found.items[0]["matches"] == "card_reader" and found.items[0]["driver"] == "card_reader/pcsc"
+    pcscd.kill()
+    assert "pcscd is not answering" in pcsc_readers().error

@@ -156,3 +156,12 @@ def test_without_a_device_the_reader_is_offline(monkeypatch):
             device.capture(timeout=1)
     finally:
         device.close()
+
+
+def test_discovery_lists_the_virtual_device_and_a_libfprint_reader_could_drive_it(finger):
+    from devices.discovery import claim, fingerprint_readers
+
+    found = fingerprint_readers()
+    assert [item["driver"] for item in found.items] == ["virtual_device"]
+    claim({"fingerprint": found}, [])
+    assert found.items[0]["drivers"] == ["fingerprint_reader/libfprint"]
