@@ -415,6 +415,15 @@ class FingerprintReader(Device, Protocol):
     def verify(self, template: bytes, timeout: float = 30.0) -> FingerResult: ...
 
 
+def reader_self_test(device: Device, level: SelfTestLevel | str, ask: str) -> SelfTestResult:
+    """A reader's self-test: its status; at the interactive level, ``ask`` the technician to use it."""
+    level = SelfTestLevel(level)
+    status = device.status()
+    if level is SelfTestLevel.INTERACTIVE and status.state.usable:
+        return SelfTestResult(level, True, ask, needs_confirmation=True)
+    return SelfTestResult(level, status.state.usable, status.message)
+
+
 # --------------------------------------------------------------------------- timeouts
 def call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
     """Run a blocking library call (pycups, pyusb, a socket) on a worker thread and wait at most ``timeout``.

@@ -35,6 +35,7 @@ from devices.base import (
     FingerResult,
     SelfTestLevel,
     SelfTestResult,
+    reader_self_test,
 )
 from devices.registry import BuildContext, Discovered, DriverConfig, driver
 
@@ -241,11 +242,7 @@ class LibfprintReader:
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
         """internal/external: the device is found and opens; interactive: asks for a finger (a capture)."""
-        level = SelfTestLevel(level)
-        status = self.status()
-        if level is SelfTestLevel.INTERACTIVE and status.state.usable:
-            return SelfTestResult(level, True, "put a finger on the reader", needs_confirmation=True)
-        return SelfTestResult(level, status.state.usable, status.message)
+        return reader_self_test(self, level, "put a finger on the reader")
 
 
 def list_devices() -> list[dict[str, Any]]:

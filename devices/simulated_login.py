@@ -31,6 +31,7 @@ from devices.base import (
     FingerResult,
     SelfTestLevel,
     SelfTestResult,
+    reader_self_test,
 )
 from devices.cardprofile import check_nik_bytes
 from devices.registry import BuildContext, DriverConfig, driver
@@ -222,11 +223,7 @@ class SimulatedFingerprintReader:
 
     def self_test(self, level: SelfTestLevel | str) -> SelfTestResult:
         """internal/external: status; interactive: asks for a finger."""
-        level = SelfTestLevel(level)
-        usable = self.status().state.usable
-        if level is SelfTestLevel.INTERACTIVE and usable:
-            return SelfTestResult(level, True, "put a finger on the reader", needs_confirmation=True)
-        return SelfTestResult(level, usable, self.status().message)
+        return reader_self_test(self, level, "put a finger on the reader")
 
 
 # --------------------------------------------------------------------------- config and registration

@@ -3,12 +3,10 @@ their own fields of Devices, the simulated ones behaving as the real ones do; th
 
 from __future__ import annotations
 
-import copy
 import threading
 from pathlib import Path
 
 import pytest
-import yaml
 
 from devices import registry
 from devices.base import (
@@ -28,22 +26,12 @@ from devices.cardprofile import DemoCardProfile, KtpElProfile, card_profile
 from devices.fingerprint import LibfprintReader
 from devices.pcsc import PcscCardReader
 from devices.simulated_login import UNREADABLE, SimulatedCardReader, SimulatedFingerprintReader
-from kiosk.config import ConfigError, parse_config
+from kiosk.config import ConfigError
 from kiosk.hardware import build_devices, device_reports
+from tests.devices.test_dev_registry import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 NIK = "3174015708900002"
-
-
-@pytest.fixture
-def config_data(tmp_path: Path) -> dict:
-    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
-    data["storage"]["state_dir"] = str(tmp_path / "state")
-    return data
-
-
-def parse(data: dict):
-    return parse_config(copy.deepcopy(data), base_dir=ROOT / "kiosk")
 
 
 def test_both_readers_are_kinds_with_their_own_config_keys_and_fields(config_data):

@@ -43,13 +43,6 @@ from tests.devices.test_dev_receipt_serial_usb import FakeUsbBackend
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def config_data(tmp_path: Path) -> dict:
-    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
-    data["storage"]["state_dir"] = str(tmp_path / "state")
-    return data
-
-
 def parse(data: dict):
     return parse_config(copy.deepcopy(data), base_dir=ROOT / "kiosk")
 
