@@ -73,7 +73,7 @@ class LibfprintReader:
     def __init__(self, name: str, device: str = "") -> None:
         self.name = name
         self.device_filter = device
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"fprint:{name}")
+        self._executor = self._new_executor()
         self._device: Any = None  # FPrint.Device, opened; touched only on the worker thread
         self._context: Any = None
         self._error = ""
@@ -91,7 +91,12 @@ class LibfprintReader:
             self._run(self._close_device, 5.0, None, "close")
         except DeviceError:
             pass
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # A fresh worker (its thread starts with the next call): a closed reader can be asked again.
+        old, self._executor = self._executor, self._new_executor()
+        old.shutdown(wait=False, cancel_futures=True)
+
+    def _new_executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"fprint:{self.name}")
 
     # ------------------------------------------------------------------ the worker
     def _run(self, work: Callable[[Any], T], timeout: float, cancellable: Any, what: str) -> T:

@@ -55,7 +55,7 @@ class Events:
     def __call__(self, presence: CardPresence) -> None:
         self.queue.put((presence, time.monotonic()))
 
-    def next(self, timeout: float = 5.0) -> tuple[CardPresence, float]:
+    def next(self, timeout: float = 10.0) -> tuple[CardPresence, float]:
         return self.queue.get(timeout=timeout)
 
 

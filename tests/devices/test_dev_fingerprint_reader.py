@@ -104,6 +104,8 @@ def test_a_captured_finger_matches_itself_and_not_another(reader, finger, templa
     assert reader.verify(template, timeout=10).outcome is FingerOutcome.NO_MATCH
     counters = reader.status().counters
     assert counters["matches"] == 1 and counters["no_matches"] == 1 and counters["captures"] == 1
+    reader.close()  # as the kiosk does at shutdown, or diagnostics after it: asked again, it opens again
+    assert reader.status().state is DeviceState.READY
 
 
 @pytest.mark.parametrize("code, word", [(0, "general"), (1, "too-short"), (2, "center-finger"), (3, "remove-finger")])
