@@ -47,6 +47,12 @@ OTHER = "other"
 JOB_FAILED = "job-failed"
 JOB_CANCELED = "job-canceled"
 DOCUMENT_FORMAT_ERROR = "document-format-error"
+#: A card reader: no card on the reader (or it was taken away during a read).
+CARD_ABSENT = "card-absent"
+#: A card reader: the card answered, but not as its card profile expects (another card, a damaged chip).
+CARD_UNREADABLE = "card-unreadable"
+#: A card reader: reading this card needs a security module (Dukcapil's SAM) that is not installed.
+SECURITY_MODULE_MISSING = "security-module-missing"
 
 
 class DeviceState(StrEnum):
@@ -150,6 +156,18 @@ class JobFailed(DeviceError):
 
 class JobCancelled(DeviceError):
     reason = JOB_CANCELED
+
+
+class CardAbsent(DeviceError):
+    """No card on the reader, or it was taken away before the read finished."""
+
+    reason = CARD_ABSENT
+
+
+class CardUnreadable(DeviceError):
+    """The card answered, but not as the card profile expects; the message never quotes what it answered."""
+
+    reason = CARD_UNREADABLE
 
 
 class NeedsAttention(DeviceError):
@@ -347,6 +365,66 @@ class ReceiptPrinter(Device, Protocol):
     def print_ticket(
         self, number: str, service: str, counter: str, when: datetime, qr: str | None = None
     ) -> None: ...
+
+
+class CardPresence(StrEnum):
+    """What a card reader noticed: a card placed on it, or taken away."""
+
+    PLACED = "placed"
+    REMOVED = "removed"
+
+
+@runtime_checkable
+class CardReader(Device, Protocol):
+    """A smart-card reader (the KTP-el). :meth:`start` reports cards placed and removed to ``on_card`` on its
+    own thread until :meth:`stop`; :meth:`read_nik` reads the holder's NIK from the card now on the reader
+    through the reader's card profile, within ``timeout`` seconds, or raises CardAbsent, CardUnreadable,
+    DeviceOffline or DeviceTimeout. The NIK is handed to the caller only: a reader never logs or keeps it."""
+
+    def start(self, on_card: Callable[[CardPresence], None]) -> None: ...
+    def stop(self) -> None: ...
+    def read_nik(self, timeout: float = 5.0) -> str: ...
+
+
+class FingerOutcome(StrEnum):
+    """A fingerprint verification's result: the finger matched, did not match, or the scan was not good
+    enough to say (the resident should try again; ``FingerResult.retry`` says why)."""
+
+    MATCH = "match"
+    NO_MATCH = "no-match"
+    RETRY = "retry"
+
+
+#: Why a scan must be repeated (libfprint's retry codes).
+RETRY_REASONS = frozenset({"too-short", "center-finger", "remove-finger", "general"})
+
+
+@dataclass(frozen=True)
+class FingerResult:
+    """One verification: its outcome and, for RETRY, why (a word of :data:`RETRY_REASONS`)."""
+
+    outcome: FingerOutcome
+    retry: str = ""
+
+
+@runtime_checkable
+class FingerprintReader(Device, Protocol):
+    """A fingerprint reader. :meth:`capture` enrols a finger and returns its template (opaque bytes, the
+    reader's own format); :meth:`verify` scans a finger and compares it with ``template``. Both wait at most
+    ``timeout`` seconds for a finger; device failures raise DeviceError (DeviceOffline when unplugged,
+    DeviceTimeout when no finger came), a bad scan is a RETRY result. Nothing of a finger is logged or kept."""
+
+    def capture(self, timeout: float = 30.0) -> bytes: ...
+    def verify(self, template: bytes, timeout: float = 30.0) -> FingerResult: ...
+
+
+def reader_self_test(device: Device, level: SelfTestLevel | str, ask: str) -> SelfTestResult:
+    """A reader's self-test: its status; at the interactive level, ``ask`` the technician to use it."""
+    level = SelfTestLevel(level)
+    status = device.status()
+    if level is SelfTestLevel.INTERACTIVE and status.state.usable:
+        return SelfTestResult(level, True, ask, needs_confirmation=True)
+    return SelfTestResult(level, status.state.usable, status.message)
 
 
 # --------------------------------------------------------------------------- timeouts

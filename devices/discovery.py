@@ -1,4 +1,5 @@
-"""Discovery for ``adm-kiosk devices``: CUPS queues, USB printers with their IEEE 1284 ids, serial ports.
+"""Discovery for ``adm-kiosk devices``: CUPS queues, USB printers with their IEEE 1284 ids, serial ports,
+smart-card readers (pcscd) and fingerprint readers (libfprint).
 
 Each finder returns what it found and, when it could not look, why (never an exception). :func:`claim`
 then asks the drivers (through the registry) whose each item is: a configured device's own config says
@@ -97,9 +98,34 @@ def serial_ports() -> Found:
                   for p in sorted(list_ports.comports(), key=lambda p: p.device)])
 
 
+def pcsc_readers(timeout: float = 5.0) -> Found:
+    """The smart-card readers pcscd lists, and whether a card is on each."""
+    from devices.pcsc import list_readers
+
+    try:
+        return Found(call_with_timeout(list_readers, timeout, "pcsc discovery"))
+    except ImportError as exc:
+        return Found(error=f"pyscard is not installed: {exc}")
+    except DeviceError as exc:
+        return Found(error=str(exc))
+
+
+def fingerprint_readers(timeout: float = 10.0) -> Found:
+    """The fingerprint readers libfprint finds, by driver id and name."""
+    from devices.fingerprint import list_devices
+
+    try:
+        return Found(call_with_timeout(list_devices, timeout, "libfprint discovery"))
+    except (ImportError, ValueError) as exc:
+        return Found(error=f"libfprint through PyGObject is not available: {exc}")
+    except DeviceError as exc:
+        return Found(error=str(exc))
+
+
 def discover(cups_server: str | None = None, cups_port: int | None = None, usb_backend: Any = None) -> dict[str, Found]:
-    """Every source: {"cups": ..., "usb": ..., "serial": ...}."""
-    return {"cups": cups_queues(cups_server, cups_port), "usb": usb_printers(usb_backend), "serial": serial_ports()}
+    """Every source: {"cups": ..., "usb": ..., "serial": ..., "pcsc": ..., "fingerprint": ...}."""
+    return {"cups": cups_queues(cups_server, cups_port), "usb": usb_printers(usb_backend), "serial": serial_ports(),
+            "pcsc": pcsc_readers(), "fingerprint": fingerprint_readers()}
 
 
 def claim(sections: dict[str, Found], configured: Iterable[tuple[str, str, registry.DriverConfig]]) -> None:

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from devices.base import BarcodeReader, CardPrinter, Device, DocumentPrinter, ReceiptPrinter
+from devices.base import (
+    BarcodeReader,
+    CardPrinter,
+    CardReader,
+    Device,
+    DocumentPrinter,
+    FingerprintReader,
+    ReceiptPrinter,
+)
 
 M = TypeVar("M", bound="DriverConfig")
 
@@ -266,3 +274,7 @@ register_kind(DeviceKind("receipt_printer", ReceiptPrinter, "receipt_printer",
                          "Receipt printer for queue tickets and printed-documents slips; null when none."))
 register_kind(DeviceKind("barcode_reader", BarcodeReader, "barcode_readers",
                          "Barcode readers (WhatsApp QR, bookings, document QR).", many=True))
+register_kind(DeviceKind("card_reader", CardReader, "card_reader",
+                         "Smart-card reader for the KTP-el login (PC/SC); null when this kiosk has none."))
+register_kind(DeviceKind("fingerprint_reader", FingerprintReader, "fingerprint_reader",
+                         "Fingerprint reader for the KTP-el login (libfprint); null when this kiosk has none."))

@@ -16,12 +16,14 @@ from devices.audio import AudioOutput
 from devices.base import (
     BarcodeReader,
     CardPrinter,
+    CardReader,
     Device,
     DeviceError,
     DeviceState,
     DeviceStatus,
     DeviceTimeout,
     DocumentPrinter,
+    FingerprintReader,
     ReceiptPrinter,
     call_with_timeout,
 )
@@ -33,7 +35,7 @@ MEDIA_PRINTERS: dict[Media, str] = {Media.A4: "document_printer", Media.CARD: "c
 
 @dataclass
 class Devices:
-    """The kiosk's devices, each behind its kind's protocol; a printer the kiosk does not have is None.
+    """The kiosk's devices, each behind its kind's protocol; a printer or reader the kiosk does not have is None.
 
     Devices of a kind registered without a field here (a new kind, before the kiosk uses it) are kept in
     ``others`` by kind name.
@@ -43,13 +45,18 @@ class Devices:
     card_printer: CardPrinter | None = None
     receipt_printer: ReceiptPrinter | None = None
     barcode_readers: list[BarcodeReader] = field(default_factory=list)
+    #: The KTP-el + finger login needs both; either missing leaves the other logins.
+    card_reader: CardReader | None = None
+    fingerprint_reader: FingerprintReader | None = None
     others: dict[str, list[Device]] = field(default_factory=dict)
 
     def all(self) -> list[Device]:
         """Every configured device, printers first."""
         printers: list[Device | None] = [self.document_printer, self.card_printer, self.receipt_printer]
         others = [d for devices in self.others.values() for d in devices]
-        return [d for d in printers if d is not None] + list(self.barcode_readers) + others
+        readers: list[Device | None] = [self.card_reader, self.fingerprint_reader]
+        return ([d for d in printers if d is not None] + list(self.barcode_readers)
+                + [d for d in readers if d is not None] + others)
 
     def add(self, kind: registry.DeviceKind, device: Device) -> None:
         """Put a built device in its kind's place."""

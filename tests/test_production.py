@@ -116,6 +116,8 @@ def test_the_demo_config_is_refused_without_demo_and_names_every_key():
         "devices.receipt_printer.driver",
         "devices.barcode_readers.0.driver",
         "devices.audio_output.driver",
+        "devices.card_reader.driver",
+        "devices.fingerprint_reader.driver",
     }
     assert "246810" not in result.stderr
 

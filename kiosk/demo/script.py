@@ -230,9 +230,8 @@ class Script:
         self.press("common.back")
         self.wait_screen(Screen.ATTRACT)
         self.report["checks"]["language_after_logout"] = self.state.language
-        central_gone(self)  # last: the central service stops answering
-
         self.keypad_session()
+        central_gone(self)  # last: the central service stops answering
 
 
     def keypad_session(self) -> None:

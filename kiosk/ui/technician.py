@@ -223,6 +223,12 @@ class TechnicianScreen(KioskScreen):
             actions = []
             if device.kind == "barcode_reader":
                 actions.append((tr("tech.test_scan"), lambda n=device.name: self.self_test(n, "interactive")))
+            elif device.kind == "card_reader":  # external: reads the card on the reader (says whether, not what)
+                actions.append((tr("tech.test_internal"), lambda n=device.name: self.self_test(n, "internal")))
+                actions.append((tr("tech.test_card"), lambda n=device.name: self.self_test(n, "external")))
+            elif device.kind == "fingerprint_reader":
+                actions.append((tr("tech.test_internal"), lambda n=device.name: self.self_test(n, "internal")))
+                actions.append((tr("tech.test_finger"), lambda n=device.name: self.self_test(n, "interactive")))
             else:
                 actions.append((tr("tech.test_internal"), lambda n=device.name: self.self_test(n, "internal")))
                 actions.append((tr("tech.test_print"), lambda n=device.name: self.self_test(n, "external")))

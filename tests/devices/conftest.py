@@ -21,6 +21,16 @@ if str(ROOT) not in sys.path:
 from tests.devices.cupsd import PrivateCupsd  # noqa: E402
 
 
+@pytest.fixture
+def config_data(tmp_path: Path) -> dict:
+    """The demo's config as a dict, its state directory in ``tmp_path``."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
+    data["storage"]["state_dir"] = str(tmp_path / "state")
+    return data
+
+
 @pytest.fixture(scope="session")
 def cupsd() -> Iterator[PrivateCupsd]:
     """One private CUPS daemon for the session (non-root, loopback, random port, own config directory)."""

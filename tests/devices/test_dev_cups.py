@@ -189,7 +189,8 @@ def test_devices_command_lists_queues_and_matches_the_configured_one(cupsd, list
     mine = [q for q in out["cups"]["items"] if q["queue"] == name]
     assert mine and mine[0]["matches"] == "document_printer" and mine[0]["device_uri"] == listener.uri
     assert mine[0]["driver"] == "document_printer/cups"
-    assert set(out) == {"cups", "usb", "serial"}
+    assert set(out) == {"cups", "usb", "serial", "pcsc", "fingerprint"}
+
 
 
 def test_a_reload_resumes_a_queue_that_cups_stopped_on_the_fault(cupsd, listener, tmp_path):

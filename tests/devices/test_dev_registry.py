@@ -43,13 +43,6 @@ from tests.devices.test_dev_receipt_serial_usb import FakeUsbBackend
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def config_data(tmp_path: Path) -> dict:
-    data = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
-    data["storage"]["state_dir"] = str(tmp_path / "state")
-    return data
-
-
 def parse(data: dict):
     return parse_config(copy.deepcopy(data), base_dir=ROOT / "kiosk")
 
@@ -125,21 +118,21 @@ def test_an_unregistered_driver_is_a_config_error_naming_the_known_ones(config_d
 
 
 @runtime_checkable
-class CardReader(Protocol):
+class QueueDisplay(Protocol):
     name: str
     kind: str
     driver: str
 
-    def read(self) -> bytes: ...
+    def show(self, number: str) -> None: ...
 
 
-class IdleReader:
-    kind, driver = "card_reader", "idle"
+class IdleDisplay:
+    kind, driver = "queue_display", "idle"
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def read(self) -> bytes: ...
+    def show(self, number: str) -> None: ...
     def open(self) -> None: ...
     def close(self) -> None: ...
 
@@ -147,25 +140,26 @@ class IdleReader:
         return DeviceStatus(DeviceState.READY)
 
 
-class IdleReaderConfig(registry.DriverConfig):
-    """A card reader that never sees a card."""
+class IdleDisplayConfig(registry.DriverConfig):
+    """A queue display that shows nothing."""
 
     driver: Literal["idle"]
 
-    def build(self, context: registry.BuildContext) -> IdleReader:
-        return IdleReader(context.name)
+    def build(self, context: registry.BuildContext) -> IdleDisplay:
+        return IdleDisplay(context.name)
 
 
 def test_a_new_kind_of_device_gets_its_config_key_and_is_built(config_data):
-    registry.register_kind(registry.DeviceKind("card_reader", CardReader, "card_reader", "KTP-el reader."))
-    registry.register_driver(registry.DriverSpec("card_reader", "idle", IdleReaderConfig))
+    registry.register_kind(registry.DeviceKind("queue_display", QueueDisplay, "queue_display",
+                                               "The office's queue display."))
+    registry.register_driver(registry.DriverSpec("queue_display", "idle", IdleDisplayConfig))
     try:
-        config_data["devices"]["card_reader"] = {"driver": "idle"}
+        config_data["devices"]["queue_display"] = {"driver": "idle"}
         devices = build_devices(parse(config_data))
-        assert [type(d) for d in devices.others["card_reader"]] == [IdleReader]
-        assert devices.others["card_reader"][0] in devices.all()
+        assert [type(d) for d in devices.others["queue_display"]] == [IdleDisplay]
+        assert devices.others["queue_display"][0] in devices.all()
     finally:
-        registry.unregister_kind("card_reader")
+        registry.unregister_kind("queue_display")
     with pytest.raises(ConfigError):
         parse(config_data)
 
@@ -178,7 +172,7 @@ def test_devices_are_typed_by_their_kinds_protocol(config_data):
     assert all(isinstance(r, BarcodeReader) for r in devices.barcode_readers) and devices.barcode_readers
     kind = next(k for k in registry.kinds() if k.name == "document_printer")
     with pytest.raises(TypeError, match="DocumentPrinter"):
-        Devices().add(kind, IdleReader("document_printer"))  # no submit at all
+        Devices().add(kind, IdleDisplay("document_printer"))  # no submit at all
     with pytest.raises(TypeError, match="DocumentPrinter"):
         Devices().add(kind, AcmeCardPrinter("document_printer", "/dev/null"))  # submits cards, not documents
 
