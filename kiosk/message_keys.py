@@ -30,6 +30,7 @@ REASONS = (
     N_("reason.media-low"), N_("reason.not-accepting-jobs"), N_("reason.not-installed"), N_("reason.offline"),
     N_("reason.offline-report"), N_("reason.other"), N_("reason.paused"), N_("reason.ribbon-empty"),
     N_("reason.ribbon-low"), N_("reason.slow"), N_("reason.timed-out"), N_("reason.toner-low"),
+    N_("reason.card-absent"), N_("reason.card-unreadable"), N_("reason.security-module-missing"),
 )
 #: Why a document failed to print (``device.<reason>`` in DocProgress.error).
 PRINT_FAILURES = (
@@ -43,7 +44,8 @@ DEVICE_STATES = (N_("state.READY"), N_("state.BUSY"), N_("state.WARNING"), N_("s
 VERIFY_OUTCOMES = (N_("verify.active"), N_("verify.active_detail"), N_("verify.superseded"),
                    N_("verify.superseded_detail"), N_("verify.unknown"), N_("verify.unknown_detail"))
 #: The technician area's names of devices and consumables.
-DEVICE_NAMES = (N_("device.name.card_printer"), N_("device.name.document_printer"), N_("device.name.receipt_printer"))
+DEVICE_NAMES = (N_("device.name.card_printer"), N_("device.name.document_printer"), N_("device.name.receipt_printer"),
+                N_("device.name.card_reader"), N_("device.name.fingerprint_reader"))
 CONSUMABLES = (N_("consumable.blanko"), N_("consumable.paper"), N_("consumable.receipt"), N_("consumable.ribbon"))
 #: The closed screen's next opening day (Monday 0 ... Sunday 6) and the four causes of a spoiled blanko.
 WEEKDAYS = (N_("weekday.0"), N_("weekday.1"), N_("weekday.2"), N_("weekday.3"), N_("weekday.4"), N_("weekday.5"),
