@@ -43,14 +43,6 @@ M = TypeVar("M", bound=BaseModel)
 #: Largest document accepted; a bigger one is a protocol error, not a reason to fill the memory.
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _RETRY_STATUS = frozenset({502, 503, 504})
-#: Seconds an idle connection is kept for reuse, unless the config's ``central.keepalive_s`` says otherwise.
-#: The server drops its end after its own keep-alive (the reference server: ``central.server.KEEP_ALIVE_S``,
-#: 75 s) counted from when it handed its answer to the network, not from when the answer arrived here: this
-#: plus the longest answer's transfer on the slowest link plus a round trip must stay under it, or a request
-#: leaves on a connection the server has already closed. A 250 KB document on a 256 kbit/s village link takes
-#: 8 s; 30 s leaves 35 s to spare. Longer keeps one connection (one TLS handshake, 4 round trips on a 600 ms
-#: link) across a resident's session, printer waits included.
-KEEPALIVE_EXPIRY_S = 30.0
 
 
 # --------------------------------------------------------------------------- errors
@@ -215,7 +207,7 @@ class CentralClient:
                  keepalive_expiry_s: float | None = None):
         """``backoff``: the wait between retries, by default the config's ``central.retry_backoff``.
         ``keepalive_expiry_s``: how long an idle connection is kept, by default the config's
-        ``central.keepalive_s`` (see :data:`KEEPALIVE_EXPIRY_S`)."""
+        ``central.keepalive_s`` (see :data:`kiosk.config.DEFAULT_KEEPALIVE_S`)."""
         self.section = section
         self.kiosk_id = kiosk_id
         self.backoff = backoff or section.retry_backoff.policy()

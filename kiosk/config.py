@@ -52,9 +52,8 @@ class BackoffSection(_Section):
     jitter: float = Field(1.0, ge=0, le=1, description="Random share of each wait; 0 makes kiosks retry in step.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> BackoffSection:
-        if self.first_s > self.max_s:
-            raise ValueError("first_s must not be larger than max_s")
+    def _valid(self) -> BackoffSection:
+        self.policy()  # Backoff's own checks: first_s no larger than max_s
         return self
 
     def policy(self) -> Backoff:
@@ -63,6 +62,16 @@ class BackoffSection(_Section):
     @classmethod
     def of(cls, backoff: Backoff) -> BackoffSection:
         return cls(first_s=backoff.first_s, max_s=backoff.max_s, jitter=backoff.jitter)
+
+
+#: Seconds an idle connection to the central service is kept for reuse (``central.keepalive_s``). The server
+#: drops its end after its own keep-alive (the reference server: ``central.server.KEEP_ALIVE_S``, 75 s) counted
+#: from when it handed its answer to the network, not from when the answer arrived here: this plus the longest
+#: answer's transfer on the slowest link plus a round trip must stay under it, or a request leaves on a
+#: connection the server has already closed. A 250 KB document on a 256 kbit/s village link takes 8 s; 30 s
+#: leaves 35 s to spare. Longer keeps one connection (one TLS handshake, 4 round trips on a 600 ms link) across
+#: a resident's session, printer waits included.
+DEFAULT_KEEPALIVE_S = 30.0
 
 
 # --------------------------------------------------------------------------- kiosk
@@ -126,8 +135,9 @@ class CentralSection(_Section):
     read_timeout_s: float = Field(20, gt=0, le=600, description="Seconds to wait for data on an open connection.")
     retries: int = Field(3, ge=0, le=10, description="Retries of idempotent calls, with backoff and jitter.")
     keepalive_s: float = Field(
-        30, gt=0, le=600, description="Seconds an idle connection to the service is kept for the next call; keep "
-        "it under the service's own keep-alive minus the time the largest document takes on this kiosk's link.")
+        DEFAULT_KEEPALIVE_S, gt=0, le=600,
+        description="Seconds an idle connection to the service is kept for the next call; keep it under the "
+        "service's own keep-alive minus the time the largest document takes on this kiosk's link.")
     retry_backoff: BackoffSection = Field(
         BackoffSection.of(CALL_BACKOFF), description="Wait between the retries of one call (a resident may wait).")
     outbox_backoff: BackoffSection = Field(

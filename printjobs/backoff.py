@@ -24,8 +24,12 @@ class Backoff:
     jitter: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (0 < self.first_s <= self.max_s and 0.0 <= self.jitter <= 1.0):
-            raise ValueError(f"invalid backoff: {self}")
+        if not 0 < self.first_s:
+            raise ValueError("first_s must be greater than 0")
+        if self.first_s > self.max_s:
+            raise ValueError("first_s must not be larger than max_s")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError("jitter must be between 0 and 1")
 
     def ceiling(self, attempt: int) -> float:
         """The longest wait before retry number ``attempt`` (1-based)."""
