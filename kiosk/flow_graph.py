@@ -13,6 +13,7 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 
 from kiosk.flow import HANDLERS, Flow
 from kiosk.flow_model import (
@@ -114,7 +115,16 @@ def _shape(state: FlowState) -> tuple:
 
 def transitions(flow: Flow | None = None) -> frozenset[Edge]:
     """Every screen transition the flow makes on the sample events, from every state they reach."""
-    flow = flow or Flow(FlowSettings())
+    return _explore(flow) if flow is not None else _default_transitions()
+
+
+@cache
+def _default_transitions() -> frozenset[Edge]:
+    """The default flow's transitions, explored once (the search takes about a second)."""
+    return _explore(Flow(FlowSettings()))
+
+
+def _explore(flow: Flow) -> frozenset[Edge]:
     queue = deque(flow.initial(printers) for printers in (_UP, _DOWN))
     seen = {_shape(state) for state in queue}
     edges: set[Edge] = set()

@@ -19,9 +19,10 @@ DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 #: The production example that deploy/install.sh installs.
 PRODUCTION_CONFIG = ROOT / "config.yaml"
 
-#: Fixtures that cost tens of seconds (building the wheel, installing it into a fresh virtualenv): a test that
+#: Fixtures that cost seconds to tens of seconds (building the wheel, installing it into a fresh virtualenv, a
+#: running kiosk with its central service and metrics endpoint: tests/deploy/conftest.py's ``live``): a test that
 #: needs one, even through an autouse fixture, is heavy and left out of ``./dev test --fast``.
-HEAVY_FIXTURES = frozenset({"built_wheel", "wheel_venv"})
+HEAVY_FIXTURES = frozenset({"built_wheel", "wheel_venv", "live"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,6 +35,8 @@ settings.register_profile(
     "ci", derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
+# ./dev test --fast: a fifth of CI's examples (tests.factories.examples scales each test's own count).
+settings.register_profile("fast", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

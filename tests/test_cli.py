@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.factories import adm_kiosk
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
 
 
 def adm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The entry point as a new process; ``adm_kiosk`` runs the same ``main`` in this one (for the config checks)."""
     return subprocess.run(
         [sys.executable, "-m", "kiosk.cli", *args],
         capture_output=True,
@@ -64,7 +67,7 @@ def test_unknown_key_wrong_type_and_missing_field_are_all_named(tmp_path: Path):
     del data["storage"]["state_dir"]
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
-    result = adm("check-config", "--demo", str(path))
+    result = adm_kiosk("check-config", "--demo", str(path))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3, result.stderr
@@ -83,7 +86,7 @@ def test_unreadable_config_gives_one_line_and_exit_2(tmp_path: Path, content: st
     path = tmp_path / "config.yaml"
     if content is not None:
         path.write_text(content)
-    result = adm("check-config", str(path))
+    result = adm_kiosk("check-config", str(path))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert words in result.stderr
@@ -91,7 +94,7 @@ def test_unreadable_config_gives_one_line_and_exit_2(tmp_path: Path, content: st
 
 
 def test_show_masks_the_technician_hash():
-    result = adm("check-config", "--demo", "--show", str(DEMO_CONFIG))
+    result = adm_kiosk("check-config", "--demo", "--show", str(DEMO_CONFIG))
     assert result.returncode == 0
     shown = yaml.safe_load(result.stdout)
     assert shown["technician"]["technicians"][0]["pin_hash"] == "***"
@@ -101,7 +104,7 @@ def test_show_masks_the_technician_hash():
 
 def test_missing_certificate_files_are_warnings_not_errors(tmp_path: Path):
     (tmp_path / "config.yaml").write_text(DEMO_CONFIG.read_text())
-    result = adm("check-config", "--demo", str(tmp_path / "config.yaml"))
+    result = adm_kiosk("check-config", "--demo", str(tmp_path / "config.yaml"))
     assert result.returncode == 0
     assert "warning: central.ca_file: file not found" in result.stderr
 

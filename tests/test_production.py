@@ -7,9 +7,7 @@ the demo's things and fails only on what the administrator must set.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import yaml
 from kiosk.config import load_config
 from kiosk.pinhash import hash_pin
 from kiosk.production import PUBLISHED_PINS, production_problems
+from tests.factories import adm_kiosk
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_CONFIG = ROOT / "config.yaml"
@@ -26,8 +25,8 @@ OWN_PIN = "975310"
 
 
 def check_config(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", "check-config", *args], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    """``adm-kiosk check-config ARGS``, in this process (tests/test_cli.py runs the entry point itself)."""
+    return adm_kiosk("check-config", *args)
 
 
 def configured(tmp_path: Path, change=None) -> Path:

@@ -7,10 +7,12 @@ be pressed by a script either.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from PIL import Image
+
 from kivy.base import EventLoop
+from kivy.graphics import opengl as GL
 from kivy.core.window import Window
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.button import Button
@@ -86,8 +88,12 @@ def screenshot(path: Path) -> Path:
     """Write the current frame to ``path`` (Kivy numbers its file names; we keep ours)."""
     frames(2)
     path.parent.mkdir(parents=True, exist_ok=True)
-    written = Window.screenshot(name=str(path.with_name(path.stem + "_.png")))
-    shutil.move(written, path)
+    width, height = (int(n) for n in Window.size)
+    # The window's pixels, bottom row first; Pillow's fastest PNG level (a third of the time of SDL_image's save).
+    GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+    pixels = GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+    image = Image.frombytes("RGB", (width, height), pixels).transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    image.save(path, compress_level=1)
     return path
 
 

@@ -30,6 +30,7 @@ from devices.simulated import (
     SimulatedReceiptPrinter,
 )
 from devices.testprint import make_test_card, make_test_page
+from tests.factories import adm_kiosk
 
 ROOT = Path(__file__).resolve().parents[2]
 _TEST_PDF = make_test_page("ADM-TEST-01", "document_printer")
@@ -193,9 +194,14 @@ def write_config(tmp_path: Path, fault: str | None) -> Path:
     return path
 
 
-def diagnose(config: Path) -> tuple[int, dict]:
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "diagnose", "--config", str(config), "--json"],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+def diagnose(config: Path, *, in_process: bool = True) -> tuple[int, dict]:
+    """``adm-kiosk diagnose --json``: in this process for the fault matrix, as a new process for the exit codes."""
+    args = ("diagnose", "--config", str(config), "--json")
+    if in_process:
+        proc = adm_kiosk(*args)
+    else:
+        proc = subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True, timeout=60,
+                              cwd=ROOT)
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -212,7 +218,7 @@ def test_diagnose_json_shows_each_fault(tmp_path, fault):
 
 
 def test_diagnose_all_ready_exits_0_and_a_bad_config_exits_2(tmp_path):
-    code, report = diagnose(write_config(tmp_path, None))
+    code, report = diagnose(write_config(tmp_path, None), in_process=False)
     assert code == 0 and {d["state"] for d in report["devices"]} == {"READY"}
     assert report["devices"][1]["consumables"] == {"blanko": 100, "ribbon": 250}
     bad = tmp_path / "bad.yaml"

@@ -19,7 +19,7 @@ from printjobs.errors import IllegalTransition
 from printjobs.journal import TRANSITIONS, JobState, Resolution
 from printjobs.outbox import JobReport
 from printjobs.store import PrintStore
-from tests.factories import NIK
+from tests.factories import NIK, examples
 
 C, F, S, P, X, U, R, D = (JobState.CREATED, JobState.FETCHED, JobState.SENDING, JobState.PRINTED, JobState.FAILED,
                           JobState.UNCERTAIN, JobState.RESOLVED, JobState.REPORTED)
@@ -156,5 +156,5 @@ class JobMachine(RuleBasedStateMachine):
                     assert (JobState(source), JobState(target)) in SPEC
 
 
-JobMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None)
+JobMachine.TestCase.settings = settings(max_examples=examples(100), stateful_step_count=30, deadline=None)
 TestJobStates = JobMachine.TestCase

@@ -50,6 +50,7 @@ from kiosk.flow import (
 )
 from kiosk.runtime import scan_event
 from kiosk.service_model import QueueProblem
+from tests.factories import examples
 
 SETTINGS = FlowSettings(idle_warning_s=60, idle_logout_s=20, done_logout_s=15, technician_idle_s=120)
 NIKS = ["3273015503850002", "3273021708850001", "1234", "3273013203850001", "", "32730155038500021", "٣٢٧٣"]
@@ -189,5 +190,5 @@ class ResidentFlow(RuleBasedStateMachine):
         assert (self.state.nik, self.state.session, self.state.documents) == (None, None, ())
 
 
-ResidentFlow.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)
+ResidentFlow.TestCase.settings = settings(max_examples=examples(150), stateful_step_count=50, deadline=None)
 test_resident_flow = ResidentFlow.TestCase

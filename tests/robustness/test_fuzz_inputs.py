@@ -19,6 +19,7 @@ from kiosk.config import Config, ConfigError, load_config
 from kiosk.flow import Flow, LoginQrScanned, Media, NikSubmitted, PrinterAvailability, Screen, StartPressed
 from kiosk.nik import InvalidNik, Nik, NikProblem, parse_nik
 from kiosk.runtime import scan_event
+from tests.factories import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "config.yaml").read_text(encoding="utf-8")
@@ -121,13 +122,13 @@ sections = st.dictionaries(st.sampled_from(["kiosk", "central", "devices", "stor
                                             "logging", "metrics", "other"]), yaml_values, max_size=6)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(yaml_values | sections)
 def test_random_yaml_documents_give_a_config_error_or_a_config(tmp_path: Path, document):
     assert _load(tmp_path, yaml.safe_dump(document, allow_unicode=True)) is None or isinstance(document, dict)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(["delete", "insert", "replace", "duplicate_line", "drop_line", "indent",
                                            "bytes"]),
                           st.integers(0, 10**6), st.text(max_size=6)), min_size=1, max_size=4))

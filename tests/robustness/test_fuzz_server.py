@@ -21,6 +21,7 @@ from central.testing import RunningCentral
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
 from printjobs.backoff import Backoff
+from tests.factories import examples
 
 DOC = "DOC-FUZZ01"
 HOLDER = c.holder_digest("3273021708850001")
@@ -159,7 +160,7 @@ def _call(client: kc.CentralClient, call: str) -> object:
     return client.logout(SESSION)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(answer=answers, call=calls)
 def test_any_answer_gives_a_result_or_a_central_error(raw_server: RawTlsServer, client: kc.CentralClient,
                                                        answer: dict, call: str):

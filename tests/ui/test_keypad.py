@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.heavy]  # a whole session by keys, spoken by espeak-ng, like the demo
 
 
 @pytest.fixture(scope="module")
