@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
-
 from kivy.base import EventLoop
-from kivy.graphics import opengl as GL
 from kivy.core.window import Window
+from kivy.graphics import opengl as GL
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
+from PIL import Image
 
 from kiosk.ui.widgets.tree import visible, walk
 
