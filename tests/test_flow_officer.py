@@ -53,6 +53,7 @@ def signed_in(flow: Flow, t: float = 0.0) -> FlowState:
     state = flow.initial(BOTH_UP)
     state, _ = _run(flow, state, OfficerPressed(now=t))
     assert state.screen is Screen.OFFICER_LOGIN
+    assert not state.accessible  # a staff path: the resident's accessibility mode is off
     state, _ = _run(flow, state, OfficerCardScanned(now=t, card="c" * 32))
     state, effects = _run(flow, state, OfficerPinSubmitted(now=t, pin="135790"))
     [login] = effects
