@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from central import contract as c
+from central.errors import StoreError
 from central.pins import DUMMY_HASH, check_pin, hash_pin, mask_name, new_pin
 from central.vocabulary import NIK_CHECK_DIGITS, OFFICER_CARD_PREFIX
 from central.whatsapp import WhatsAppGateway
@@ -303,9 +304,7 @@ def _utc(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
 
-def _error(code: c.ErrorCode, message: str) -> Exception:
-    from central.store import StoreError  # the store imports this module
-
+def _error(code: c.ErrorCode, message: str) -> StoreError:
     return StoreError(code, message)
 
 

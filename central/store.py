@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.catalogue import DEFAULT_CATALOGUE
 from central.documents import Holder, render, sign
+from central.errors import StoreError
 from central.fleet import DEFAULT_TTL_S as DEFAULT_COMMAND_TTL_S
 from central.fleet import CommandBook
 from central.officers import OFFICER_SCHEMA, OfficerDesk
@@ -122,22 +123,6 @@ ANSWER_WAIT_S = 5.0
 CHECKIN_EARLY_S = 60 * 60  # check-in opens an hour before the slot
 CHECKIN_LATE_S = 30 * 60  # and closes half an hour after it ends
 WALK_IN_SERVICE = ("Layanan umum (tanpa booking)", "1")
-
-
-class StoreError(Exception):
-    """A rule said no; ``code`` is the contract's error code."""
-
-    def __init__(self, code: c.ErrorCode, message: str, *, attempts_left: int | None = None,
-                 retry_after_s: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.attempts_left = attempts_left
-        self.retry_after_s = retry_after_s
-
-    def body(self) -> c.ErrorBody:
-        return c.ErrorBody(code=self.code, message=self.message, attempts_left=self.attempts_left,
-                           retry_after_s=self.retry_after_s)
 
 
 def _sha(text: str) -> str:
