@@ -121,7 +121,10 @@ def officer_login_failed(state: FlowState, event: OfficerLoginFailed, settings: 
     if not checking:  # sign-in refused: scan the card again (a locked card, a wrong PIN alike)
         return replace(state, officer=replace(officer, card="")), []
     effects = audit(state, "identity_refused", request=officer.chosen or "", reason=event.problem)
-    if event.problem in (N_("officer.not_yours"), "session.expired"):
+    if event.problem == "session.expired":  # the officer session is over at the service: the visit ends
+        state, out = logout(state, settings)
+        return replace(state, message=Message(N_("officer.session_ended"), severity="info")), effects + out
+    if event.problem == N_("officer.not_yours"):
         state = replace(state, screen=Screen.OFFICER_REQUESTS, officer=replace(officer, chosen=None))
     return state, effects
 

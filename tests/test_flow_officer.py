@@ -217,3 +217,14 @@ def test_a_late_sign_in_answer_after_the_officer_left_ends_that_session():
                                                        officer_id="OPSI-001", requests=REQUESTS))
     assert state.screen is Screen.ATTRACT and state.officer is None
     assert effects == [EndOfficerSession(OFFICER_SESSION, "OPSI-001", reason="abandoned")]
+
+
+def test_an_officer_session_the_service_ended_ends_the_visit():
+    flow = Flow(SETTINGS)
+    state = signed_in(flow)
+    state, _ = _run(flow, state, OfficerRequestChosen(now=0, code="SUB-2026-0101"))
+    state, [check] = _run(flow, state, IdentitySubmitted(now=0, digits="0006", checked=True))
+    state, effects = _run(flow, state, OfficerLoginFailed(now=1, attempt=check.attempt, problem="session.expired"))
+    assert state.screen is Screen.ATTRACT and state.officer is None
+    assert state.message.key == "officer.session_ended"
+    assert EndOfficerSession(OFFICER_SESSION, "OPSI-001") in effects

@@ -131,3 +131,44 @@ def test_an_officer_session_timing_out_mid_print_lets_the_job_finish_and_be_reco
     assert actions == ["signed_in", "request_chosen", "identity_checked", "session_timeout", "document_printed",
                        "signed_out"]
     assert officer_audit(kiosk)[3]["during"] == "printing"
+
+
+def test_five_wrong_officer_pins_lock_the_card_at_the_kiosk(kiosk):
+    officer = next(o for o in kiosk.central.summary["officers"] if o["id"] == "OPSI-001")
+    wrong = f"{(int(officer['pin']) + 1) % 1_000_000:06d}"
+    kiosk.do(OfficerPressed)
+    messages = []
+    for _ in range(6):  # the sixth, with the right PIN, finds the card locked
+        kiosk.scan(officer["card_qr"].encode())
+        kiosk.wait(lambda s: bool(s.officer.card), "the card to be read")
+        kiosk.do(OfficerPinSubmitted, pin=wrong if len(messages) < 5 else officer["pin"])
+        state = kiosk.wait(lambda s: not s.busy, "the sign-in answer")
+        messages.append((state.message.key, state.message.params))
+    assert messages[:4] == [("officer.invalid", {"attempts_left": n}) for n in (4, 3, 2, 1)]
+    assert messages[4] == ("officer.locked", {"minutes": 15})
+    assert messages[5] == ("officer.locked", {"minutes": 15})
+    assert kiosk.state.screen is Screen.OFFICER_LOGIN and kiosk.state.officer.card == ""
+    deadline = time.monotonic() + 10  # the audit log is written on its own thread
+    while len(officer_audit(kiosk)) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [e["action"] for e in officer_audit(kiosk)] == ["sign_in_refused"] * 6
+
+
+def test_a_request_reassigned_to_another_officer_meanwhile_is_refused(kiosk):
+    """The list said it was theirs; the service, asked at the identity check, says it no longer is."""
+    resident = kiosk.central.resident("no_phone")
+    officer = next(o for o in kiosk.central.summary["officers"] if o["id"] == "OPSI-001")
+    kiosk.do(OfficerPressed)
+    kiosk.scan(officer["card_qr"].encode())
+    kiosk.wait(lambda s: bool(s.officer.card), "the card to be read")
+    kiosk.do(OfficerPinSubmitted, pin=officer["pin"])
+    kiosk.wait(lambda s: s.screen is Screen.OFFICER_REQUESTS, "the officer's requests")
+    with sqlite3.connect(kiosk.central.data_dir / DB_FILE) as db:
+        db.execute("UPDATE submissions SET filed_by='OPSI-002' WHERE id=?", (resident["submission"],))
+    kiosk.do(OfficerRequestChosen, code=resident["submission"])
+    kiosk.do(IdentitySubmitted, digits=resident["nik"][-4:], checked=True)
+    state = kiosk.wait(lambda s: not s.busy, "the identity check's answer")
+    assert state.screen is Screen.OFFICER_REQUESTS and state.message.key == "officer.not_yours"
+    assert state.session is None and state.documents == ()
+    assert [r["action"] for r in kiosk.central.handle.store.officer_records("OPSI-001")][-1] == "refused_not_filed"
+    assert wait_for_audit(kiosk, "identity_refused")[-1]["reason"] == "officer.not_yours"
