@@ -6,8 +6,9 @@ touches into events; the app turns :class:`Effect` objects into work off the mai
 results back as events.
 
 Which handler takes which event is one table, :data:`HANDLERS`, keyed by the event's type: this module's
-handlers (the resident's path, :data:`RESIDENT`) and :mod:`kiosk.flow_services`' (the paths beyond
-printing, :data:`~kiosk.flow_services.SERVICES`). Importing this module proves that every event of
+handlers (the resident's path, :data:`RESIDENT`), :mod:`kiosk.flow_services`' (the paths beyond
+printing, :data:`~kiosk.flow_services.SERVICES`) and :mod:`kiosk.flow_officer`'s (an officer printing for a
+resident without a phone, :data:`~kiosk.flow_officer.OFFICER`). Importing this module proves that every event of
 :mod:`kiosk.flow_model` has exactly one handler. ``python -m kiosk.flow_graph`` prints the table and every
 screen transition the handlers make.
 

@@ -2,7 +2,8 @@
 
 :mod:`kiosk.flow` holds the machine that moves between them; both are free of Kivy and I/O. Every event class
 defined here needs exactly one handler, registered by its type (``@RESIDENT.on(...)`` in :mod:`kiosk.flow`,
-``@SERVICES.on(...)`` in :mod:`kiosk.flow_services`): :mod:`kiosk.flow` does not import otherwise.
+``@SERVICES.on(...)`` in :mod:`kiosk.flow_services`, ``@OFFICER.on(...)`` in :mod:`kiosk.flow_officer`):
+:mod:`kiosk.flow` does not import otherwise.
 """
 
 from __future__ import annotations
