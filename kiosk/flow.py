@@ -124,16 +124,13 @@ class Flow:
 RESIDENT = Transitions("resident")
 
 
-_with_documents = with_documents  # shared with the officer's path (kiosk.flow_table)
-
-
 @RESIDENT.on(DevicesChanged)
 def devices_changed(state: FlowState, event: DevicesChanged, settings: FlowSettings) -> Transition:
     state = replace(state, printers=event.printers)
     if state.screen in HOME_SCREENS:
         return replace(state, screen=home(state)), []
     if state.documents and state.screen in (Screen.DOCUMENTS, Screen.CONFIRM):
-        state = _with_documents(state, state.documents)
+        state = with_documents(state, state.documents)
         if state.screen is Screen.CONFIRM and not state.selected:
             state = replace(state, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down"))
     return state, []
@@ -254,7 +251,7 @@ def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSetti
         state, busy=False, session=event.session, masked_name=event.masked_name, screen=Screen.DOCUMENTS,
         message=None, documents=(), selected=frozenset(), last_activity=event.now,
     )
-    state = _with_documents(state, event.documents)
+    state = with_documents(state, event.documents)
     if not event.documents:
         state = replace(state, message=Message("documents.none", severity="info"))
     return state, []
