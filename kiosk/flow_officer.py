@@ -203,7 +203,8 @@ def officer_printed(old: FlowState, new: FlowState) -> list[Effect]:
         if p.phase in TERMINAL_PHASES and before.get(p.id) not in TERMINAL_PHASES:
             doc = docs.get(p.id)
             effects += audit(new, "document_printed" if p.phase is Phase.DONE else "document_failed",
-                             document=p.id, type=doc.type if doc else "", request=new.officer.chosen or "")
+                             document_id=p.id, document_type=doc.type if doc else "",
+                             request=new.officer.chosen or "")
     return effects
 
 

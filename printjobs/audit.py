@@ -107,7 +107,7 @@ VERIFY_PAGE = 2000
 
 
 REPORT_COLUMNS = ["seq", "time_utc", "kind", "cause", "action", "printer", "job_id", "document_id",
-                  "document_type", "technician", "detail"]
+                  "document_type", "technician", "detail", "officer", "request"]
 
 
 class AuditLog:

@@ -95,7 +95,7 @@ def test_an_officer_reaches_the_residents_printing_screens():
     assert state.screen is Screen.DONE
     audit = [e for e in effects if isinstance(e, AuditOfficer)]
     assert audit == [AuditOfficer("OPSI-001", "document_printed",
-                                  (("document", "DOC-KK"), ("request", "SUB-2026-0101"), ("type", "kk")))]
+                                  (("document_id", "DOC-KK"), ("document_type", "kk"), ("request", "SUB-2026-0101")))]
     state, effects = _run(flow, state, CancelPressed(now=6))  # 'Selesai'
     assert state.screen is Screen.ATTRACT and state.officer is None and state.session is None
     assert EndSession(RESIDENT_SESSION) in effects and EndOfficerSession(OFFICER_SESSION, "OPSI-001") in effects
