@@ -6,6 +6,7 @@
     adm-central outbox --data DIR [--json]         what the simulated WhatsApp gateway sent
     adm-central command --data DIR KIOSK ACTION   queue a signed command (out-of-service, hours, cap, ...)
     adm-central fleet --data DIR [--json]          each kiosk's last heartbeat, state and commands
+    adm-central officers --data DIR add|list|disable|records   officer (OPSI) accounts and their records
     adm-central openapi [--write | --check]        the contract as OpenAPI (central/openapi.json)
     adm-central completion [bash|zsh|fish]         the shell code for tab completion
     adm-central --version
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import argcomplete
 
-from central import __version__, fleet_cli
+from central import __version__, fleet_cli, officers_cli
 
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_outbox)
 
     fleet_cli.register(sub)
+    officers_cli.register(sub)
 
     p = sub.add_parser("openapi", help="print the contract as OpenAPI JSON")
     mode = p.add_mutually_exclusive_group()
@@ -116,13 +118,15 @@ def _verify(args: argparse.Namespace) -> int:
     store = Store(args.data)
     try:
         issued = store.verify_submission(args.submission)
+        filed_by = store.submission_filed_by(args.submission)
     except StoreError as exc:
         print(f"error: {args.submission}: {exc.message}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()
-    print(f"{args.submission}: verified; {len(issued.document_ids)} document(s) ready; PIN sent over WhatsApp "
-          "(see: adm-central outbox)")
+    filer = f"filed by officer {filed_by}" if filed_by else "filed by the resident"
+    print(f"{args.submission}: verified ({filer}); {len(issued.document_ids)} document(s) ready; PIN sent over "
+          "WhatsApp (see: adm-central outbox)")
     return EXIT_OK
 
 
@@ -175,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     # Whatever these write holds personal data or keys: owner-only (restored for in-process callers).
-    umask = os.umask(0o077) if args.command in ("seed", "serve", "verify", "command") else None
+    umask = os.umask(0o077) if args.command in ("seed", "serve", "verify", "command", "officers") else None
     try:
         return int(args.handler(args) or 0)
     finally:

@@ -26,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from central.vocabulary import (  # noqa: F401  (the contract's words; importers may take them from here)
     HOLDER_PATTERN,
+    NIK_CHECK_PATTERN,
     NIK_PATTERN,
+    OFFICER_CARD_TOKEN_PATTERN,
+    OFFICER_ID_PATTERN,
     PIN_DIGITS,
     PIN_PATTERN,
     Media,
@@ -91,6 +94,8 @@ class ErrorCode(StrEnum):
     CLIENT_CERT_REFUSED = "client_cert_refused"  # 403: the TLS client certificate is not a kiosk's
     KIOSK_MISMATCH = "kiosk_mismatch"  # 403: the kiosk id in the request is not the certificate's
     INTERNAL = "internal"  # 500
+    # officer role (issue 19)
+    NOT_YOUR_REQUEST = "not_your_request"  # 403: the request was not filed by this officer
 
 
 #: The HTTP status each error code is sent with.
@@ -112,6 +117,7 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.CLIENT_CERT_REFUSED: 403,
     ErrorCode.KIOSK_MISMATCH: 403,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.NOT_YOUR_REQUEST: 403,
 }
 
 
@@ -485,3 +491,57 @@ def signing_payload(meta: ContentMetadata) -> bytes:
         "holder": meta.holder,
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+# --------------------------------------------------------------------------- officer role (issue 19)
+# An OPSI desa/kecamatan officer prints for a resident without a phone: card + PIN open an officer session
+# (shorter-lived than a resident's); the officer lists the requests they filed that are verified and not yet
+# printed, and opens a resident-bound session for one after the identity check (the last digits of the NIK,
+# checked by the service). That session is an ordinary resident session: the documents, their holder binding,
+# print-once and print events are unchanged; the service records the officer's id with each of them.
+class OfficerLoginRequest(_Model):
+    """``POST /v1/officer-sessions``: the token from the officer's card QR and the officer's PIN."""
+
+    card_token: str = Field(..., pattern=OFFICER_CARD_TOKEN_PATTERN, description="The secret on the officer card.")
+    pin: str = Field(..., pattern=PIN_PATTERN, description=f"The officer's {PIN_DIGITS}-digit PIN.")
+
+
+class OfficerSessionResponse(_Reply):
+    """An officer session: bearer token for the officer calls, shorter-lived than a resident's."""
+
+    token: str = Field(..., description="Bearer token for /v1/officer-requests; opaque.")
+    expires_at: datetime
+    officer_id: str = Field(..., pattern=OFFICER_ID_PATTERN, description="For the audit logs, e.g. 'OPSI-001'.")
+    masked_name: str = Field(..., description="The officer's name as the kiosk may show it.")
+    kecamatan: str = Field(..., description="The kecamatan the officer serves.")
+
+
+class OfficerRequest(_Reply):
+    """A request the officer filed, verified and not yet printed; names the resident by initials only."""
+
+    code: str = Field(..., description="The request (submission) id, e.g. 'SUB-2026-0101'.")
+    initials: str = Field(..., max_length=16, description="The resident's initials, e.g. 'U. S.'.")
+    documents: list[Title] = Field(..., description="Titles of the documents still to print.")
+    verified_at: datetime | None = None
+
+
+class OfficerRequestList(_Reply):
+    """``GET /v1/officer-requests``: the signed-in officer's requests."""
+
+    requests: list[OfficerRequest]
+
+
+class IdentityCheck(_Model):
+    """``POST /v1/officer-requests/{code}/sessions``: the officer checked the resident's KTP/KK."""
+
+    nik_last_digits: str = Field(..., pattern=NIK_CHECK_PATTERN, description="The NIK's last digits, as typed.")
+    document_checked: bool = Field(..., description="The officer ticked that the KTP/KK was checked.")
+
+
+class OfficerResidentSession(SessionResponse):
+    """A resident session opened by an officer for one request; its documents are the resident's."""
+
+    holder: str = Field(..., pattern=HOLDER_PATTERN, description="holder_digest of the resident's NIK: the kiosk "
+                        "prints only documents signed for this holder.")
+    request_code: str
+    officer_id: str = Field(..., pattern=OFFICER_ID_PATTERN)

@@ -62,6 +62,18 @@ BOOKINGS = [
     ("ANTRI-0905", "Konsultasi Kartu Keluarga", "3", -24 * 60, "expired"),  # yesterday
     ("ANTRI-0906", "Pengambilan Akta", "4", -20, "used"),  # already served at the counter
 ]
+# Officers (issue 19): id, name, kecamatan, WhatsApp number, PIN. Residents without a phone whose requests an
+# officer filed: role, holder, the filing officer, the request id, its documents.
+OFFICERS = [
+    ("OPSI-001", "Asep Sunandar", "Coblong", "+6281300000001", "135790"),
+    ("OPSI-002", "Nining Suryani", "Cicendo", "+6281300000002", "246801"),
+]
+OFFICER_FILED = [
+    ("no_phone", Holder("3273022304600006", "Ujang Suryana", "Bandung", "23-04-1960", "LAKI-LAKI",
+                        "Kp. Babakan Contoh RT 02 RW 05, Coblong, Kota Bandung"), "OPSI-001", "SUB-2026-0101", ("kk",)),
+    ("no_phone_other", Holder("3273035511550007", "Enok Kurniasih", "Bandung", "15-11-1955", "PEREMPUAN",
+                              "Jl. Sawo Contoh No. 4, Cicendo, Kota Bandung"), "OPSI-002", "SUB-2026-0102", ("kk",)),
+]
 SLOT_MINUTES = 30
 OFFICE_TZ = timezone(timedelta(hours=7), "WIB")
 WAITING_SUBMISSION = "SUB-2026-0002"
@@ -100,6 +112,8 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
         if realistic_sizes:
             store.set_setting("realistic_sizes", "1")
         residents = _residents(store)
+        officers = _officers(store)
+        residents += _officer_filed(store)
         bookings = _bookings(store)
         verify_codes = store.verify_codes()
     finally:
@@ -112,6 +126,7 @@ def seed(data_dir: Path | str, *, key_id: str = DEFAULT_KEY_ID, kiosk_id: str = 
         "files": {"ca": CA_FILE, "client_cert": "kiosk.pem", "client_key": "kiosk.key", "signing_public_key":
                   "signing.pub", "operator_public_key": OPERATOR_PUB_FILE},
         "residents": residents,
+        "officers": officers,
         "waiting_submission": WAITING_SUBMISSION,
         "queue_bookings": [code for code, kind in bookings if kind == "ready"],
         "queue_bookings_by_kind": {kind: [code for code, k in bookings if k == kind]
@@ -158,6 +173,30 @@ def _residents(store: Store) -> list[dict]:
             entry["documents"].append({"id": doc_id, "type": doc_type,
                                        "title": store.document_type_info(doc_type).title.id, "status": status})
         out.append(entry)
+    return out
+
+
+def _officers(store: Store) -> list[dict]:
+    out = []
+    for officer_id, name, kecamatan, number, pin in OFFICERS:
+        new = store.add_officer(officer_id, name, kecamatan, number, pin=pin)
+        out.append({"id": officer_id, "name": name, "kecamatan": kecamatan, "whatsapp": number, "pin": new.pin,
+                    "card_qr": new.card_qr})
+    return out
+
+
+def _officer_filed(store: Store) -> list[dict]:
+    """Residents without a phone: an officer filed their request and the operator verified it (the PIN notice
+    went to the officer's WhatsApp)."""
+    out = []
+    for role, holder, officer_id, request, types in OFFICER_FILED:
+        store.add_resident(holder, "")
+        doc_ids = store.add_submission(request, holder.nik, list(types), filed_by=officer_id)
+        issued = store.verify_submission(request)
+        out.append({"role": role, "nik": holder.nik, "name": holder.name, "gender": holder.gender, "whatsapp": "",
+                    "pin": issued.pin, "qr_token": issued.qr_token, "submission": request, "filed_by": officer_id,
+                    "documents": [{"id": d, "type": t, "title": store.document_type_info(t).title.id,
+                                   "status": "ready"} for d, t in zip(doc_ids, types, strict=True)]})
     return out
 
 

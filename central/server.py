@@ -379,7 +379,40 @@ def _router() -> APIRouter:
         assert body.booking_code is not None  # the model allows nothing else
         return store.check_in(body.booking_code)
 
+    _officer_routes(api)
     return api
+
+
+def _officer_routes(api: APIRouter) -> None:
+    """The officer role (issue 19): officer sessions, their requests, the resident session after the check."""
+
+    @api.post("/officer-sessions", response_model=c.OfficerSessionResponse, tags=["officer"],
+              responses=_errors(c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.LOCKED, c.ErrorCode.INVALID_REQUEST))
+    def officer_login(body: c.OfficerLoginRequest, store: StoreDep, kiosk: KioskDep) -> c.OfficerSessionResponse:
+        """Open an officer session with the officer card's token and PIN; wrong PINs lock the card."""
+        return store.officer_login(body.card_token, body.pin, kiosk)
+
+    @api.delete("/officer-sessions/current", status_code=204, tags=["officer"],
+                responses=_errors(c.ErrorCode.SESSION_EXPIRED))
+    def officer_logout(token: TokenDep, store: StoreDep, kiosk: KioskDep) -> Response:
+        """End the officer session."""
+        store.officer_logout(token, kiosk)
+        return Response(status_code=204)
+
+    @api.get("/officer-requests", response_model=c.OfficerRequestList, tags=["officer"],
+             responses=_errors(c.ErrorCode.SESSION_EXPIRED))
+    def officer_requests(token: TokenDep, store: StoreDep) -> c.OfficerRequestList:
+        """The requests the signed-in officer filed that are verified and not yet printed (initials only)."""
+        return store.officer_requests(token)
+
+    @api.post("/officer-requests/{code}/sessions", response_model=c.OfficerResidentSession, tags=["officer"],
+              responses=_errors(c.ErrorCode.SESSION_EXPIRED, c.ErrorCode.NOT_FOUND, c.ErrorCode.NOT_YOUR_REQUEST,
+                                c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.LOCKED, c.ErrorCode.INVALID_REQUEST))
+    def officer_resident_session(code: _ID, body: c.IdentityCheck, token: TokenDep, store: StoreDep,
+                                 kiosk: KioskDep) -> c.OfficerResidentSession:
+        """A resident session for one of the officer's requests, after the identity check (the NIK's last digits,
+        checked here; wrong digits count like wrong PINs). Refused with not_your_request when another filed it."""
+        return store.open_for_request(token, code, body, kiosk)
 
 
 def create_app(store: Store | None) -> FastAPI:

@@ -38,8 +38,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central import contract as c
 from central.catalogue import DEFAULT_CATALOGUE
 from central.documents import Holder, render, sign
+from central.errors import StoreError
 from central.fleet import DEFAULT_TTL_S as DEFAULT_COMMAND_TTL_S
 from central.fleet import CommandBook
+from central.officers import OFFICER_SCHEMA, OfficerDesk
 from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin, new_pin
 from central.private import create_private, private_dir, tighten
 from central.whatsapp import OUTBOX_FILE, WhatsAppGateway
@@ -111,6 +113,8 @@ _ADDED_COLUMNS = {
     "bookings": {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"},
     # 1: issued on a resident's request ('Lupa PIN?') and not used yet; the older PIN still works.
     "pins": {"pending": "INTEGER NOT NULL DEFAULT 0"},
+    # The officer who filed a request for a resident (issue 19); NULL: the resident filed it.
+    "submissions": {"filed_by": "TEXT"},
 }
 #: PIN requests waiting for the worker; more are dropped (the answer is the same either way).
 MAX_QUEUED_PIN_REQUESTS = 1000
@@ -119,22 +123,6 @@ ANSWER_WAIT_S = 5.0
 CHECKIN_EARLY_S = 60 * 60  # check-in opens an hour before the slot
 CHECKIN_LATE_S = 30 * 60  # and closes half an hour after it ends
 WALK_IN_SERVICE = ("Layanan umum (tanpa booking)", "1")
-
-
-class StoreError(Exception):
-    """A rule said no; ``code`` is the contract's error code."""
-
-    def __init__(self, code: c.ErrorCode, message: str, *, attempts_left: int | None = None,
-                 retry_after_s: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.attempts_left = attempts_left
-        self.retry_after_s = retry_after_s
-
-    def body(self) -> c.ErrorBody:
-        return c.ErrorBody(code=self.code, message=self.message, attempts_left=self.attempts_left,
-                           retry_after_s=self.retry_after_s)
 
 
 def _sha(text: str) -> str:
@@ -165,7 +153,7 @@ class IssuedPin:
     document_ids: list[str]
 
 
-class Store:
+class Store(OfficerDesk):
     """All state of the reference service, in ``<data_dir>/central.db``; safe to share between threads."""
 
     def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time):
@@ -188,6 +176,7 @@ class Store:
                 if column not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(_INDEXES)  # after the added columns: an index may name one
+        self._db.executescript(OFFICER_SCHEMA)
         # The catalogue starts as the default one; an operator (or a test) adds types with add_document_type.
         self._db.executemany("INSERT OR IGNORE INTO document_types VALUES (?, ?)",
                              [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
@@ -285,13 +274,18 @@ class Store:
             raise StoreError(c.ErrorCode.NOT_FOUND, "no such resident")
         return Holder(row["nik"], row["name"], row["birth_place"], row["birth_date"], row["gender"], row["address"])
 
-    def add_submission(self, submission_id: str, nik: str, types: list[str]) -> list[str]:
-        """A request an OPSI desa uploaded: documents wait, unrendered, for the operator."""
+    def add_submission(self, submission_id: str, nik: str, types: list[str], *,
+                       filed_by: str | None = None) -> list[str]:
+        """A request an OPSI desa uploaded: documents wait, unrendered, for the operator. ``filed_by``: the
+        officer who filed it for the resident (their id), who may then print it at a kiosk."""
         for doc_type in types:
             self.document_type_info(doc_type)  # only types of the catalogue
+        if filed_by is not None and self._one("SELECT 1 FROM officers WHERE id=?", filed_by) is None:
+            raise StoreError(c.ErrorCode.NOT_FOUND, "no such officer")
         ids = []
         with self._tx() as db:
-            db.execute("INSERT INTO submissions VALUES (?, ?, 'pending', ?, NULL)", (submission_id, nik, self.clock()))
+            db.execute("INSERT INTO submissions(id, nik, status, created_at, verified_at, filed_by)"
+                       " VALUES (?, ?, 'pending', ?, NULL, ?)", (submission_id, nik, self.clock(), filed_by))
             for doc_type in types:
                 doc_id = "DOC-" + secrets.token_hex(6).upper()
                 db.execute(
@@ -319,7 +313,7 @@ class Store:
         with self._tx() as db:
             db.execute("UPDATE submissions SET status='verified', verified_at=? WHERE id=?",
                        (self.clock(), submission_id))
-        return self.issue_pin(nik)
+        return self.issue_pin(nik, officer_id=row["filed_by"], request=submission_id)
 
     def _activate(self, doc_id: str, holder: Holder, doc_type: str, verify_code: str) -> None:
         key_id = self.get_setting("key_id", "demo")
@@ -357,7 +351,8 @@ class Store:
                        "WHERE id=(SELECT submission_id FROM documents WHERE id=?)", (self.clock(), doc_id))
         return doc_id
 
-    def issue_pin(self, nik: str, *, reset: bool = False) -> IssuedPin:
+    def issue_pin(self, nik: str, *, reset: bool = False, officer_id: str | None = None,
+                  request: str | None = None) -> IssuedPin:
         """A fresh PIN for every active document of ``nik`` no print job has touched.
 
         Issued by the operator (a verified submission, the seed), it ends older PINs at once. Issued on a
@@ -384,10 +379,9 @@ class Store:
                              (nik, pin_hash, _sha(qr_token), now, now + self.pin_ttl_s, int(reset)))
             db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
                            [(cur.lastrowid, d, now) for d in docs])
-        resident = self._the("SELECT name, whatsapp FROM residents WHERE nik=?", nik)
         titles = [self.document_type_info(self.document_type(d)).title.id for d in docs]
-        self.gateway.send_pin(resident["whatsapp"], resident["name"].split()[0], pin, qr_token, titles,
-                              max(1, round(self.pin_ttl_s / 86400)), holder=c.holder_digest(nik))
+        # The resident's WhatsApp; for a resident without a phone, the officer who filed the request (issue 19).
+        self._send_pin_notice(nik, pin, qr_token, titles, officer_id=officer_id, request=request)
         return IssuedPin(nik, pin, qr_token, docs)
 
     def mark_printed(self, nik: str, doc_id: str) -> None:
@@ -531,6 +525,7 @@ class Store:
                 raise StoreError(code, "another PIN holds this document")
             db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
                        (job_id, self.clock(), pin_id, document_id))
+        self._officer_claimed(token, document_id, job_id)  # officer records (issue 19)
         meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
                                  content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"],
                                  holder=c.holder_digest(row["nik"]))
@@ -579,6 +574,7 @@ class Store:
             db.execute("INSERT INTO print_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (document_id, idem_key, body_hash, ack.model_dump_json(), event.kiosk_id, str(event.outcome),
                         event.cause, json.dumps(event.counters), now))
+        self._officer_print_event(document_id, event)  # officer records (issue 19)
         return ack
 
     def rating(self, kiosk_id: str, idem_key: str, rating: c.SatisfactionRating) -> c.RatingAck:

@@ -48,3 +48,14 @@ def holder_digest(nik: str) -> str:
     Not a secret (the NIK space is small enough to search), so treated like the NIK itself: never logged or
     stored by the kiosk; kept in memory for one session only."""
     return hashlib.sha256(_HOLDER_DOMAIN + nik.encode("ascii")).hexdigest()[:HOLDER_HEX_DIGITS]
+
+
+# ----- the officer role (issue 19): an OPSI desa/kecamatan officer's card and the identity check
+#: What the QR on an officer's card holds: this prefix and the card's secret token.
+OFFICER_CARD_PREFIX = "ADM-PETUGAS:"
+OFFICER_CARD_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+OFFICER_CARD_PATTERN = "^" + OFFICER_CARD_PREFIX + OFFICER_CARD_TOKEN_PATTERN[1:]
+OFFICER_ID_PATTERN = r"^[A-Z0-9-]{3,32}$"
+#: The identity check at the kiosk: the officer types the last digits of the resident's NIK from the KTP/KK.
+NIK_CHECK_DIGITS = 4
+NIK_CHECK_PATTERN = rf"^[0-9]{{{NIK_CHECK_DIGITS}}}$"

@@ -52,11 +52,26 @@ class WhatsAppGateway:
             f"Atau pindai kode QR dari tautan ini di ADM: {link}"
         )
         message = Message(number=number, text=text, pin=pin, qr_token=qr_token, qr_link=link, sent_at=time.time())
+        self._append(message)
+        return message
+
+    def _append(self, message: Message) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # The outbox holds PINs and login tokens in clear: owner-only from its first byte.
         with os.fdopen(open_private(self.path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(json.dumps(asdict(message), ensure_ascii=False) + "\n")
+
+    def send_officer_notice(self, number: str, first_name: str, request: str, resident_initials: str, pin: str,
+                            documents: list[str], valid_days: int) -> Message:
+        """'Send' the PIN notice of a request an officer filed for a resident without a phone to the officer."""
+        text = (
+            f"Halo {first_name}, permohonan {request} ({resident_initials}) yang Anda ajukan sudah diverifikasi: "
+            f"{', '.join(documents)}. Cetak di Anjungan Dukcapil Mandiri bersama warga dengan kartu petugas Anda "
+            f"(menu Petugas). PIN warga: {pin} (berlaku {valid_days} hari, jangan berikan kepada orang lain)."
+        )
+        message = Message(number=number, text=text, pin=pin, qr_token="", qr_link="", sent_at=time.time())
+        self._append(message)
         return message
 
     def messages(self) -> list[Message]:

@@ -135,6 +135,10 @@ class NotYourDocument(CentralError):
     """A document whose signed holder is not the resident of this session; its bytes are never read."""
 
 
+class NotYourRequest(CentralError):
+    """An officer asked for a request another officer (or the resident) filed: refused by the service."""
+
+
 _CODE_ERRORS: dict[str, type[CentralError]] = {
     c.ErrorCode.SESSION_EXPIRED: SessionExpired,
     c.ErrorCode.NOT_FOUND: NotFound,
@@ -143,6 +147,7 @@ _CODE_ERRORS: dict[str, type[CentralError]] = {
     c.ErrorCode.IDEMPOTENCY_CONFLICT: IdempotencyConflict,
     c.ErrorCode.INVALID_REQUEST: Rejected,
     c.ErrorCode.JOB_ID_REQUIRED: Rejected,
+    c.ErrorCode.NOT_YOUR_REQUEST: NotYourRequest,
 }
 
 
@@ -166,6 +171,18 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session(masked_name={self.masked_name!r}, expires_at={self.expires_at.isoformat()})"
+
+
+@dataclass(frozen=True)
+class OfficerSession:
+    """An officer's session (issue 19): opens resident sessions for the officer's own requests; ``repr`` hides
+    the token. The officer's id goes into the kiosk's audit log."""
+
+    token: str = field(repr=False)
+    officer_id: str
+    masked_name: str
+    kecamatan: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -317,6 +334,36 @@ class CentralClient:
               key_id=document.key_id)
         return document
 
+    # ------------------------------------------------------------------ officer calls (issue 19)
+    def officer_login(self, card: str, pin: str) -> OfficerSession:
+        """Open an officer session with the card's token and the PIN; never retried (a wrong PIN counts)."""
+        body = self._call("POST", "/v1/officer-sessions", json={"card_token": card, "pin": pin},
+                          model=c.OfficerSessionResponse)
+        return OfficerSession(token=body.token, officer_id=body.officer_id, masked_name=body.masked_name,
+                              kecamatan=body.kecamatan, expires_at=body.expires_at)
+
+    def officer_logout(self, officer: OfficerSession) -> None:
+        """End the officer session; one already over counts as ended."""
+        try:
+            self._call("DELETE", "/v1/officer-sessions/current", session=officer, expect=(204,), retry=True)
+        except SessionExpired:
+            pass
+
+    def officer_requests(self, officer: OfficerSession) -> list[c.OfficerRequest]:
+        """The officer's verified, unprinted requests (residents by initials)."""
+        return self._call("GET", "/v1/officer-requests", session=officer, model=c.OfficerRequestList).requests
+
+    def open_for_request(self, officer: OfficerSession, code: str, nik_last_digits: str,
+                         document_checked: bool) -> Session:
+        """The resident session for one of the officer's requests after the identity check.
+
+        Its holder is the one the service names for the request (the kiosk never sees the NIK in full): the
+        documents are still checked against it, so a document of anyone else is refused as usual."""
+        body = self._call("POST", f"/v1/officer-requests/{code}/sessions", session=officer,
+                          json={"nik_last_digits": nik_last_digits, "document_checked": document_checked},
+                          model=c.OfficerResidentSession)
+        return self._session(body, body.holder)
+
     # ------------------------------------------------------------------ kiosk calls (client certificate only)
     def report_print_event(self, document_id: str, job_id: str, outcome: c.PrintOutcome | str,
                            cause: str | None = None, counters: dict[str, int] | None = None,
@@ -373,11 +420,11 @@ class CentralClient:
                        documents=tuple(body.documents), holder=holder)
 
     @staticmethod
-    def _auth(session: Session | None) -> dict[str, str]:
+    def _auth(session: Session | OfficerSession | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {session.token}"} if session is not None else {}
 
     def _call(self, method: str, path: str, *, model: type[M] | None = None, json: Any = None,
-              session: Session | None = None, headers: dict[str, str] | None = None,
+              session: Session | OfficerSession | None = None, headers: dict[str, str] | None = None,
               expect: tuple[int, ...] = (200,), retry: bool | None = None) -> Any:
         """One JSON call. Retried only when idempotent: GET, or a POST that carries an Idempotency-Key."""
         all_headers = {**(headers or {}), **self._auth(session)}

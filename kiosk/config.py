@@ -277,6 +277,17 @@ class VoiceSection(_Section):
     words_per_minute: int = Field(150, ge=80, le=300, description="espeak-ng's speaking rate.")
 
 
+class OfficerSection(_Section):
+    """The officer role (issue 19): officers are accounts of the central service; here only their timeouts."""
+
+    idle_warning_s: float = Field(
+        30, gt=0, le=600, description="Seconds without a touch before the idle warning while an officer is signed in "
+        "(shorter than kiosk.idle_warning_s: an officer's session is not left open).")
+    session_s: float = Field(
+        240, gt=0, le=900, description="Seconds after the officer signs in that the officer session ends, whatever "
+        "happens; a print under way finishes and is recorded first. The central service ends it too.")
+
+
 class Config(_Section):
     """The whole of ``config.yaml``."""
 
@@ -291,6 +302,8 @@ class Config(_Section):
     logging: LoggingSection = Field(default_factory=LoggingSection, description="Log output.")
     metrics: MetricsSection = Field(default_factory=MetricsSection, description="Prometheus metrics endpoint.")
     voice: VoiceSection = Field(default_factory=VoiceSection, description="Voice guidance (accessibility mode).")
+    officer: OfficerSection = Field(default_factory=lambda: OfficerSection(),
+                                    description="Officers (OPSI) printing for residents without a phone.")
 
     def files_to_check(self) -> list[tuple[str, Path]]:
         """The key paths and files the kiosk will open at start."""

@@ -59,6 +59,7 @@ from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
 from kiosk.message_keys import N_
 from kiosk.metrics import KioskMetrics, get_metrics
+from kiosk.officer_effects import OFFICER_EFFECTS, OfficerEffects
 from kiosk.service_model import QueueProblem, TicketInfo, VerifyInfo, VerifyOutcome, slip_lines
 from printjobs.consumables import Level
 from printjobs.errors import FetchFailed, PrinterBlocked, PrintJobError
@@ -218,6 +219,10 @@ class EffectRunner:
         self._calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="central")
         self._printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printing")
         self._receipts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
+        #: The officer role (issue 19): sign-in, identity check, sign-out, audit.
+        self.officer = OfficerEffects(central, post, self._calls,
+                                      lambda: self.pipeline.store.audit if self.pipeline is not None else None,
+                                      document_item)
 
     def perform(self, effect: Effect) -> None:
         if isinstance(effect, Login):
@@ -239,6 +244,8 @@ class EffectRunner:
             self._receipts.submit(self._guard, self._print_receipt, effect)
         elif isinstance(effect, SendRating):
             self._calls.submit(self._guard, self._rate, effect)
+        elif isinstance(effect, OFFICER_EFFECTS):
+            self.officer.perform(effect)
 
     def _rate(self, effect: SendRating) -> None:
         """Into the outbox, anonymous: a random id, the month (its created_at is the month's start, never the
@@ -254,6 +261,7 @@ class EffectRunner:
         self._calls.shutdown(wait=wait, cancel_futures=True)
         self._printing.shutdown(wait=wait)
         self._receipts.shutdown(wait=wait)
+        self.officer.shutdown(wait=wait)
 
     # ----- work, on worker threads
     def _guard(self, work: Callable[[E], None], effect: E) -> None:

@@ -6,8 +6,9 @@ touches into events; the app turns :class:`Effect` objects into work off the mai
 results back as events.
 
 Which handler takes which event is one table, :data:`HANDLERS`, keyed by the event's type: this module's
-handlers (the resident's path, :data:`RESIDENT`) and :mod:`kiosk.flow_services`' (the paths beyond
-printing, :data:`~kiosk.flow_services.SERVICES`). Importing this module proves that every event of
+handlers (the resident's path, :data:`RESIDENT`), :mod:`kiosk.flow_services`' (the paths beyond
+printing, :data:`~kiosk.flow_services.SERVICES`) and :mod:`kiosk.flow_officer`'s (an officer printing for a
+resident without a phone, :data:`~kiosk.flow_officer.OFFICER`). Importing this module proves that every event of
 :mod:`kiosk.flow_model` has exactly one handler. ``python -m kiosk.flow_graph`` prints the table and every
 screen transition the handlers make.
 
@@ -26,6 +27,7 @@ from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of 
 from kiosk.flow_model import (
     HOME_SCREENS,
     IDLE_SCREENS,
+    OFFICER_SCREENS,
     RATING_SCORES,
     RESULT_EVENTS,
     SERVICE_SCREENS,
@@ -38,8 +40,8 @@ from kiosk.flow_model import (
     DevicesChanged,
     DocProgress,
     DocStatus,
-    DocumentItem,
     DocumentToggled,
+    Effect,
     EndSession,
     Event,
     ExtendTime,
@@ -72,6 +74,7 @@ from kiosk.flow_model import (
     Touched,
     UnknownScan,
 )
+from kiosk.flow_officer import OFFICER, officer_back, officer_printed, officer_settings, officer_tick
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import (
     Transition,
@@ -80,6 +83,7 @@ from kiosk.flow_table import (
     home,
     logout,
     vocabulary_events,
+    with_documents,
     wrong_scan,
 )
 from kiosk.nik import InvalidNik, parse_nik
@@ -120,34 +124,13 @@ class Flow:
 RESIDENT = Transitions("resident")
 
 
-def _mark_availability(state: FlowState, documents: tuple[DocumentItem, ...]) -> tuple[DocumentItem, ...]:
-    marked = []
-    for doc in documents:
-        if doc.status is DocStatus.PRINTED:
-            marked.append(doc)
-        elif not state.printer_installed(doc.media):
-            marked.append(replace(doc, status=DocStatus.NOT_HERE, reason=None))
-        elif state.printer_ok(doc.media):
-            marked.append(replace(doc, status=DocStatus.READY, reason=None))
-        else:
-            marked.append(replace(doc, status=DocStatus.UNAVAILABLE, reason=state.printer_reason(doc.media)))
-    return tuple(marked)
-
-
-def _with_documents(state: FlowState, documents: tuple[DocumentItem, ...]) -> FlowState:
-    documents = _mark_availability(state, documents)
-    ready = {d.id for d in documents if d.status is DocStatus.READY}
-    selected = frozenset(state.selected & ready) if state.documents else frozenset(ready)
-    return replace(state, documents=documents, selected=selected)
-
-
 @RESIDENT.on(DevicesChanged)
 def devices_changed(state: FlowState, event: DevicesChanged, settings: FlowSettings) -> Transition:
     state = replace(state, printers=event.printers)
     if state.screen in HOME_SCREENS:
         return replace(state, screen=home(state)), []
     if state.documents and state.screen in (Screen.DOCUMENTS, Screen.CONFIRM):
-        state = _with_documents(state, state.documents)
+        state = with_documents(state, state.documents)
         if state.screen is Screen.CONFIRM and not state.selected:
             state = replace(state, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down"))
     return state, []
@@ -161,7 +144,10 @@ def activity(state: FlowState, event: Touched | ExtendTime, settings: FlowSettin
 
 @RESIDENT.on(Tick)
 def tick(state: FlowState, event: Tick, settings: FlowSettings) -> Transition:
-    s = settings.for_resident(state.accessible)
+    ended = officer_tick(state, event, settings)  # the officer role's session end (issue 19)
+    if ended is not None:
+        return ended
+    s = officer_settings(state, settings.for_resident(state.accessible))
     if state.screen is Screen.TECHNICIAN:
         if event.now - state.last_activity >= s.technician_idle_s:
             return replace(state, screen=home(state)), []
@@ -265,7 +251,7 @@ def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSetti
         state, busy=False, session=event.session, masked_name=event.masked_name, screen=Screen.DOCUMENTS,
         message=None, documents=(), selected=frozenset(), last_activity=event.now,
     )
-    state = _with_documents(state, event.documents)
+    state = with_documents(state, event.documents)
     if not event.documents:
         state = replace(state, message=Message("documents.none", severity="info"))
     return state, []
@@ -328,6 +314,8 @@ def back_pressed(state: FlowState, event: BackPressed, settings: FlowSettings) -
     back = {Screen.PIN_ENTRY: Screen.NIK_ENTRY, Screen.CONFIRM: Screen.DOCUMENTS}
     if state.busy:
         return state, []
+    if state.screen in OFFICER_SCREENS:
+        return officer_back(state, settings)
     if state.screen in (Screen.NIK_ENTRY, Screen.QUEUE, Screen.VERIFY):
         return logout(state, settings)
     if state.screen is Screen.PIN_RESET:
@@ -359,14 +347,20 @@ def print_update(state: FlowState, event: PrintUpdate, settings: FlowSettings) -
         else p
         for p in state.progress
     )
-    state = replace(state, progress=progress)
+    old, state = state, replace(state, progress=progress)
+    audited = officer_printed(old, state)
     if not _printing_over(state):
-        return state, []
+        return state, audited
     state = replace(state, screen=Screen.DONE, done_since=event.now, last_activity=event.now)
     docs = {d.id: d for d in state.documents}
     slip = slip_for((docs[p.id].title_in("id"), docs[p.id].verify_url) for p in state.progress
                     if p.phase is Phase.DONE and p.id in docs)
-    return (replace(state, slip_printed=None), [PrintSlip(slip)]) if slip else (state, [])
+    effects: list[Effect] = [*audited, PrintSlip(slip)] if slip else audited
+    if state.officer is not None and state.officer.timed_out:
+        # The officer session ended during the print: the print is over and recorded; back to the attract screen.
+        state, out = logout(state, settings)
+        return replace(state, message=Message("officer.session_ended", severity="info")), effects + out
+    return (replace(state, slip_printed=None), effects) if slip else (state, effects)
 
 
 def _printing_over(state: FlowState) -> bool:
@@ -400,5 +394,5 @@ def technician_closed(state: FlowState, event: TechnicianClosed, settings: FlowS
 # --------------------------------------------------------------------------- the whole table
 #: Every event type of the vocabulary -> its one handler. Built and checked at import: an event without a
 #: handler (or a handler for an event that no longer exists) stops this module from importing.
-HANDLERS = RESIDENT | SERVICES
+HANDLERS = RESIDENT | SERVICES | OFFICER
 HANDLERS.check_complete(vocabulary_events())

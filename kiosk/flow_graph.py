@@ -26,6 +26,7 @@ from kiosk.flow_model import (
     Event,
     FlowSettings,
     FlowState,
+    IdentitySubmitted,
     LoginFailed,
     LoginProblem,
     LoginQrScanned,
@@ -33,6 +34,13 @@ from kiosk.flow_model import (
     Media,
     NikSubmitted,
     NoticeChanged,
+    OfficerCardScanned,
+    OfficerLoginFailed,
+    OfficerPinSubmitted,
+    OfficerRequestChosen,
+    OfficerRequestItem,
+    OfficerResidentOpened,
+    OfficerSignedIn,
     Phase,
     PinRequestAnswered,
     PinRequestSubmitted,
@@ -99,6 +107,16 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         PinRequestAnswered: [PinRequestAnswered(now), PinRequestAnswered(now, problem="central.unreachable")],
         SlipPrinted: [SlipPrinted(now, ok=True)],
         NoticeChanged: [NoticeChanged(now, notice=n) for n in (None, *_NOTICES)],
+        # the officer role (issue 19)
+        OfficerCardScanned: [OfficerCardScanned(now, card="C" * 32)],
+        OfficerPinSubmitted: [OfficerPinSubmitted(now, pin="123456")],
+        OfficerSignedIn: [OfficerSignedIn(now, attempt, session="officer", officer_id="OPSI-001",
+                                          requests=(OfficerRequestItem("SUB-1", "U. S."),))],
+        OfficerLoginFailed: [OfficerLoginFailed(now, attempt, problem=p)
+                             for p in ("officer.invalid", "officer.not_yours", "officer.check_invalid")],
+        OfficerRequestChosen: [OfficerRequestChosen(now, code="SUB-1")],
+        IdentitySubmitted: [IdentitySubmitted(now, digits="1234", checked=True)],
+        OfficerResidentOpened: [OfficerResidentOpened(now, attempt, session="session", documents=_DOCS)],
     }
     for event_type in sorted(vocabulary_events(), key=lambda e: e.__name__):
         yield from special.get(event_type) or [event_type(now)]
@@ -110,7 +128,15 @@ def _shape(state: FlowState) -> tuple:
             state.selected, tuple((p.id, p.phase) for p in state.progress), state.idle_warning_since is not None,
             state.done_since is not None, state.ticket is not None and state.ticket.printed,
             state.verification is not None, state.pin_request_sent, state.reset_from,
-            tuple(p.available for p in state.printers), state.slip_printed, state.notice)
+            tuple(p.available for p in state.printers), state.slip_printed, state.notice,
+            _officer_shape(state))
+
+
+def _officer_shape(state: FlowState) -> tuple:
+    officer = state.officer
+    if officer is None:
+        return ()
+    return (bool(officer.card), officer.session is not None, officer.chosen, officer.timed_out)
 
 
 def transitions(flow: Flow | None = None) -> frozenset[Edge]:

@@ -2,7 +2,8 @@
 
 :mod:`kiosk.flow` holds the machine that moves between them; both are free of Kivy and I/O. Every event class
 defined here needs exactly one handler, registered by its type (``@RESIDENT.on(...)`` in :mod:`kiosk.flow`,
-``@SERVICES.on(...)`` in :mod:`kiosk.flow_services`): :mod:`kiosk.flow` does not import otherwise.
+``@SERVICES.on(...)`` in :mod:`kiosk.flow_services`, ``@OFFICER.on(...)`` in :mod:`kiosk.flow_officer`):
+:mod:`kiosk.flow` does not import otherwise.
 """
 
 from __future__ import annotations
@@ -31,13 +32,19 @@ class Screen(Enum):
     QUEUE = "queue"  # queue check-in: booking code or walk-in, then the ticket
     VERIFY = "verify"  # document verification: scan the QR on a document, then green/yellow/red
     PIN_RESET = "pin_reset"  # 'Lupa PIN?': the NIK, then the same answer whether it exists or not
+    # the officer role (issue 19): card + PIN, the officer's requests, the identity check; then DOCUMENTS...
+    OFFICER_LOGIN = "officer_login"
+    OFFICER_REQUESTS = "officer_requests"
+    OFFICER_CHECK = "officer_check"
 
 
 #: Screens where a resident is in a session and the idle timer runs.
 SESSION_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.DOCUMENTS, Screen.CONFIRM})
 #: Screens of the paths beyond printing; no session, but the idle timer runs and leaving wipes them.
 SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
-IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS
+#: The officer's own screens (issue 19): the idle timer runs (shorter), 'Batal' ends the officer's visit.
+OFFICER_SCREENS = frozenset({Screen.OFFICER_LOGIN, Screen.OFFICER_REQUESTS, Screen.OFFICER_CHECK})
+IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS | OFFICER_SCREENS
 #: Where a scan that means nothing there gets a plain message (elsewhere it is ignored).
 SCAN_MESSAGE_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY}) | SERVICE_SCREENS
 _WRONG_SCAN = {Screen.QUEUE: N_("queue.scan_wrong"), Screen.VERIFY: N_("verify.scan_wrong")}
@@ -136,6 +143,10 @@ class FlowSettings:
     done_logout_s: float = 15
     default_language: str = "id"
     technician_idle_s: float = 120
+    #: The officer role (issue 19): the idle warning comes sooner, and the officer session ends this long after
+    #: sign-in whatever happens (a print under way finishes and is recorded first).
+    officer_idle_s: float = 30
+    officer_session_s: float = 240
 
     def for_resident(self, accessible: bool) -> FlowSettings:
         """The timeouts a resident gets: doubled in the accessibility mode (the technician's stay)."""
@@ -176,10 +187,12 @@ class FlowState:
     accessible: bool = False
     #: The done screen's satisfaction rating, once given (one tap; anonymous, sent through the outbox).
     rated: int | None = None
+    #: An officer printing for a resident without a phone (issue 19); None in a resident's own session.
+    officer: OfficerVisit | None = None
 
     @property
     def in_session(self) -> bool:
-        return self.nik is not None or self.session is not None
+        return self.nik is not None or self.session is not None or self.officer is not None
 
     def printer_ok(self, media: Media | None) -> bool:
         return any(p.media is media and p.available for p in self.printers)
@@ -440,10 +453,103 @@ class SlipPrinted(Event):
     ok: bool = False
 
 
+# ----- the officer role (issue 19)
+@dataclass(frozen=True)
+class OfficerRequestItem:
+    """One of the officer's requests as the list shows it: the code, the resident's initials, the titles."""
+
+    code: str
+    initials: str
+    titles: tuple[str, ...] = ()
+    titles_en: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfficerVisit:
+    """An officer at the kiosk: the scanned card until sign-in, then the officer session and their requests."""
+
+    card: str = field(default="", repr=False)  # the card's secret, kept only until the PIN is sent
+    session: Any = None  # the central client's OfficerSession
+    officer_id: str = ""  # what the audit log records
+    masked_name: str = ""
+    started: float = 0.0  # sign-in (monotonic): the officer session ends officer_session_s later
+    requests: tuple[OfficerRequestItem, ...] = ()
+    chosen: str | None = None  # the request whose resident is present
+    timed_out: bool = False  # the officer session ended while a print was under way
+
+
+@dataclass(frozen=True)
+class OfficerPressed(Event):
+    """The attract screen's discreet 'Petugas' entry."""
+
+
+@dataclass(frozen=True)
+class OfficerCardScanned(Event):
+    """The officer card's QR was scanned; ``card`` extracted by :mod:`kiosk.scans`."""
+
+    card: str = ""
+
+    def __repr__(self) -> str:  # the card's token is a credential
+        return f"OfficerCardScanned(now={self.now}, card='***')"
+
+
+@dataclass(frozen=True)
+class OfficerPinSubmitted(Event):
+    pin: str = ""
+
+    def __repr__(self) -> str:
+        return f"OfficerPinSubmitted(now={self.now}, pin='******')"
+
+
+@dataclass(frozen=True)
+class OfficerSignedIn(Event):
+    attempt: int = 0
+    session: Any = None
+    officer_id: str = ""
+    masked_name: str = ""
+    requests: tuple[OfficerRequestItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfficerLoginFailed(Event):
+    """Sign-in or the identity check refused; ``problem`` is a message key."""
+
+    attempt: int = 0
+    problem: str = "central.unreachable"
+    attempts_left: int | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class OfficerRequestChosen(Event):
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class IdentitySubmitted(Event):
+    """The identity check: the NIK's last digits as typed from the KTP/KK, and the 'checked' tick."""
+
+    digits: str = ""
+    checked: bool = False
+
+    def __repr__(self) -> str:
+        return f"IdentitySubmitted(now={self.now}, digits='****', checked={self.checked})"
+
+
+@dataclass(frozen=True)
+class OfficerResidentOpened(Event):
+    """The service opened the resident's session for the chosen request: on to the normal printing screens."""
+
+    attempt: int = 0
+    session: Any = None
+    masked_name: str = ""
+    documents: tuple[DocumentItem, ...] = ()
+
+
 #: Answers from work done elsewhere: they are not the resident's activity.
 RESULT_EVENTS = (Tick, DevicesChanged, NoticeChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost,
                  TicketIssued, CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered,
-                 SlipPrinted)
+                 SlipPrinted, OfficerSignedIn, OfficerLoginFailed, OfficerResidentOpened)
 
 
 # --------------------------------------------------------------------------- effects
@@ -525,3 +631,46 @@ class PrintSlip(Effect):
     """The printed-documents slip on the receipt printer."""
 
     slip: Slip
+
+
+# ----- the officer role (issue 19)
+@dataclass(frozen=True)
+class OfficerLogin(Effect):
+    card: str
+    pin: str
+    attempt: int = field(default=0, compare=False)
+
+    def __repr__(self) -> str:
+        return "OfficerLogin(card='***', pin='******')"
+
+
+@dataclass(frozen=True)
+class OpenForRequest(Effect):
+    """The identity check for request ``code``: the service compares the digits, never the kiosk."""
+
+    officer: Any
+    code: str
+    digits: str
+    checked: bool
+    attempt: int = field(default=0, compare=False)
+
+    def __repr__(self) -> str:
+        return f"OpenForRequest(code={self.code!r}, digits='****')"
+
+
+@dataclass(frozen=True)
+class EndOfficerSession(Effect):
+    """End the officer session at the service and write the sign-out to the audit log."""
+
+    officer: Any
+    officer_id: str
+    reason: str = "signed_out"
+
+
+@dataclass(frozen=True)
+class AuditOfficer(Effect):
+    """One officer action for the kiosk's audit log, with the officer's id (never a NIK or a name)."""
+
+    officer_id: str
+    action: str
+    fields: tuple[tuple[str, str], ...] = ()

@@ -22,7 +22,10 @@ from kiosk import flow_model
 from kiosk.flow_model import (
     _WRONG_SCAN,
     SCAN_MESSAGE_SCREENS,
+    DocStatus,
+    DocumentItem,
     Effect,
+    EndOfficerSession,
     EndSession,
     Event,
     FlowSettings,
@@ -134,8 +137,12 @@ def home(state: FlowState) -> Screen:
 
 
 def logout(state: FlowState, settings: FlowSettings) -> Transition:
-    """Every way out of a session: end it and keep nothing of the resident (no NIK, session, names, documents)."""
+    """Every way out of a session: end it and keep nothing of the resident (no NIK, session, names, documents),
+    nor of an officer's visit (their session ends with it)."""
     effects: list[Effect] = [EndSession(state.session)]
+    officer = state.officer
+    if officer is not None and officer.session is not None:  # the officer role (issue 19): the visit ends too
+        effects.append(EndOfficerSession(officer.session, officer.officer_id))
     fresh = FlowState(
         language=settings.default_language,
         printers=state.printers,
@@ -152,3 +159,26 @@ def wrong_scan(state: FlowState) -> Transition:
         key = _WRONG_SCAN.get(state.screen, N_("scan.unknown"))
         return replace(state, message=Message(key, severity="warning")), []
     return state, []
+
+
+def mark_availability(state: FlowState, documents: tuple[DocumentItem, ...]) -> tuple[DocumentItem, ...]:
+    """Each document marked printable here, now, or why not (its printer is down, or this kiosk has none)."""
+    marked = []
+    for doc in documents:
+        if doc.status is DocStatus.PRINTED:
+            marked.append(doc)
+        elif not state.printer_installed(doc.media):
+            marked.append(replace(doc, status=DocStatus.NOT_HERE, reason=None))
+        elif state.printer_ok(doc.media):
+            marked.append(replace(doc, status=DocStatus.READY, reason=None))
+        else:
+            marked.append(replace(doc, status=DocStatus.UNAVAILABLE, reason=state.printer_reason(doc.media)))
+    return tuple(marked)
+
+
+def with_documents(state: FlowState, documents: tuple[DocumentItem, ...]) -> FlowState:
+    """The session's document list (a resident's login, or a session an officer opened), all ready ones chosen."""
+    documents = mark_availability(state, documents)
+    ready = {d.id for d in documents if d.status is DocStatus.READY}
+    selected = frozenset(state.selected & ready) if state.documents else frozenset(ready)
+    return replace(state, documents=documents, selected=selected)

@@ -21,6 +21,8 @@ PLURALS = {
     "queue.early": "minutes",
     "queue.early_hours": "hours",
     "speech.documents": "count",
+    "officer.locked": "minutes",
+    "officer.check_locked": "minutes",
 }
 
 #: Device reasons (IPP printer-state-reasons words and the kiosk's own) as the resident and technician read them.

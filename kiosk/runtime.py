@@ -27,6 +27,7 @@ from kiosk.flow import (
     FlowSettings,
     LoginQrScanned,
     Media,
+    OfficerCardScanned,
     PrinterAvailability,
     UnknownScan,
     VerifyScanned,
@@ -161,6 +162,8 @@ def scan_event(text: str) -> Event:
         return VerifyScanned(now=time.monotonic(), code=scan.value)
     if scan.kind is ScanKind.BOOKING:
         return BookingScanned(now=time.monotonic(), code=scan.value)
+    if scan.kind is ScanKind.OFFICER_CARD:
+        return OfficerCardScanned(now=time.monotonic(), card=scan.value)
     return UnknownScan(now=time.monotonic())
 
 
@@ -244,7 +247,9 @@ class KioskRuntime:
         k = self.config.kiosk
         return FlowSettings(idle_warning_s=k.idle_warning_s, idle_logout_s=k.idle_logout_s,
                             done_logout_s=k.done_logout_s, default_language=k.default_language,
-                            technician_idle_s=self.config.technician.idle_exit_s)
+                            technician_idle_s=self.config.technician.idle_exit_s,
+                            officer_idle_s=self.config.officer.idle_warning_s,
+                            officer_session_s=self.config.officer.session_s)
 
     def _on_scan(self, text: str) -> None:
         self._last_scan = text
@@ -255,7 +260,7 @@ class KioskRuntime:
         if self._last_scan is None:
             return None
         scan = classify(self._last_scan)
-        if scan.kind is ScanKind.LOGIN:
+        if scan.kind in (ScanKind.LOGIN, ScanKind.OFFICER_CARD):  # credentials
             return f"[{scan.kind.value}, {len(self._last_scan)}]"
         return self._last_scan[:40]
 

@@ -12,7 +12,7 @@ starts from there, so its cost is what was added since, not the kiosk's age. The
 hold the hash the checkpoint signed and the next entry must link to it; ``verify(full=True)`` (``adm-kiosk
 audit verify --full``) checks every entry from the first, as the monthly export of an auditor would.
 
-Entries hold job and document ids, printer names, causes and technician ids: never a NIK or a name.
+Entries hold job and document ids, printer names, causes, technician and officer ids: never a NIK or a name.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class AuditKind(enum.StrEnum):
     CARD_UNCERTAIN = "card_uncertain"
     TECHNICIAN = "technician"
     FLEET_COMMAND = "fleet_command"  # a command from the operator and what the kiosk did with it
+    OFFICER = "officer"  # an OPSI officer's action at the kiosk (issue 19): sign-in, identity check, print, sign-out
 
 
 class SpoilCause(enum.StrEnum):
@@ -106,7 +107,7 @@ VERIFY_PAGE = 2000
 
 
 REPORT_COLUMNS = ["seq", "time_utc", "kind", "cause", "action", "printer", "job_id", "document_id",
-                  "document_type", "technician", "detail"]
+                  "document_type", "technician", "detail", "officer", "request"]
 
 
 class AuditLog:
@@ -166,6 +167,10 @@ class AuditLog:
     def technician_action(self, technician: str, action: str, **fields: Any) -> AuditEntry:
         """Something a technician did (resolve a job, reload a consumable, export a report)."""
         return self.append(AuditKind.TECHNICIAN, technician=technician, action=action, **fields)
+
+    def officer_action(self, officer: str, action: str, **fields: Any) -> AuditEntry:
+        """Something an officer did for a resident without a phone (ids only, never a NIK or a name)."""
+        return self.append(AuditKind.OFFICER, officer=officer, action=action, **fields)
 
     def sync_head(self) -> None:
         """At start: move the signed head up to the last entry (a crash may have come between the commit of

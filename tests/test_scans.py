@@ -60,3 +60,17 @@ def test_scan_events_reach_the_flow():
     assert effects == [] and state.screen is Screen.ATTRACT and state.message.key == "scan.unknown"
     state, effects = flow.handle(state, event)
     assert state.screen is Screen.NIK_ENTRY and state.busy and len(effects) == 1
+
+
+def test_an_officer_card_gives_its_token_and_never_shows_it():
+    """Issue 19: the QR on an officer card; its token is a credential like a login token."""
+    from central.vocabulary import OFFICER_CARD_PREFIX
+    from kiosk.flow import OfficerCardScanned
+
+    card = "Zx9_yW8-vU7tS6rQ5pO4nM3l"
+    scan = classify(OFFICER_CARD_PREFIX + card)
+    assert scan.kind is ScanKind.OFFICER_CARD and scan.value == card and card not in repr(scan)
+    event = scan_event(OFFICER_CARD_PREFIX + card)
+    assert isinstance(event, OfficerCardScanned) and event.card == card and card not in repr(event)
+    for text in (OFFICER_CARD_PREFIX + card[:10], OFFICER_CARD_PREFIX + card + "!", "adm-petugas:" + card, card):
+        assert classify(text).kind is ScanKind.UNKNOWN, text

@@ -70,6 +70,10 @@ def _print_residents(central: RunningCentral) -> None:
         if resident.get("pin"):
             ready = ", ".join(d["title"] for d in resident["documents"] if d["status"] == "ready")
             print(f"  NIK {resident['nik']}  PIN {resident['pin']}  ({resident['role']}: {ready})")
+    print("Officers (OPSI) for residents without a phone: 'Petugas' on the attract screen, scan the card QR "
+          "(its text below), then the PIN:")
+    for officer in central.summary.get("officers", []):
+        print(f"  {officer['id']} ({officer['kecamatan']})  PIN {officer['pin']}  card {officer['card_qr']}")
     print(f"Technician area: hold the top-left corner for 5 s, PIN {DEMO_TECHNICIAN_PIN}")
     print("Simulated WhatsApp messages:")
     for message in central.outbox():

@@ -24,6 +24,7 @@ from devices.simulated import (
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
 from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
+from kiosk.demo.officer_steps import run_officer_steps
 from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
@@ -218,6 +219,7 @@ class Script:
 
         self.technician_area()
         self.beyond_printing()
+        run_officer_steps(self)  # an officer prints a KK for a resident without a phone (issue 19)
         run_fleet_steps(self, self.dir.parent)  # the operator: out of service, closed, capped, a config push
 
         # English, by one button.

@@ -43,6 +43,9 @@ from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
 from kiosk.ui.navigator import Navigator
 from kiosk.ui.nik_entry import NikEntryScreen
+from kiosk.ui.officer_check import OfficerCheckScreen
+from kiosk.ui.officer_login import OfficerLoginScreen
+from kiosk.ui.officer_requests import OfficerRequestsScreen
 from kiosk.ui.out_of_service import OutOfServiceScreen
 from kiosk.ui.pin_entry import PinEntryScreen
 from kiosk.ui.pin_reset import PinResetScreen
@@ -71,6 +74,10 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.QUEUE: QueueScreen,
     Screen.VERIFY: VerifyScreen,
     Screen.PIN_RESET: PinResetScreen,
+    # the officer role (issue 19)
+    Screen.OFFICER_LOGIN: OfficerLoginScreen,
+    Screen.OFFICER_REQUESTS: OfficerRequestsScreen,
+    Screen.OFFICER_CHECK: OfficerCheckScreen,
 }
 #: The accessibility mode's header band, in px at 1080 lines: it pushes every control below the top quarter.
 ACCESSIBLE_REACH_BAND = 110

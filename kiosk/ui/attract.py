@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flow import AccessibilityToggled, FlowState, Media, QueuePressed, StartPressed, VerifyPressed
+from kiosk.flow import (
+    AccessibilityToggled,
+    FlowState,
+    Media,
+    OfficerPressed,
+    QueuePressed,
+    StartPressed,
+    VerifyPressed,
+)
 from kiosk.service_model import NoticeKind
 from kiosk.ui.base import KioskScreen, ViewContext
 
@@ -19,7 +27,7 @@ def availability_text(state: FlowState, kind: Media, ctx: ViewContext) -> str:
 
 class AttractScreen(KioskScreen):
     KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint",
-            "attract.queue", "attract.verify", "a11y.button", "a11y.off")
+            "attract.queue", "attract.verify", "a11y.button", "a11y.off", "attract.officer")
     location = StringProperty("")
     a4_text = StringProperty("")
     a4_status = StringProperty("")
@@ -52,3 +60,7 @@ class AttractScreen(KioskScreen):
 
     def verify(self) -> None:
         self.emit(VerifyPressed)
+
+    def officer(self) -> None:
+        """The officer role's discreet entry (issue 19)."""
+        self.emit(OfficerPressed)

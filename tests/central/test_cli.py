@@ -28,7 +28,10 @@ def test_seed_prints_a_world_and_refuses_to_overwrite_it(tmp_path, capsys):
 
     assert main(["outbox", "--data", str(data), "--json"]) == 0
     sent = json.loads(capsys.readouterr().out)
-    assert {m["number"] for m in sent} == {r["whatsapp"] for r in summary["residents"] if r["pin"]}
+    # A resident without a phone: the PIN notice went to the officer who filed the request (issue 19).
+    officers = {o["id"]: o["whatsapp"] for o in summary["officers"]}
+    assert {m["number"] for m in sent} == {r["whatsapp"] or officers[r["filed_by"]]
+                                           for r in summary["residents"] if r["pin"]}
 
 
 def test_commands_on_a_missing_world_say_what_to_do(tmp_path, capsys):

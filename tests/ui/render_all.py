@@ -32,6 +32,8 @@ from kiosk.flow import (  # noqa: E402
     Media,
     Message,
     Nik,
+    OfficerRequestItem,
+    OfficerVisit,
     Phase,
     PrinterAvailability,
     Screen,
@@ -94,6 +96,11 @@ DOWN = (
     PrinterAvailability(Media.A4, False, "media-jam"),
     PrinterAvailability(Media.CARD, False, "blanko-empty"),
 )
+OFFICER = OfficerVisit(session="o", officer_id="OPSI-001", masked_name="A*** S*******", requests=(
+    OfficerRequestItem("SUB-2026-0101", "U. S.", ("Kartu Keluarga",), ("Family Card (KK)",)),
+    OfficerRequestItem("SUB-2026-0107", "S. R. W.", ("Kartu Keluarga", "Kutipan Akta Kelahiran"),
+                       ("Family Card (KK)", "Birth Certificate")),
+))
 now = time.monotonic()
 base = Flow().initial(PRINTERS)
 session = replace(base, nik=Nik("3273015503850002"), session="s", masked_name=LONG_NAME, documents=DOCS,
@@ -131,6 +138,12 @@ STATES = {
                          message=Message("central.protocol")),
     "pin_reset_sent": replace(session, screen=Screen.PIN_RESET, pin_request_sent=True,
                               message=Message("pin_reset.sent", severity="info")),
+    # the officer role (issue 19)
+    "officer_login": replace(base, screen=Screen.OFFICER_LOGIN, officer=OfficerVisit(card="c" * 32),
+                             message=Message("officer.invalid", {"attempts_left": 3})),
+    "officer_requests": replace(base, screen=Screen.OFFICER_REQUESTS, officer=OFFICER),
+    "officer_check": replace(base, screen=Screen.OFFICER_CHECK, officer=replace(OFFICER, chosen="SUB-2026-0101"),
+                             message=Message("officer.check_invalid", {"attempts_left": 4})),
 }
 
 controller = Controller(Flow(FlowSettings()), STATES["attract"], perform=lambda effect: None)
@@ -220,7 +233,7 @@ for key in ("a11y_overflow", "a11y_small", "a11y_reach"):
     report[key] = {}
 for language in ("id", "en"):
     for name, state in STATES.items():
-        if name == "technician":
+        if name == "technician" or name.startswith("officer_"):  # staff screens: the mode is off there (flow)
             continue
         app.navigator.show(None, replace(state, language=language, accessible=True))
         frames(3)
@@ -234,12 +247,12 @@ frames(2)
 report["a11y_look_after"] = {"scale": app.fs, "theme": app.c.name}
 
 # A logout forgets every text of the session on every screen, shown or not (the rows are pooled).
-for name in ("documents", "printing", "done_with_slip"):
+for name in ("officer_requests", "officer_check", "documents", "printing", "done_with_slip"):
     app.navigator.show(None, STATES[name])
     frames(2)
 app.navigator.show(STATES["done_with_slip"], STATES["attract"])
 frames(3)
-secrets = [LONG_NAME, "Akta", "Kartu Keluarga", "3273", "0002"]
+secrets = [LONG_NAME, "Akta", "Kartu Keluarga", "3273", "0002", "U. S.", "SUB-2026", "A*** S"]
 report["left_after_logout"] = texts_with(secrets)
 
 # Lock-down: the keys a resident could use to leave, and the window's close button.

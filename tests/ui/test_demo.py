@@ -123,12 +123,13 @@ def test_the_ticket_and_the_slip_came_out_of_the_receipt_printer(demo: Path):
 
 
 def test_printed_pdfs_are_byte_identical_to_the_signed_documents(demo: Path):
-    resident = next(r for r in summary(demo)["residents"] if r["role"] == "ready")
     documents = central_documents(demo)
     printed = sorted(p for p in (demo / "printed" / "document_printer").glob("*.pdf")
                      if not p.name.startswith("selftest-"))  # the technician's test page
-    a4 = [d["id"] for d in resident["documents"] if documents[d["id"]][0] == "application/pdf"]
-    assert len(printed) == len(a4) == 2
+    # The first resident's KK and akta, and the KK an officer printed for a resident without a phone.
+    a4 = [d["id"] for r in summary(demo)["residents"] if r["role"] in ("ready", "no_phone")
+          for d in r["documents"] if documents[d["id"]][0] == "application/pdf"]
+    assert len(printed) == len(a4) == 3
     assert sorted(p.read_bytes() for p in printed) == sorted(documents[d][1] for d in a4)
 
 
@@ -143,6 +144,7 @@ def test_no_nik_pin_or_token_in_the_log_or_state(demo: Path):
     secrets = []
     for resident in summary(demo)["residents"]:
         secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"]) if s]
+    secrets += [o["card_qr"].split(":", 1)[1] for o in summary(demo)["officers"]]  # officer cards: credentials
     log = (demo / "demo.log").read_text()
     assert "kiosk.start" in log and "login.ok" in log  # the log is real and covers the session
     places = [demo / "demo.log", *sorted((demo / "state").rglob("*")), *sorted((demo / "screens").glob("*.json"))]
@@ -165,3 +167,20 @@ def test_a_session_in_the_accessibility_mode_by_keypad_alone_with_its_speech_bes
     assert sorted(p.name for p in (demo / "speech").glob("*.wav")) == [
         f"{n:04d}-{key}.wav" for n, key in enumerate(spoken, start=1)]
     assert any(p.name.endswith("a11y-documents-focus.png") for p in (demo / "screens").iterdir())
+
+
+def test_an_officer_printed_a_kk_for_a_resident_without_a_phone(demo: Path):
+    """Issue 19: the officer's card and PIN (one wrong first), their own request only, the identity check, the
+    print, and every step in the kiosk's audit log and the service's records with the officer's id."""
+    checks = json.loads((demo / "screens" / "report.json").read_text())["checks"]
+    resident = next(r for r in summary(demo)["residents"] if r["role"] == "no_phone")
+    assert checks["officer_wrong_pin_message"] == "officer.invalid"
+    assert checks["officer_requests"] == [[resident["submission"], "U. S."]]
+    assert checks["officer_documents"] == ["kk"] and checks["officer_session_phases"] == ["done"]
+    assert checks["officer_audit"] == ["sign_in_refused", "signed_in", "request_chosen", "identity_checked",
+                                       "document_printed", "signed_out"]
+    assert checks["officer_central_records"] == ["login_refused", "login", "identity_checked", "claimed",
+                                                 "print_event", "logout"]
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    shown = {entry["screen"] for entry in report["screens"]}
+    assert {"officer_login", "officer_requests", "officer_check"} <= shown
