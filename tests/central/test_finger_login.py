@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from central import contract as c
+from central import pki
 from central.seed import FINGER_ROLES
 from central.store import DB_FILE
 from central.testing import RunningCentral
@@ -21,6 +22,15 @@ UNKNOWN_NIK = "3273010101900009"  # well-formed, belongs to nobody
 
 def _finger(central: RunningCentral, role: str) -> bytes:
     return bytes.fromhex(central.resident(role)["finger"])
+
+
+def _other_kiosk(central: RunningCentral) -> str:
+    """A second kiosk's certificate from the same CA, written next to the first as other.pem/other.key."""
+    ca = pki.Issued((central.data_dir / "ca.pem").read_bytes(), (central.data_dir / "ca.key").read_bytes())
+    issued = pki.issue(ca, "ADM-OTHER-02", server=False)
+    (central.data_dir / "other.pem").write_bytes(issued.cert_pem)
+    (central.data_dir / "other.key").write_bytes(issued.key_pem)
+    return "other"
 
 
 def _http(central: RunningCentral, cert: str = "kiosk") -> httpx.Client:
@@ -105,10 +115,12 @@ def test_no_finger_on_record_is_answered_like_a_wrong_finger(central, make_clien
 
 def test_a_proof_is_good_once_and_only_for_the_kiosk_that_asked(fresh_central):
     resident = fresh_central.resident("ready")
-    with _http(fresh_central) as http:
+    with _http(fresh_central) as http, _http(fresh_central, _other_kiosk(fresh_central)) as other:
         nonce = http.post("/v1/sessions/finger/challenge").json()["nonce"]
         body = {"nik": resident["nik"], "nonce": nonce,
                 "proof": c.finger_proof(_finger(fresh_central, "ready"), nonce, resident["nik"])}
+        stolen = other.post("/v1/sessions/finger", json=body)
+        assert stolen.status_code == 401 and "attempts_left" not in stolen.json()
         first = http.post("/v1/sessions/finger", json=body)
         assert first.status_code == 200 and first.json()["masked_name"] == "B*** S******"
         replay = http.post("/v1/sessions/finger", json=body)
