@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from central.vocabulary import PIN_DIGITS
+from kiosk.flow_card import CARD, finger_refused
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
     HOME_SCREENS,
@@ -73,7 +74,6 @@ from kiosk.flow_model import (
     Touched,
     UnknownScan,
 )
-from kiosk.flow_card import CARD, finger_refused
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import (
     Transition,
@@ -255,7 +255,8 @@ def _login_under_way(state: FlowState, answer: LoginSucceeded | LoginFailed) -> 
     """Busy on a login screen with this very login. Busy elsewhere is the next visitor's own request (a check-in,
     a verification, a PIN request), and another attempt is the next visitor's own login, after the resident
     left mid-login: that login's answer is not theirs to see."""
-    return state.busy and state.screen in LOGIN_SCREENS and answer.attempt == state.login_attempt
+    return state.busy and state.screen in LOGIN_SCREENS and answer.attempt == state.login_attempt \
+        and (state.screen is not Screen.FINGER or state.nik is not None)  # not while the card is being read
 
 
 @RESIDENT.on(LoginSucceeded)

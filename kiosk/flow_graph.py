@@ -19,10 +19,15 @@ from kiosk.flow_model import (
     RESULT_EVENTS,
     BookingScanned,
     BookingSubmitted,
+    CardProblem,
+    CardRead,
+    CardReadFailed,
     DevicesChanged,
     DocumentItem,
     DocumentToggled,
     Event,
+    FingerNotRead,
+    FingerProblem,
     FlowSettings,
     FlowState,
     LoginFailed,
@@ -82,7 +87,11 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         LoginSucceeded: [LoginSucceeded(now, attempt, session="session", masked_name="S*** A***", documents=_DOCS),
                          LoginSucceeded(now, attempt, session="session", masked_name="S*** A***")],
         LoginFailed: [LoginFailed(now, attempt, problem=p) for p in
-                      (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)],
+                      (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)]
+        + [LoginFailed(now, attempt, problem=LoginProblem.INVALID_CREDENTIALS, attempts_left=0)],
+        CardRead: [CardRead(now, attempt, nik=_NIK)],
+        CardReadFailed: [CardReadFailed(now, attempt, problem=p) for p in CardProblem],
+        FingerNotRead: [FingerNotRead(now, attempt, problem=p) for p in FingerProblem],
         DocumentToggled: [DocumentToggled(now, document_id=d.id) for d in _DOCS],
         PrintUpdate: [PrintUpdate(now, document_id=p.id, phase=phase) for p in state.progress
                       for phase in (Phase.DONE, Phase.FAILED)],
@@ -114,7 +123,7 @@ def _shape(state: FlowState) -> tuple:
 
 def transitions(flow: Flow | None = None) -> frozenset[Edge]:
     """Every screen transition the flow makes on the sample events, from every state they reach."""
-    flow = flow or Flow(FlowSettings())
+    flow = flow or Flow(FlowSettings(card_login=True))
     queue = deque(flow.initial(printers) for printers in (_UP, _DOWN))
     seen = {_shape(state) for state in queue}
     edges: set[Edge] = set()
