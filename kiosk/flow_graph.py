@@ -86,9 +86,9 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         LoginQrScanned: [LoginQrScanned(now, token="T" * 24, holder="ab" * 16)],
         LoginSucceeded: [LoginSucceeded(now, attempt, session="session", masked_name="S*** A***", documents=_DOCS),
                          LoginSucceeded(now, attempt, session="session", masked_name="S*** A***")],
-        LoginFailed: [LoginFailed(now, attempt, problem=p) for p in
-                      (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)]
-        + [LoginFailed(now, attempt, problem=LoginProblem.INVALID_CREDENTIALS, attempts_left=0)],
+        LoginFailed: [*(LoginFailed(now, attempt, problem=p) for p in
+                        (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)),
+                      LoginFailed(now, attempt, problem=LoginProblem.INVALID_CREDENTIALS, attempts_left=0)],
         CardRead: [CardRead(now, attempt, nik=_NIK)],
         CardReadFailed: [CardReadFailed(now, attempt, problem=p) for p in CardProblem],
         FingerNotRead: [FingerNotRead(now, attempt, problem=p) for p in FingerProblem],
