@@ -103,8 +103,10 @@ def finger_refused(state: FlowState, event: LoginFailed) -> Transition:
     nik = state.nik
     assert nik is not None  # the finger screen sends a finger only with the card's NIK
     state = replace(state, last_activity=event.now)
-    if event.problem is LoginProblem.LOCKED:
-        return _to_pin(state, Message(N_("finger.locked"), severity="warning"))
+    if event.problem is LoginProblem.LOCKED:  # the service locks at the last try: that is the fourth wrong finger
+        last = state.finger_failures + 1 >= FINGER_TRIES
+        return _to_pin(replace(state, finger_failures=state.finger_failures + 1),
+                       Message(N_("finger.fallback") if last else N_("finger.locked"), severity="warning"))
     if event.problem is not LoginProblem.INVALID_CREDENTIALS:  # the service could not be asked: 'Coba lagi'
         return replace(state, busy=False, message=Message(event.problem.value)), []
     failures = state.finger_failures + 1
