@@ -23,6 +23,7 @@ from devices.simulated import (
 )
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
+from kiosk.demo.card_steps import run_card_steps
 from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
 from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
@@ -201,6 +202,8 @@ class Script:
         self.shot("documents-after-qr-login")
         self.press("common.cancel")
         self.wait_screen(Screen.ATTRACT)
+
+        run_card_steps(self)  # the KTP-el + finger login
 
         # Types beyond the first five, shown by the titles of the central service's catalogue.
         family = self.central.resident("ready_family")
