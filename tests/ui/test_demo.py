@@ -154,7 +154,8 @@ def test_the_card_images_went_to_the_card_printer(demo: Path):
 def test_no_nik_pin_or_token_in_the_log_or_state(demo: Path):
     secrets = []
     for resident in summary(demo)["residents"]:
-        secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"]) if s]
+        secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"],
+                                                                    resident["finger"]) if s]
     log = (demo / "demo.log").read_text()
     assert "kiosk.start" in log and "login.ok" in log  # the log is real and covers the session
     places = [demo / "demo.log", *sorted((demo / "state").rglob("*")), *sorted((demo / "screens").glob("*.json"))]
