@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,9 @@ def self_tests(config: Any) -> list[dict[str, Any]]:
     results = []
     try:
         for device in devices.all():
+            test = functools.partial(device.self_test, SelfTestLevel.INTERNAL)
             try:
-                result = call_with_timeout(lambda d=device: d.self_test(SelfTestLevel.INTERNAL), 15.0,
-                                           f"{device.name} self-test")
+                result = call_with_timeout(test, 15.0, f"{device.name} self-test")
                 passed, detail = result.passed, result.detail
             except DeviceError as exc:
                 passed, detail = False, str(exc)
