@@ -73,3 +73,26 @@ def run_card_steps(script: Script) -> None:
     card.remove()
     script.press("common.back")
     script.wait_screen(Screen.ATTRACT)
+
+
+def technician_readers(script: Script) -> None:
+    """On the technician's panel: both readers' rows, and the card reader's test reading the card on it
+    (it says whether a NIK was read, never which)."""
+    from kiosk.demo.robot import find_button, frames, tap
+    from kiosk.demo.script import simulated
+
+    screen = script.app.screens[Screen.TECHNICIAN]
+    card = simulated(script.runtime.devices.card_reader, SimulatedCardReader)
+    card.place(script.central.resident("ready")["nik"])
+    rows = {row.title: row for row in screen.ids.rows.children}
+    card_row = rows[script.tr("device.name.card_reader")]
+    finger_row = rows[script.tr("device.name.fingerprint_reader")]
+    screen.ids.rows.parent.scroll_to(finger_row, animate=False)
+    frames(3)
+    tap(find_button(card_row, script.tr("tech.test_card")))
+    wait_until(lambda: not screen.busy and script.tr("device.name.card_reader") in screen.message, 30,
+               "the card reader's test")
+    frames(2)
+    script.report["checks"]["technician_card_test"] = screen.message
+    script.shot("technician-readers")
+    card.remove()

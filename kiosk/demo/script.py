@@ -23,7 +23,7 @@ from devices.simulated import (
 )
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
-from kiosk.demo.card_steps import run_card_steps
+from kiosk.demo.card_steps import run_card_steps, technician_readers
 from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
 from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
@@ -386,6 +386,7 @@ class Script:
         self.shot("technician-spoiled-card")
         month = store.audit.entries()[-1].at[:7]
         self.report["checks"]["technician_spoiled"] = store.audit.summary(month).get("card_spoiled.damaged", 0)
+        technician_readers(self)
         usb = self.runtime.config.technician.export_dir
         self.press("tech.export")  # no stick yet
         wait_until(lambda: not screen.busy and screen.message == self.tr("tech.no_usb", path=usb), 30, "no stick")

@@ -73,6 +73,8 @@ def test_the_ktp_el_and_finger_logins(demo: Path):
     shots = {entry["file"].split("-", 1)[1]: entry["screen"] for entry in report["screens"]}
     assert shots["finger-prompt.png"] == "finger" and shots["documents-after-card-login.png"] == "documents"
     assert shots["pin-after-four-fingers.png"] == "pin_entry" and shots["card-unreadable.png"] == "nik_entry"
+    assert shots["technician-readers.png"] == "technician"
+    assert "simulated: read a NIK" in checks["technician_card_test"]  # whether, never which
 
 
 def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
