@@ -66,9 +66,9 @@ def readers() -> tuple[SimulatedCardReader, SimulatedFingerprintReader]:
     return SimulatedCardReader("card_reader"), SimulatedFingerprintReader("fingerprint_reader")
 
 
-def _kiosk(client: CentralClient, card, finger) -> Kiosk:
+def _kiosk(client: CentralClient, card, finger, pipeline=None) -> Kiosk:  # noqa: ANN001
     events: queue.Queue[Event] = queue.Queue()
-    runner = EffectRunner(client, None, events.put, card_reader=card, fingerprint_reader=finger,
+    runner = EffectRunner(client, pipeline, events.put, card_reader=card, fingerprint_reader=finger,
                           finger_timeout_s=5.0)
     flow = Flow(FlowSettings(card_login=True))
     controller = Controller(flow, flow.initial(BOTH_UP), runner.perform, strict=True)
@@ -108,6 +108,42 @@ def test_card_and_finger_open_the_documents(fresh_central, kiosk, readers, caplo
     logged = caplog.text + "".join(repr(getattr(r, "fields", "")) for r in caplog.records)
     assert resident["nik"] not in logged and _finger(fresh_central, "ready").hex() not in logged
     assert card.counters["reads"] == 1 and finger.counters["captures"] == 1
+
+
+def test_printing_after_a_card_login_leaves_no_nik_or_finger_in_the_state(fresh_central, make_client, readers,
+                                                                        tmp_path: Path):
+    """The journal, outbox, audit log and spool after a card login and a print: no NIK, no template."""
+    import re
+
+    from kiosk.flow import Confirmed, PrintPressed
+    from printjobs.pipeline import PrintPipeline
+    from printjobs.store import PrintStore
+    from tests.factories import simulated_printers
+
+    store = PrintStore(tmp_path / "state", sender=None)
+    kiosk = _kiosk(make_client(fresh_central), *readers,
+                   pipeline=PrintPipeline(store, simulated_printers(tmp_path), submit_timeout_s=10))
+    card, finger = readers
+    resident = fresh_central.resident("ready_woman")
+    try:
+        card.place(resident["nik"])
+        finger.touch(_finger(fresh_central, "ready_woman"))
+        kiosk.until(lambda s: s.screen is Screen.DOCUMENTS)
+        kiosk.dispatch(PrintPressed(now=time.monotonic()))
+        kiosk.dispatch(Confirmed(now=time.monotonic()))
+        state = kiosk.until(lambda s: s.screen is Screen.DONE, timeout=60)
+        assert [p.phase.value for p in state.progress] == ["done"]
+    finally:
+        kiosk.runner.shutdown(wait=True)
+        store.close()
+    secrets = [resident["nik"].encode(), _finger(fresh_central, "ready_woman"),
+               _finger(fresh_central, "ready_woman").hex().encode()]
+    files = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert not any(secret in data for secret in secrets), path
+        assert not re.search(rb"(?<![0-9A-Fa-f])\d{16}(?![0-9A-Fa-f])", data), path
 
 
 def test_four_wrong_fingers_then_the_pin(fresh_central, kiosk, readers):
