@@ -37,13 +37,13 @@ from kiosk.message_keys import N_
 from kiosk.nik import InvalidNik, parse_nik
 
 #: The handlers of this module, by event type.
-CARD = Transitions("card")
+CARD_LOGIN = Transitions("card-login")
 
 #: Where a card placed starts the card login (a resident who pressed 'Mulai' may still tap the card).
 CARD_START_SCREENS = frozenset({Screen.ATTRACT, Screen.NIK_ENTRY})
 
 
-@CARD.on(CardPlaced)
+@CARD_LOGIN.on(CardPlaced)
 def card_placed(state: FlowState, event: CardPlaced, settings: FlowSettings) -> Transition:
     if not settings.card_login or state.screen not in CARD_START_SCREENS or state.busy:
         return state, []
@@ -57,7 +57,7 @@ def _answers(state: FlowState, attempt: int) -> bool:
     return state.screen is Screen.FINGER and state.busy and attempt == state.login_attempt
 
 
-@CARD.on(CardRead)
+@CARD_LOGIN.on(CardRead)
 def card_read(state: FlowState, event: CardRead, settings: FlowSettings) -> Transition:
     if not _answers(state, event.attempt) or state.nik is not None:
         return state, []
@@ -70,7 +70,7 @@ def card_read(state: FlowState, event: CardRead, settings: FlowSettings) -> Tran
         VerifyFinger(nik, attempt=attempt)]
 
 
-@CARD.on(CardReadFailed)
+@CARD_LOGIN.on(CardReadFailed)
 def card_read_failed(state: FlowState, event: CardReadFailed, settings: FlowSettings) -> Transition:
     if not _answers(state, event.attempt) or state.nik is not None:
         return state, []
@@ -83,7 +83,7 @@ def _unreadable(state: FlowState, problem: CardProblem, now: float) -> Transitio
                    message=Message(problem.value, severity="warning")), []
 
 
-@CARD.on(FingerNotRead)
+@CARD_LOGIN.on(FingerNotRead)
 def finger_not_read(state: FlowState, event: FingerNotRead, settings: FlowSettings) -> Transition:
     nik = state.nik
     if not _answers(state, event.attempt) or nik is None:
@@ -127,7 +127,7 @@ def _to_pin(state: FlowState, message: Message | None) -> Transition:
                    login_attempt=state.login_attempt + 1), []
 
 
-@CARD.on(FingerAgainPressed)
+@CARD_LOGIN.on(FingerAgainPressed)
 def finger_again(state: FlowState, event: FingerAgainPressed, settings: FlowSettings) -> Transition:
     if state.screen is not Screen.FINGER or state.busy or state.nik is None:
         return state, []
@@ -135,7 +135,7 @@ def finger_again(state: FlowState, event: FingerAgainPressed, settings: FlowSett
     return replace(state, busy=True, message=None, login_attempt=attempt), [VerifyFinger(state.nik, attempt=attempt)]
 
 
-@CARD.on(UsePinPressed)
+@CARD_LOGIN.on(UsePinPressed)
 def use_pin(state: FlowState, event: UsePinPressed, settings: FlowSettings) -> Transition:
     if state.screen is not Screen.FINGER or state.nik is None:
         return state, []

@@ -16,7 +16,7 @@ import pytest
 from kiosk import flow_model
 from kiosk.controller import Controller
 from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
-from kiosk.flow_card import CARD
+from kiosk.flow_card import CARD_LOGIN
 from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import FlowTableError, Transitions, UnhandledEvent, vocabulary_events
@@ -43,7 +43,7 @@ def test_every_event_of_the_vocabulary_has_exactly_one_handler():
     assert {event_type for event_type, _ in HANDLERS.items()} == vocabulary_events()
     resident = {event_type for event_type, _ in RESIDENT.items()}
     services = {event_type for event_type, _ in SERVICES.items()}
-    card = {event_type for event_type, _ in CARD.items()}
+    card = {event_type for event_type, _ in CARD_LOGIN.items()}
     assert not resident & services and not (resident | services) & card
     assert resident | services | card == vocabulary_events()
 

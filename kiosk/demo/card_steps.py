@@ -5,20 +5,19 @@ the seed summary's ``finger`` stands for the finger as its PIN stands for the ph
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from central.vocabulary import FINGER_TRIES
 from devices.simulated_login import UNREADABLE, SimulatedCardReader, SimulatedFingerprintReader
-from kiosk.demo.robot import wait_until
+from kiosk.demo.robot import find_button, frames, simulated, tap, wait_until
 from kiosk.flow import Screen
 
-if TYPE_CHECKING:
-    from kiosk.demo.script import Script
+#: The demo's :class:`kiosk.demo.script.Script` (not imported: the script imports this module).
+Script = Any
 
 
 def run_card_steps(script: Script) -> None:
-    from kiosk.demo.script import simulated
-
+    """The three card logins, with their screenshots and checks."""
     devices = script.runtime.devices
     card = simulated(devices.card_reader, SimulatedCardReader)
     finger = simulated(devices.fingerprint_reader, SimulatedFingerprintReader)
@@ -78,9 +77,6 @@ def run_card_steps(script: Script) -> None:
 def technician_readers(script: Script) -> None:
     """On the technician's panel: both readers' rows, and the card reader's test reading the card on it
     (it says whether a NIK was read, never which)."""
-    from kiosk.demo.robot import find_button, frames, tap
-    from kiosk.demo.script import simulated
-
     screen = script.app.screens[Screen.TECHNICIAN]
     card = simulated(script.runtime.devices.card_reader, SimulatedCardReader)
     card.place(script.central.resident("ready")["nik"])

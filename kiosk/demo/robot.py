@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TypeVar
 
 from kivy.base import EventLoop
 from kivy.core.window import Window
@@ -18,6 +19,15 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.ui.widgets.tree import visible, walk
+
+D = TypeVar("D")
+
+
+def simulated(device: object, driver: type[D]) -> D:
+    """A device of the demo's config as its simulated driver, whose faults and records the script uses."""
+    if not isinstance(device, driver):
+        raise TypeError(f"the demo needs {driver.__name__}, not {type(device).__name__}")
+    return device
 
 
 class Touch(MotionEvent):

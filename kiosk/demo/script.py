@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kivy.uix.label import Label
 
@@ -25,7 +25,7 @@ from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
 from kiosk.demo.card_steps import run_card_steps, technician_readers
 from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
-from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
+from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, simulated, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
 from kiosk.ui.navigator import Navigator
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
     from central.testing import RunningCentral
 
 log = logging.getLogger(__name__)
-
-D = TypeVar("D")
-
-
-def simulated(device: object, driver: type[D]) -> D:
-    """A device of the demo's config as its simulated driver, whose faults and records the script uses."""
-    if not isinstance(device, driver):
-        raise TypeError(f"the demo needs {driver.__name__}, not {type(device).__name__}")
-    return device
-
 
 class Script:
     """A resident (and a technician) at the assembled kiosk: touches through the window, checks in a report."""
