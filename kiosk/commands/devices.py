@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     sections = discover(server, port)
     claim(sections, configured)
     out: dict[str, Any] = {source: {"items": found.items, "error": found.error} for source, found in sections.items()}
-    tests = self_tests(config) if args.self_test and config is not None else None
+    tests = self_tests(config) if getattr(args, "self_test", False) and config is not None else None
     if args.json:
         if tests is not None:
             out["self_tests"] = tests
