@@ -236,3 +236,64 @@ def test_tap_to_documents_on_the_real_pcsc_stack(fresh_central, make_client, tmp
         reader.stop()
         kiosk.runner.shutdown(wait=False)
         daemon.stop()
+
+
+def _libfprint_missing() -> str:
+    try:
+        import gi
+
+        gi.require_version("FPrint", "2.0")
+        from gi.repository import FPrint  # noqa: F401
+    except (ImportError, ValueError) as exc:
+        return f"libfprint through PyGObject is not available ({exc})"
+    return ""
+
+
+@pytest.mark.skipif(bool(_libfprint_missing()), reason=_libfprint_missing() or "runs")
+def test_card_login_with_libfprints_virtual_device(fresh_central, make_client, tmp_path: Path, monkeypatch):
+    """The fingerprint reader is real libfprint (its virtual device, whose enrolments of one finger give the
+    same template): the service holds the template of an enrolment, the kiosk's capture proves the finger."""
+    import socket
+    import threading
+
+    from devices.fingerprint import LibfprintReader
+
+    path = tmp_path / "virtual-fp.sock"
+    monkeypatch.setenv("FP_VIRTUAL_DEVICE", str(path))
+
+    def scans(finger_id: str, count: int = 5) -> threading.Thread:
+        def run() -> None:
+            for _ in range(count):
+                with socket.socket(socket.AF_UNIX) as sock:
+                    sock.settimeout(10)
+                    sock.connect(str(path))
+                    sock.sendall(f"SCAN {finger_id}".encode())
+                    sock.recv(1)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    reader = LibfprintReader("fingerprint_reader", "virtual_device")
+    card = SimulatedCardReader("card_reader")
+    resident = fresh_central.resident("waiting")  # no finger on record yet: the office enrols one now
+    try:
+        assert reader.status().state.usable  # opens the device, which starts its socket
+        enrolling = scans("siti")  # the device takes commands while libfprint runs the capture
+        enrolled = reader.capture(timeout=10)
+        enrolling.join(10)
+        fresh_central.handle.store.set_finger(resident["nik"], enrolled)
+        fresh_central.handle.store.add_document(resident["nik"], "kk")
+        fresh_central.handle.store.issue_pin(resident["nik"])
+        kiosk = _kiosk(make_client(fresh_central), card, reader)
+        card.place(resident["nik"])
+        kiosk.until(lambda s: s.nik is not None)
+        scans("someone-else").join(10)
+        state = kiosk.until(lambda s: s.message is not None and s.message.key == "finger.no_match")
+        assert state.screen is Screen.FINGER and state.finger_failures == 1
+        scans("siti").join(10)
+        state = kiosk.until(lambda s: s.screen is Screen.DOCUMENTS)
+        assert [d.type for d in state.documents] == ["kk"]
+        kiosk.runner.shutdown(wait=False)
+    finally:
+        reader.close()
