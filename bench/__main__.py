@@ -13,7 +13,19 @@ from bench.common import RESULTS, Figure, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
-    from bench import aged, central_load, coldstart, crash, journal, sessions, speech, stall, ui_soak, village
+    from bench import (
+        aged,
+        cardlogin,
+        central_load,
+        coldstart,
+        crash,
+        journal,
+        sessions,
+        speech,
+        stall,
+        ui_soak,
+        village,
+    )
 
     return {
         "coldstart": lambda: coldstart.run(starts=1 if quick else 3),
@@ -26,6 +38,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "speech": lambda: speech.run(sessions=2 if quick else 5),
         "aged": lambda: aged.run(jobs=30_000 if quick else 300_000, starts=1 if quick else 5),
         "central": lambda: central_load.run(pins=20_000 if quick else 1_000_000, seconds=2 if quick else 5),
+        "cardlogin": lambda: cardlogin.run(rounds=10 if quick else 50),
     }
 
 
@@ -33,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default="",
                         help="comma-separated: coldstart,sessions,stall,uisoak,journal,crash,village,speech,aged,"
-                             "central")
+                             "central,cardlogin")
     parser.add_argument("--quick", action="store_true", help="fewer sessions and runs (a smoke test of the bench)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)

@@ -17,6 +17,8 @@ shows, routes and prints a type it has never heard of by its code, titles and me
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +27,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from central.vocabulary import (  # noqa: F401  (the contract's words; importers may take them from here)
+    FINGER_NONCE_PATTERN,
+    FINGER_PROOF_PATTERN,
+    FINGER_TRIES,
     HOLDER_PATTERN,
     NIK_CHECK_PATTERN,
     NIK_PATTERN,
@@ -203,6 +208,46 @@ class QrLoginRequest(_Model):
     """``POST /v1/sessions/qr``: the token from the QR in the WhatsApp message."""
 
     token: str = Field(..., min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class FingerChallenge(_Reply):
+    """``POST /v1/sessions/finger/challenge``: a nonce for one finger login by this kiosk; used once, short-lived."""
+
+    nonce: str = Field(..., pattern=FINGER_NONCE_PATTERN, description="Bind the finger proof to this.")
+    expires_at: datetime
+
+
+class FingerMethod(StrEnum):
+    """How the kiosk proves the finger. ``template-proof``: :func:`finger_proof` keyed with the template the
+    kiosk's reader captured, which the service checks against the template it holds for the NIK (the
+    reference service; the template itself never crosses the wire). A deployment whose security module
+    matches on card adds its own method (a result signed by the module over the same nonce)."""
+
+    TEMPLATE_PROOF = "template-proof"
+
+
+class FingerLoginRequest(_Model):
+    """``POST /v1/sessions/finger``: the NIK read from the KTP-el and the proof of the finger on the reader.
+
+    The proof is bound to a nonce of :class:`FingerChallenge` issued to the same kiosk: a proof sent twice, or
+    by another kiosk, or after the nonce expired, is refused. A wrong finger counts toward the NIK's finger
+    lockout (:data:`FINGER_TRIES`); a NIK locked for wrong PINs is locked for fingers too."""
+
+    nik: str = Field(..., pattern=NIK_PATTERN, description="16-digit NIK read from the card.")
+    nonce: str = Field(..., pattern=FINGER_NONCE_PATTERN, description="From POST /v1/sessions/finger/challenge.")
+    method: FingerMethod = FingerMethod.TEMPLATE_PROOF
+    proof: str = Field(..., pattern=FINGER_PROOF_PATTERN, description="finger_proof(template, nonce, nik).")
+
+
+_FINGER_DOMAIN = b"adm/finger/v1\0"
+
+
+def finger_proof(template: bytes, nonce: str, nik: str) -> str:
+    """HMAC-SHA256, keyed with a finger's template, over the challenge's nonce and the NIK (hex).
+
+    Whoever holds the same template computes the same proof; the nonce makes each proof good once."""
+    message = _FINGER_DOMAIN + nonce.encode("ascii") + b"\0" + nik.encode("ascii")
+    return hmac.new(hashlib.sha256(template).digest(), message, hashlib.sha256).hexdigest()
 
 
 class SessionResponse(_Reply):

@@ -10,6 +10,7 @@ Every name, NIK, number and address here is invented.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,6 +45,16 @@ RESIDENTS = [
     ("ready_family", Holder("3273016406900005", "Rina Kartika", "Sumedang", "24-06-1990", "PEREMPUAN",
                             "Jl. Anggrek Contoh No. 9, Sukasari, Kota Bandung"), "+6281200000005"),
 ]
+#: Residents whose KTP-el and finger the demo and tests use: the summary's ``finger`` (hex) stands for the
+#: resident's finger, as its PIN stands for their phone; the store holds it as the finger's template.
+FINGER_ROLES = ("ready", "ready_woman")
+
+
+def finger_template(nik: str) -> bytes:
+    """The invented template of a seeded resident's finger (fixed per NIK, so a clone of a world keeps it)."""
+    return hashlib.sha256(b"adm-demo-finger\0" + nik.encode("ascii")).digest()
+
+
 #: Documents ready for each role (the catalogue's codes); 'ready_family' shows types beyond the first five.
 READY_DOCUMENTS = {
     "ready": ("kk", "akta_kelahiran", "ktp_el"),
@@ -154,7 +165,11 @@ def _residents(store: Store) -> list[dict]:
     for role, holder, number in RESIDENTS:
         store.add_resident(holder, number)
         entry: dict = {"role": role, "nik": holder.nik, "name": holder.name, "gender": holder.gender,
-                       "whatsapp": number, "pin": None, "qr_token": None, "documents": [], "submission": None}
+                       "whatsapp": number, "pin": None, "qr_token": None, "documents": [], "submission": None,
+                       "finger": None}
+        if role in FINGER_ROLES:
+            store.set_finger(holder.nik, finger_template(holder.nik))
+            entry["finger"] = finger_template(holder.nik).hex()
         if role == "ready":
             # An older KK, superseded by the current one: its QR must verify as 'superseded'.
             store.add_document(holder.nik, "kk")
@@ -194,7 +209,8 @@ def _officer_filed(store: Store) -> list[dict]:
         doc_ids = store.add_submission(request, holder.nik, list(types), filed_by=officer_id)
         issued = store.verify_submission(request)
         out.append({"role": role, "nik": holder.nik, "name": holder.name, "gender": holder.gender, "whatsapp": "",
-                    "pin": issued.pin, "qr_token": issued.qr_token, "submission": request, "filed_by": officer_id,
+                    "pin": issued.pin, "qr_token": issued.qr_token, "finger": None, "submission": request,
+                    "filed_by": officer_id,
                     "documents": [{"id": d, "type": t, "title": store.document_type_info(t).title.id,
                                    "status": "ready"} for d, t in zip(doc_ids, types, strict=True)]})
     return out

@@ -246,6 +246,20 @@ def _router() -> APIRouter:
         """Open a resident session with the token from the WhatsApp QR."""
         return store.login_qr(body.token)
 
+    @api.post("/sessions/finger/challenge", response_model=c.FingerChallenge, tags=["resident"])
+    def finger_challenge(store: StoreDep, kiosk: KioskDep) -> c.FingerChallenge:
+        """A nonce for one KTP-el + finger login by this kiosk (used once, expires in two minutes)."""
+        return store.finger_challenge(kiosk)
+
+    @api.post("/sessions/finger", response_model=c.SessionResponse, tags=["resident"],
+              responses=_errors(c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.LOCKED, c.ErrorCode.INVALID_REQUEST))
+    def login_finger(body: c.FingerLoginRequest, store: StoreDep, kiosk: KioskDep) -> c.SessionResponse:
+        """Open a resident session with the NIK read from the KTP-el and the proof of the finger.
+
+        Answers as ``POST /v1/sessions`` does: 401 ``invalid_credentials`` with the fingers left, 423 ``locked``
+        after too many wrong fingers (the PIN login stays open) or wrong PINs."""
+        return store.login_finger(kiosk, body)
+
     @api.delete("/sessions/current", status_code=204, tags=["resident"],
                 responses=_errors(c.ErrorCode.SESSION_EXPIRED))
     def logout(token: TokenDep, store: StoreDep) -> Response:

@@ -17,6 +17,7 @@ NIK can neither tell whether it exists nor lock its resident out.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import math
@@ -54,6 +55,10 @@ MAX_FAILURES = 5
 BASE_LOCK_S = 15 * 60
 DEFAULT_PIN_TTL_S = 7 * 24 * 3600
 DEFAULT_SESSION_TTL_S = 15 * 60
+#: How long a finger challenge's nonce may be used (a finger on the reader, then one call).
+FINGER_CHALLENGE_TTL_S = 120
+#: A template compared when the NIK has none, so that both cost the same.
+_NO_TEMPLATE = b"\0" * 32
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -88,6 +93,9 @@ CREATE TABLE IF NOT EXISTS heartbeats(
     id INTEGER PRIMARY KEY, kiosk_id TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bookings(
     code TEXT PRIMARY KEY, service TEXT NOT NULL, slot TEXT NOT NULL, ticket_number TEXT, checked_in_at REAL);
+CREATE TABLE IF NOT EXISTS fingers(nik TEXT PRIMARY KEY, template BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS finger_challenges(
+    nonce_hash TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS walk_ins(
     idem_key TEXT PRIMARY KEY, ticket_number TEXT NOT NULL, checked_in_at REAL NOT NULL);
 """
@@ -103,6 +111,7 @@ CREATE INDEX IF NOT EXISTS heartbeats_kiosk ON heartbeats(kiosk_id);
 CREATE INDEX IF NOT EXISTS heartbeats_received ON heartbeats(received_at);
 CREATE INDEX IF NOT EXISTS bookings_checked_in ON bookings(checked_in_at);
 CREATE INDEX IF NOT EXISTS walk_ins_checked_in ON walk_ins(checked_in_at);
+CREATE INDEX IF NOT EXISTS finger_challenges_expiry ON finger_challenges(expires_at);
 """
 #: How long heartbeats are kept: the fleet's monitoring looks at the last ones; a week is plenty.
 HEARTBEAT_KEEP_S = 7 * 86400.0
@@ -423,19 +432,65 @@ class Store(OfficerDesk):
             raise StoreError(c.ErrorCode.INVALID_CREDENTIALS, "invalid credentials")
         return self._open_session(row["id"], row["nik"], now)
 
+    # ------------------------------------------------------------------ KTP-el + finger
+    def set_finger(self, nik: str, template: bytes) -> None:
+        """The template of a resident's finger (the reference service's stand-in for Dukcapil's biometric
+        records; enrolled at the office, never sent to a kiosk)."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO fingers VALUES (?, ?)", (nik, bytes(template)))
+
+    def finger_challenge(self, kiosk_id: str) -> c.FingerChallenge:
+        """A nonce for one finger login by ``kiosk_id``; expired ones are dropped on the way."""
+        now = self.clock()
+        nonce = secrets.token_urlsafe(32)
+        with self._tx() as db:
+            db.execute("DELETE FROM finger_challenges WHERE expires_at<=?", (now,))
+            db.execute("INSERT INTO finger_challenges VALUES (?, ?, ?)",
+                       (_sha(nonce), kiosk_id, now + FINGER_CHALLENGE_TTL_S))
+        return c.FingerChallenge(nonce=nonce, expires_at=datetime.fromtimestamp(now + FINGER_CHALLENGE_TTL_S, UTC))
+
+    def login_finger(self, kiosk_id: str, request: c.FingerLoginRequest) -> c.SessionResponse:
+        """A session on the resident's current PIN's documents, as :meth:`login` opens, for a NIK whose finger
+        proof checks out against the template held for it.
+
+        The nonce must be this kiosk's, unused and fresh (it is used up either way; refusing it does not count
+        against the NIK). A NIK locked for PINs is locked here too; a wrong finger counts toward the finger
+        lockout (:data:`~central.vocabulary.FINGER_TRIES` wrong fingers lock finger logins as wrong PINs lock
+        PIN logins, with the same growing durations), which leaves the PIN login as it was. An unknown NIK,
+        a NIK without a template and one without a live PIN get the same answer as a wrong finger."""
+        now = self.clock()
+        with self._tx() as db:
+            used = db.execute("DELETE FROM finger_challenges WHERE nonce_hash=? AND kiosk_id=? AND expires_at>?",
+                              (_sha(request.nonce), kiosk_id, now)).rowcount
+        if not used:
+            raise StoreError(c.ErrorCode.INVALID_CREDENTIALS, "finger challenge unknown, used or expired")
+        nik = request.nik
+        nik_key, finger_key = _sha("nik:" + nik), _sha("finger:" + nik)
+        self._check_not_locked(nik_key, now)
+        self._check_not_locked(finger_key, now)
+        row = self._one("SELECT template FROM fingers WHERE nik=?", nik)
+        expected = c.finger_proof(bytes(row["template"]) if row else _NO_TEMPLATE, request.nonce, nik)
+        pin = self._one("SELECT id, expires_at FROM pins WHERE nik=? AND revoked=0 ORDER BY id DESC", nik)
+        if not (hmac.compare_digest(expected, request.proof) and row and pin and pin["expires_at"] > now):
+            self._fail(finger_key, now, c.FINGER_TRIES)
+        assert pin is not None
+        with self._tx() as db:
+            db.execute("DELETE FROM login_guard WHERE nik_key=?", (finger_key,))
+        return self._open_session(pin["id"], nik, now)
+
     def _check_not_locked(self, nik_key: str, now: float) -> None:
         guard = self._one("SELECT locked_until FROM login_guard WHERE nik_key=?", nik_key)
         if guard and guard["locked_until"] > now:
             raise StoreError(c.ErrorCode.LOCKED, "too many wrong PINs",
                              retry_after_s=math.ceil(guard["locked_until"] - now))
 
-    def _fail(self, nik_key: str, now: float) -> NoReturn:
+    def _fail(self, nik_key: str, now: float, max_failures: int = MAX_FAILURES) -> NoReturn:
         with self._tx() as db:
             guard = db.execute("SELECT * FROM login_guard WHERE nik_key=?", (nik_key,)).fetchone()
             failures, lockouts = (guard["failures"], guard["lockouts"]) if guard else (0, 0)
             failures += 1
             locked_until = 0.0
-            if failures >= MAX_FAILURES:
+            if failures >= max_failures:
                 locked_until = now + BASE_LOCK_S * 2**lockouts
                 failures, lockouts = 0, lockouts + 1
             db.execute("INSERT OR REPLACE INTO login_guard VALUES (?, ?, ?, ?)",
@@ -443,7 +498,7 @@ class Store(OfficerDesk):
         if locked_until:
             raise StoreError(c.ErrorCode.LOCKED, "too many wrong PINs", retry_after_s=math.ceil(locked_until - now))
         raise StoreError(c.ErrorCode.INVALID_CREDENTIALS, "invalid credentials",
-                         attempts_left=MAX_FAILURES - failures)
+                         attempts_left=max_failures - failures)
 
     def _open_session(self, pin_id: int, nik: str, now: float) -> c.SessionResponse:
         token = secrets.token_urlsafe(32)

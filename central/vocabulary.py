@@ -17,6 +17,13 @@ PIN_PATTERN = rf"^[0-9]{{{PIN_DIGITS}}}$"
 #: The Nomor Induk Kependudukan (its structure is checked by :func:`kiosk.nik.parse_nik`).
 NIK_DIGITS = 16
 NIK_PATTERN = rf"^[0-9]{{{NIK_DIGITS}}}$"
+#: Failed fingers a resident may give per card before the kiosk falls back to NIK + PIN (the national reader
+#: specification allows 4 tries); the central service locks the NIK's finger login after as many.
+FINGER_TRIES = 4
+#: The nonce of a finger challenge (``POST /v1/sessions/finger/challenge``): URL-safe base64.
+FINGER_NONCE_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
+#: A finger proof: HMAC-SHA256 in hex (see :func:`central.contract.finger_proof`).
+FINGER_PROOF_PATTERN = r"^[0-9a-f]{64}$"
 #: Booking codes as the office's online queue issues them (the QR on the resident's phone holds the same).
 BOOKING_PREFIX = "ANTRI-"
 BOOKING_PATTERN = rf"^{BOOKING_PREFIX}[0-9A-Z]{{2,16}}$"

@@ -31,6 +31,10 @@ NAME=adm-kiosk
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNTIME_PACKAGES=(cage xwayland seatd cups python3 python3-venv libgl1 libegl1 libmtdev1 libusb-1.0-0 espeak-ng alsa-utils)
 BUILD_PACKAGES=(gcc python3-dev libc6-dev libcups2-dev)   # pycups compiles against libcups
+# Only when the config names a real card reader (pcsc) or fingerprint reader (libfprint): the KTP-el + finger
+# login's PC/SC daemon and libfprint with its GObject bindings; pyscard and PyGObject build against the rest.
+READER_PACKAGES=(pcscd libpcsclite1 libfprint-2-2 gir1.2-fprint-2.0 libgirepository-1.0-1)
+READER_BUILD_PACKAGES=(swig libpcsclite-dev libgirepository1.0-dev libcairo2-dev pkg-config)
 
 ROOT=${DESTDIR:-}
 MODE=install PURGE=0 FORCE=0 APT=1 START=1 WHEEL= WHEELHOUSE= USE_VENV= CONFIG_IN= RELEASE= RELEASE_NAME=
@@ -189,8 +193,13 @@ version_of_source() {
 # ---------------------------------------------------------------------------------------------- steps
 ensure_packages() {
     [ "$APT" = 1 ] || return 0
-    local wanted=("${RUNTIME_PACKAGES[@]}")
-    [ -n "$WHEEL" ] || [ -n "$USE_VENV" ] || wanted+=("${BUILD_PACKAGES[@]}")
+    local wanted=("${RUNTIME_PACKAGES[@]}") readers=0
+    [[ ",$(config_extras)," == *,cardlogin,* ]] && readers=1
+    [ "$readers" = 0 ] || wanted+=("${READER_PACKAGES[@]}")
+    if [ -z "$USE_VENV" ]; then  # a wheel needs its dependencies' wheels built: pyscard and PyGObject compile
+        [ -n "$WHEEL" ] || wanted+=("${BUILD_PACKAGES[@]}")
+        [ "$readers" = 0 ] || [ -n "$WHEELHOUSE" ] || wanted+=("${READER_BUILD_PACKAGES[@]}")
+    fi
     local missing=() p
     for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -261,14 +270,21 @@ build_release() {
     CHANGED=1
 }
 
-# The optional extras the config the release will run with needs: "evdev" when it names an evdev barcode
-# reader (comments left out; check-config refuses anything else that says evdev).
+# The optional extras the config the release will run with needs, comma-separated: "evdev" when it names an
+# evdev barcode reader, "cardlogin" when it names a pcsc card reader or a libfprint fingerprint reader
+# (comments left out; check-config refuses anything else that says so).
 config_extras() {
-    local file=${CONFIG_IN:-$CONFIG}
+    local file=${CONFIG_IN:-$CONFIG} extras=() text
     [ -f "$file" ] || return 0
-    if sed 's/#.*//' "$file" | grep -Eq "(^|[[:space:],{])driver:[[:space:]]*[\"']?evdev([\"'[:space:],}]|$)"; then
-        echo evdev
-    fi
+    text=$(sed 's/#.*//' "$file")
+    _names_driver "$text" evdev && extras+=(evdev)
+    { _names_driver "$text" pcsc || _names_driver "$text" libfprint; } && extras+=(cardlogin)
+    local IFS=,
+    echo "${extras[*]}"
+}
+
+_names_driver() {  # _names_driver TEXT DRIVER: whether TEXT has "driver: DRIVER"
+    grep -Eq "(^|[[:space:],{])driver:[[:space:]]*[\"']?$2([\"'[:space:],}]|$)" <<< "$1"
 }
 
 make_venv() {  # make_venv VERSION: $RELEASE/venv

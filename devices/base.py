@@ -170,6 +170,15 @@ class CardUnreadable(DeviceError):
     reason = CARD_UNREADABLE
 
 
+class ScanTooPoor(DeviceError):
+    """A fingerprint capture whose scan was not good enough to make a template: the resident tries again.
+    ``retry`` is a word of :data:`RETRY_REASONS`."""
+
+    def __init__(self, message: str, retry: str = "general") -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
 class NeedsAttention(DeviceError):
     """A stopped printer whose reason has no error class of its own (e.g. paused)."""
 

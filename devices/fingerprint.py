@@ -33,6 +33,7 @@ from devices.base import (
     DeviceTimeout,
     FingerOutcome,
     FingerResult,
+    ScanTooPoor,
     SelfTestLevel,
     SelfTestResult,
     reader_self_test,
@@ -185,7 +186,7 @@ class LibfprintReader:
             data = self._run(work, timeout, cancellable, "capture")
         except _Retry as retry:
             self.counters["retries"] += 1
-            raise DeviceError(f"the scan was not good enough ({retry.word})", OTHER) from None
+            raise ScanTooPoor(f"the scan was not good enough ({retry.word})", retry.word) from None
         except DeviceError:
             self.counters["errors"] += 1
             raise

@@ -22,13 +22,13 @@ from devices.base import (
     CardAbsent,
     CardPresence,
     CardUnreadable,
-    DeviceError,
     DeviceOffline,
     DeviceState,
     DeviceStatus,
     DeviceTimeout,
     FingerOutcome,
     FingerResult,
+    ScanTooPoor,
     SelfTestLevel,
     SelfTestResult,
     reader_self_test,
@@ -197,7 +197,7 @@ class SimulatedFingerprintReader:
         """The next finger's template."""
         finger, retry = self._next(timeout)
         if retry:
-            raise DeviceError(f"simulated: the scan was not good enough ({retry})")
+            raise ScanTooPoor(f"simulated: the scan was not good enough ({retry})", retry)
         self.counters["captures"] += 1
         return finger
 

@@ -121,6 +121,8 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     runtime.fleet.shown = notice
     initial, _ = flow.handle(flow.initial(runtime.monitor.check()), NoticeChanged(notice=notice))
     controller = Controller(flow, initial, runtime.effects.perform)
+    # A finger taken for a login the flow no longer waits for is dropped, not sent (see EffectRunner).
+    runtime.effects.awaited = lambda attempt: controller.state.login_attempt == attempt
     controller.subscribe(session_metrics(metrics))
     voice = runtime.voice
     announce: Callable[[SpeechLine], None] | None = None

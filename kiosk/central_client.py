@@ -266,6 +266,16 @@ class CentralClient:
         body = self._call("POST", "/v1/sessions/qr", json={"token": token}, model=c.SessionResponse)
         return self._session(body, holder)
 
+    def login_finger(self, nik: str, template: bytes) -> Session:
+        """Open a session with the NIK read from the KTP-el and the template the finger reader captured: asks for
+        a challenge, then sends :func:`~central.contract.finger_proof` over it (never the template).
+        InvalidCredentials(fingers left) or Locked(retry_after) when refused, as :meth:`login`."""
+        challenge = self._call("POST", "/v1/sessions/finger/challenge", model=c.FingerChallenge, retry=True)
+        body = self._call("POST", "/v1/sessions/finger", model=c.SessionResponse, json={
+            "nik": nik, "nonce": challenge.nonce, "method": str(c.FingerMethod.TEMPLATE_PROOF),
+            "proof": c.finger_proof(template, challenge.nonce, nik)})
+        return self._session(body, c.holder_digest(nik))
+
     def request_pin(self, nik: str) -> None:
         """Ask for a fresh PIN on the resident's WhatsApp; the answer never says whether the NIK exists.
 

@@ -24,8 +24,20 @@ from typing import TypeVar
 import kiosk.central_client as cc
 from central import contract as c
 from central.vocabulary import known_media
-from devices.base import DeviceError, ReceiptPrinter
+from devices.base import (
+    CardAbsent,
+    CardReader,
+    CardUnreadable,
+    DeviceError,
+    DeviceTimeout,
+    FingerprintReader,
+    ReceiptPrinter,
+    ScanTooPoor,
+)
 from kiosk.flow import (
+    CardProblem,
+    CardRead,
+    CardReadFailed,
     CheckIn,
     CheckInRefused,
     DocStatus,
@@ -33,6 +45,8 @@ from kiosk.flow import (
     Effect,
     EndSession,
     Event,
+    FingerNotRead,
+    FingerProblem,
     Login,
     LoginFailed,
     LoginProblem,
@@ -45,6 +59,7 @@ from kiosk.flow import (
     PrintSlip,
     PrintTicket,
     PrintUpdate,
+    ReadCard,
     RequestPin,
     SendRating,
     SlipPrinted,
@@ -54,6 +69,7 @@ from kiosk.flow import (
     VerifyAnswered,
     VerifyDocument,
     VerifyFailed,
+    VerifyFinger,
 )
 from kiosk.hardware import MEDIA_PRINTERS
 from kiosk.logs import event as log_event
@@ -195,6 +211,11 @@ def card_parts(content: bytes) -> list[bytes]:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
 
+#: How long a card's NIK may take to read, and a finger to come to the reader.
+CARD_READ_TIMEOUT_S = 5.0
+FINGER_TIMEOUT_S = 30.0
+
+
 #: One kind of effect: a worker (``EffectRunner._login`` ...) is given the kind it takes.
 E = TypeVar("E", bound=Effect)
 #: The longest a rating waits before it is first sent (see :meth:`EffectRunner._rate`).
@@ -206,7 +227,9 @@ class EffectRunner:
 
     def __init__(self, central: cc.CentralClient, pipeline: PrintPipeline | None, post: Callable[[Event], None], *,
                  receipt: ReceiptPrinter | None = None, kiosk_id: str = "", office: str = "",
-                 metrics: KioskMetrics | None = None):
+                 metrics: KioskMetrics | None = None, card_reader: CardReader | None = None,
+                 fingerprint_reader: FingerprintReader | None = None,
+                 awaited: Callable[[int], bool] | None = None, finger_timeout_s: float = FINGER_TIMEOUT_S):
         self.central = central
         self.metrics = metrics or get_metrics()
         #: None when the journal is unusable (the kiosk is out of service): nothing prints, no receipt is counted.
@@ -223,6 +246,14 @@ class EffectRunner:
         self.officer = OfficerEffects(central, post, self._calls,
                                       lambda: self.pipeline.store.audit if self.pipeline is not None else None,
                                       document_item)
+        #: The KTP-el + finger login's readers (None: the kiosk has not both) and their one worker.
+        self.card_reader = card_reader
+        self.fingerprint_reader = fingerprint_reader
+        self.finger_timeout_s = finger_timeout_s
+        #: Whether the flow still waits for a login attempt (the UI's state); a finger taken for an attempt it
+        #: no longer waits for (the resident went on to the PIN, or left) is dropped, never sent.
+        self.awaited = awaited or (lambda attempt: True)
+        self._readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readers")
 
     def perform(self, effect: Effect) -> None:
         if isinstance(effect, Login):
@@ -246,6 +277,10 @@ class EffectRunner:
             self._calls.submit(self._guard, self._rate, effect)
         elif isinstance(effect, OFFICER_EFFECTS):
             self.officer.perform(effect)
+        elif isinstance(effect, ReadCard):
+            self._readers.submit(self._guard, self._read_card, effect)
+        elif isinstance(effect, VerifyFinger):
+            self._readers.submit(self._guard, self._verify_finger, effect)
 
     def _rate(self, effect: SendRating) -> None:
         """Into the outbox, anonymous: a random id, the month (its created_at is the month's start, never the
@@ -262,6 +297,7 @@ class EffectRunner:
         self._printing.shutdown(wait=wait)
         self._receipts.shutdown(wait=wait)
         self.officer.shutdown(wait=wait)
+        self._readers.shutdown(wait=wait, cancel_futures=True)
 
     # ----- work, on worker threads
     def _guard(self, work: Callable[[E], None], effect: E) -> None:
@@ -271,9 +307,12 @@ class EffectRunner:
         except (cc.CentralError, PrintJobError, OSError) as exc:
             log_event(log, "effect.failed", logging.ERROR, effect=type(effect).__name__, error=type(exc).__name__)
             now = time.monotonic()
+            attempt = getattr(effect, "attempt", 0)
             fallback: Event | None = {
-                Login: LoginFailed(now=now, attempt=getattr(effect, "attempt", 0), problem=LoginProblem.PROTOCOL),
-                LoginWithQr: LoginFailed(now=now, attempt=getattr(effect, "attempt", 0), problem=LoginProblem.PROTOCOL),
+                Login: LoginFailed(now=now, attempt=attempt, problem=LoginProblem.PROTOCOL),
+                LoginWithQr: LoginFailed(now=now, attempt=attempt, problem=LoginProblem.PROTOCOL),
+                VerifyFinger: LoginFailed(now=now, attempt=attempt, problem=LoginProblem.PROTOCOL),
+                ReadCard: CardReadFailed(now=now, attempt=attempt, problem=CardProblem.READER),
                 CheckIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
                 TakeWalkIn: CheckInRefused(now=now, problem=QueueProblem.PROTOCOL),
                 VerifyDocument: VerifyFailed(now=now, problem="central.protocol"),
@@ -300,6 +339,58 @@ class EffectRunner:
             log_event(log, "login.qr_refused", reason=type(exc).__name__)
             self.post(login_failure(exc, effect.attempt, qr=True))
             return
+        self._logged_in(session, effect.attempt)
+
+    def _read_card(self, effect: ReadCard) -> None:
+        """The NIK of the card on the reader, to the flow only (never logged)."""
+        problem: CardProblem | None = None
+        if self.card_reader is None:
+            problem = CardProblem.READER
+        else:
+            try:
+                nik = self.card_reader.read_nik(timeout=CARD_READ_TIMEOUT_S)
+            except CardUnreadable:
+                problem = CardProblem.UNREADABLE
+            except CardAbsent:
+                problem = CardProblem.REMOVED
+            except DeviceError:  # offline, timed out, pcscd gone
+                problem = CardProblem.READER
+        if problem is not None:
+            log_event(log, "card.unread", problem=problem.name.lower())
+            self.post(CardReadFailed(now=time.monotonic(), attempt=effect.attempt, problem=problem))
+            return
+        log_event(log, "card.read")
+        self.post(CardRead(now=time.monotonic(), attempt=effect.attempt, nik=nik))
+
+    def _verify_finger(self, effect: VerifyFinger) -> None:
+        """A finger from the reader, then the login with the card's NIK; the template lives only in this call."""
+        if self.fingerprint_reader is None:
+            self.post(FingerNotRead(now=time.monotonic(), attempt=effect.attempt, problem=FingerProblem.READER))
+            return
+        problem: FingerProblem | None = None
+        try:
+            template = self.fingerprint_reader.capture(timeout=self.finger_timeout_s)
+        except ScanTooPoor:
+            problem = FingerProblem.RETRY
+        except DeviceTimeout:
+            problem = FingerProblem.TIMEOUT
+        except DeviceError:  # offline, unplugged, a libfprint failure
+            problem = FingerProblem.READER
+        if problem is not None:
+            log_event(log, "finger.unread", problem=problem.name.lower())
+            self.post(FingerNotRead(now=time.monotonic(), attempt=effect.attempt, problem=problem))
+            return
+        if not self.awaited(effect.attempt):  # taken for a login no one waits for: not sent, not counted
+            log_event(log, "finger.dropped")
+            return
+        try:
+            session = self.central.login_finger(effect.nik.digits, template)
+        except cc.CentralError as exc:
+            log_event(log, "login.finger_refused", reason=type(exc).__name__)
+            self.post(login_failure(exc, effect.attempt))
+            return
+        finally:
+            del template
         self._logged_in(session, effect.attempt)
 
     def _logged_in(self, session: cc.Session, attempt: int) -> None:

@@ -23,10 +23,12 @@ from dataclasses import replace
 from typing import Any
 
 from central.vocabulary import PIN_DIGITS
+from kiosk.flow_card import CARD_LOGIN, finger_refused
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
     HOME_SCREENS,
     IDLE_SCREENS,
+    LOGIN_SCREENS,
     OFFICER_SCREENS,
     RATING_SCORES,
     RESULT_EVENTS,
@@ -239,8 +241,8 @@ def _login_under_way(state: FlowState, answer: LoginSucceeded | LoginFailed) -> 
     """Busy on a login screen with this very login. Busy elsewhere is the next visitor's own request (a check-in,
     a verification, a PIN request), and another attempt is the next visitor's own login, after the resident
     left mid-login: that login's answer is not theirs to see."""
-    return state.busy and state.screen in (Screen.NIK_ENTRY, Screen.PIN_ENTRY) \
-        and answer.attempt == state.login_attempt
+    return state.busy and state.screen in LOGIN_SCREENS and answer.attempt == state.login_attempt \
+        and (state.screen is not Screen.FINGER or state.nik is not None)  # not while the card is being read
 
 
 @RESIDENT.on(LoginSucceeded)
@@ -261,6 +263,8 @@ def login_succeeded(state: FlowState, event: LoginSucceeded, settings: FlowSetti
 def login_failed(state: FlowState, event: LoginFailed, settings: FlowSettings) -> Transition:
     if not _login_under_way(state, event):
         return state, []
+    if state.screen is Screen.FINGER:
+        return finger_refused(state, event)
     state = replace(state, last_activity=event.now)  # the idle timer restarts when the answer shows
     params: dict[str, Any] = {}
     if event.attempts_left is not None:
@@ -312,6 +316,8 @@ def confirmed(state: FlowState, event: Confirmed, settings: FlowSettings) -> Tra
 @RESIDENT.on(BackPressed)
 def back_pressed(state: FlowState, event: BackPressed, settings: FlowSettings) -> Transition:
     back = {Screen.PIN_ENTRY: Screen.NIK_ENTRY, Screen.CONFIRM: Screen.DOCUMENTS}
+    if state.screen is Screen.FINGER:  # even while the reader waits for a finger: its answer is then not awaited
+        return logout(state, settings)
     if state.busy:
         return state, []
     if state.screen in OFFICER_SCREENS:
@@ -394,5 +400,5 @@ def technician_closed(state: FlowState, event: TechnicianClosed, settings: FlowS
 # --------------------------------------------------------------------------- the whole table
 #: Every event type of the vocabulary -> its one handler. Built and checked at import: an event without a
 #: handler (or a handler for an event that no longer exists) stops this module from importing.
-HANDLERS = RESIDENT | SERVICES | OFFICER
+HANDLERS = RESIDENT | SERVICES | OFFICER | CARD_LOGIN
 HANDLERS.check_complete(vocabulary_events())

@@ -20,10 +20,15 @@ from kiosk.flow_model import (
     RESULT_EVENTS,
     BookingScanned,
     BookingSubmitted,
+    CardProblem,
+    CardRead,
+    CardReadFailed,
     DevicesChanged,
     DocumentItem,
     DocumentToggled,
     Event,
+    FingerNotRead,
+    FingerProblem,
     FlowSettings,
     FlowState,
     IdentitySubmitted,
@@ -90,8 +95,12 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         LoginQrScanned: [LoginQrScanned(now, token="T" * 24, holder="ab" * 16)],
         LoginSucceeded: [LoginSucceeded(now, attempt, session="session", masked_name="S*** A***", documents=_DOCS),
                          LoginSucceeded(now, attempt, session="session", masked_name="S*** A***")],
-        LoginFailed: [LoginFailed(now, attempt, problem=p) for p in
-                      (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)],
+        LoginFailed: [*(LoginFailed(now, attempt, problem=p) for p in
+                        (LoginProblem.INVALID_CREDENTIALS, LoginProblem.LOCKED, LoginProblem.QR_EXPIRED)),
+                      LoginFailed(now, attempt, problem=LoginProblem.INVALID_CREDENTIALS, attempts_left=0)],
+        CardRead: [CardRead(now, attempt, nik=_NIK)],
+        CardReadFailed: [CardReadFailed(now, attempt, problem=p) for p in CardProblem],
+        FingerNotRead: [FingerNotRead(now, attempt, problem=p) for p in FingerProblem],
         DocumentToggled: [DocumentToggled(now, document_id=d.id) for d in _DOCS],
         PrintUpdate: [PrintUpdate(now, document_id=p.id, phase=phase) for p in state.progress
                       for phase in (Phase.DONE, Phase.FAILED)],
@@ -147,7 +156,7 @@ def transitions(flow: Flow | None = None) -> frozenset[Edge]:
 @cache
 def _default_transitions() -> frozenset[Edge]:
     """The default flow's transitions, explored once (the search takes about a second)."""
-    return _explore(Flow(FlowSettings()))
+    return _explore(Flow(FlowSettings(card_login=True)))
 
 
 def _explore(flow: Flow) -> frozenset[Edge]:

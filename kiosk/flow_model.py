@@ -36,10 +36,13 @@ class Screen(Enum):
     OFFICER_LOGIN = "officer_login"
     OFFICER_REQUESTS = "officer_requests"
     OFFICER_CHECK = "officer_check"
+    FINGER = "finger"  # the KTP-el on the reader: its NIK read, then a finger on the fingerprint reader
 
 
 #: Screens where a resident is in a session and the idle timer runs.
-SESSION_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.DOCUMENTS, Screen.CONFIRM})
+SESSION_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.FINGER, Screen.DOCUMENTS, Screen.CONFIRM})
+#: Screens on which a login's answer is awaited (busy) and shown.
+LOGIN_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.FINGER})
 #: Screens of the paths beyond printing; no session, but the idle timer runs and leaving wipes them.
 SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
 #: The officer's own screens (issue 19): the idle timer runs (shorter), 'Batal' ends the officer's visit.
@@ -80,6 +83,22 @@ class LoginProblem(Enum):
     PROTOCOL = "central.protocol"
     CONTRACT = "central.contract"  # the central service speaks another contract version: an officer must act
     QR_EXPIRED = "login.qr_invalid"
+
+
+class FingerProblem(Enum):
+    """Why a finger gave no answer to send (the reader's side); each has a resident-facing message."""
+
+    RETRY = "finger.retry"  # a scan too poor to judge: the reader asks again, it does not count
+    TIMEOUT = "finger.timeout"  # no finger came in time: 'Coba lagi'
+    READER = "finger.reader_down"  # the reader failed or is gone: on to NIK + PIN
+
+
+class CardProblem(Enum):
+    """Why the NIK could not be read from the card; each has a resident-facing message."""
+
+    UNREADABLE = "card.unreadable"  # not a card the kiosk can read (or a damaged one)
+    REMOVED = "card.removed"  # taken away before its NIK was read
+    READER = "card.reader_down"  # the reader failed or is gone
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,8 @@ class FlowSettings:
     #: sign-in whatever happens (a print under way finishes and is recorded first).
     officer_idle_s: float = 30
     officer_session_s: float = 240
+    #: The kiosk has both a card reader and a fingerprint reader: the attract screen offers the KTP-el login.
+    card_login: bool = False
 
     def for_resident(self, accessible: bool) -> FlowSettings:
         """The timeouts a resident gets: doubled in the accessibility mode (the technician's stay)."""
@@ -189,6 +210,8 @@ class FlowState:
     rated: int | None = None
     #: An officer printing for a resident without a phone (issue 19); None in a resident's own session.
     officer: OfficerVisit | None = None
+    #: Wrong fingers (the central service's refusals) since this card was placed; at FINGER_TRIES: NIK + PIN.
+    finger_failures: int = 0
 
     @property
     def in_session(self) -> bool:
@@ -276,6 +299,46 @@ class LoginQrScanned(Event):
 
     def __repr__(self) -> str:  # a login token is a credential, the holder digest stands for a NIK
         return f"LoginQrScanned(now={self.now}, token='***')"
+
+
+@dataclass(frozen=True)
+class CardPlaced(Event):
+    """A card was placed on the card reader (nothing of it is in the event)."""
+
+
+@dataclass(frozen=True)
+class CardRead(Event):
+    """The NIK read from the card placed (the ReadCard effect's ``attempt``)."""
+
+    attempt: int = 0
+    nik: str = ""
+
+    def __repr__(self) -> str:  # a NIK never reaches a log through an event's repr
+        return f"CardRead(now={self.now}, attempt={self.attempt}, nik='***')"
+
+
+@dataclass(frozen=True)
+class CardReadFailed(Event):
+    attempt: int = 0
+    problem: CardProblem = CardProblem.UNREADABLE
+
+
+@dataclass(frozen=True)
+class FingerNotRead(Event):
+    """The finger reader gave nothing to send (the VerifyFinger effect's ``attempt``)."""
+
+    attempt: int = 0
+    problem: FingerProblem = FingerProblem.TIMEOUT
+
+
+@dataclass(frozen=True)
+class FingerAgainPressed(Event):
+    """'Coba lagi' on the finger screen after no finger came or the reader could not be asked."""
+
+
+@dataclass(frozen=True)
+class UsePinPressed(Event):
+    """'Pakai PIN' on the finger screen: on to the PIN with the NIK read from the card."""
 
 
 @dataclass(frozen=True)
@@ -549,7 +612,8 @@ class OfficerResidentOpened(Event):
 #: Answers from work done elsewhere: they are not the resident's activity.
 RESULT_EVENTS = (Tick, DevicesChanged, NoticeChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost,
                  TicketIssued, CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered,
-                 SlipPrinted, OfficerSignedIn, OfficerLoginFailed, OfficerResidentOpened)
+                 SlipPrinted, OfficerSignedIn, OfficerLoginFailed, OfficerResidentOpened,
+                 CardRead, CardReadFailed, FingerNotRead)
 
 
 # --------------------------------------------------------------------------- effects
@@ -576,6 +640,25 @@ class LoginWithQr(Effect):
 
     def __repr__(self) -> str:
         return "LoginWithQr(token='***')"
+
+
+@dataclass(frozen=True)
+class ReadCard(Effect):
+    """Read the NIK from the card on the reader; answered by CardRead or CardReadFailed."""
+
+    attempt: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class VerifyFinger(Effect):
+    """Take a finger on the reader and log in with it and the card's NIK; answered by LoginSucceeded,
+    LoginFailed or FingerNotRead."""
+
+    nik: Nik
+    attempt: int = field(default=0, compare=False)
+
+    def __repr__(self) -> str:
+        return f"VerifyFinger(nik={self.nik!r})"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import kiosk.central_client as cc
 from central import contract as c
-from devices.base import DeviceError, DeviceStatus, call_with_timeout
+from devices.base import CardPresence, DeviceError, DeviceStatus, call_with_timeout
 from kiosk import __version__
 from kiosk.config import Config
 from kiosk.diagnostics import Diagnostics, heartbeat_body, printer_supplies
@@ -22,6 +22,7 @@ from kiosk.effects import EffectRunner
 from kiosk.fleet import FleetAgent
 from kiosk.flow import (
     BookingScanned,
+    CardPlaced,
     DevicesChanged,
     Event,
     FlowSettings,
@@ -213,8 +214,12 @@ class KioskRuntime:
         printers = {name: getattr(self.devices, name) for name in MEDIA_PRINTERS.values()
                     if getattr(self.devices, name) is not None}
         self.pipeline = PrintPipeline(self.store, printers) if self.store is not None else None
+        #: The KTP-el + finger login needs both readers; with either missing the other logins stay as they are.
+        self.card_login = self.devices.card_reader is not None and self.devices.fingerprint_reader is not None
         self.effects = EffectRunner(self.central, self.pipeline, post, receipt=self.devices.receipt_printer,
-                                    kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics)
+                                    kiosk_id=config.kiosk.id, office=config.kiosk.location, metrics=self.metrics,
+                                    card_reader=self.devices.card_reader if self.card_login else None,
+                                    fingerprint_reader=self.devices.fingerprint_reader if self.card_login else None)
         self.feed = MetricsFeed(self.metrics, self.store, thresholds)
         self.feed.recovered(self.recovery)
         # The full integrity check, pruning and the audit checkpoint, off the UI thread once the kiosk runs.
@@ -249,11 +254,17 @@ class KioskRuntime:
                             done_logout_s=k.done_logout_s, default_language=k.default_language,
                             technician_idle_s=self.config.technician.idle_exit_s,
                             officer_idle_s=self.config.officer.idle_warning_s,
-                            officer_session_s=self.config.officer.session_s)
+                            officer_session_s=self.config.officer.session_s,
+                            card_login=self.card_login)
 
     def _on_scan(self, text: str) -> None:
         self._last_scan = text
         self._post(scan_event(text))
+
+    def _on_card(self, presence: CardPresence) -> None:
+        """A card placed starts the card login (the flow decides whether it means anything on the screen shown)."""
+        if presence is CardPresence.PLACED:
+            self._post(CardPlaced(now=time.monotonic()))
 
     def last_scan(self) -> str | None:
         """The last sanitized scan, for the technician's scan test; a login token is never shown."""
@@ -308,6 +319,12 @@ class KioskRuntime:
                 reader.start(self._on_scan)
             except DeviceError as exc:  # the reader shows OFFLINE in diagnostics; the keypad still works
                 log_event(log, "reader.unavailable", logging.WARNING, reader=reader.name, reason=exc.reason)
+        card_reader = self.devices.card_reader
+        if self.card_login and card_reader is not None:
+            try:
+                card_reader.start(self._on_card)
+            except DeviceError as exc:  # OFFLINE in diagnostics; NIK + PIN and the QR still work
+                log_event(log, "reader.unavailable", logging.WARNING, reader=card_reader.name, reason=exc.reason)
 
     def stop(self) -> None:
         """Stop the background work and close the devices; a second call does nothing."""
@@ -322,6 +339,8 @@ class KioskRuntime:
             self.voice.stop()
         for reader in self.devices.barcode_readers:
             reader.stop()
+        if self.devices.card_reader is not None:
+            self.devices.card_reader.stop()
         self.monitor.stop()
         self.effects.shutdown(wait=True)
         if self.maintenance is not None:

@@ -28,6 +28,7 @@ SCREEN_SPEECH: dict[Screen, str] = {
     Screen.QUEUE: N_("speech.queue"),
     Screen.VERIFY: N_("speech.verify"),
     Screen.PIN_RESET: N_("speech.pin_reset"),
+    Screen.FINGER: N_("speech.finger"),
 }
 _PHASE_SPEECH = {Phase.PRINTING: N_("speech.doc_printing"), Phase.DONE: N_("speech.doc_done"),
                  Phase.FAILED: N_("speech.doc_failed")}

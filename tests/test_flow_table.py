@@ -16,6 +16,7 @@ import pytest
 from kiosk import flow_model
 from kiosk.controller import Controller
 from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
+from kiosk.flow_card import CARD_LOGIN
 from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_officer import OFFICER
 from kiosk.flow_services import SERVICES
@@ -44,8 +45,10 @@ def test_every_event_of_the_vocabulary_has_exactly_one_handler():
     resident = {event_type for event_type, _ in RESIDENT.items()}
     services = {event_type for event_type, _ in SERVICES.items()}
     officer = {event_type for event_type, _ in OFFICER.items()}
-    assert not resident & services and not resident & officer and not services & officer
-    assert resident | services | officer == vocabulary_events()
+    card = {event_type for event_type, _ in CARD_LOGIN.items()}
+    tables = [resident, services, officer, card]
+    assert all(not a & b for i, a in enumerate(tables) for b in tables[i + 1:])
+    assert resident | services | officer | card == vocabulary_events()
 
 
 def test_each_handler_is_annotated_with_the_event_it_is_registered_for():
@@ -183,4 +186,4 @@ def test_login_answers_move_only_the_login_screens():
     from kiosk.flow_graph import transitions
 
     moved_by_login = {e.source for e in transitions() if e.event.__name__ in ("LoginSucceeded", "LoginFailed")}
-    assert moved_by_login == {Screen.NIK_ENTRY, Screen.PIN_ENTRY}
+    assert moved_by_login == {Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.FINGER}

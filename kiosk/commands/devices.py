@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", default=None, help="config file whose devices to match")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--self-test", action="store_true",
+                        help="also run the internal self-test of every configured device (the card and fingerprint "
+                        "readers too: whether each is found and answers; nothing is printed or read)")
     parser.set_defaults(handler=run)
+
+
+def self_tests(config: Any) -> list[dict[str, Any]]:
+    """The internal self-test of every configured device, each bounded in time; what it says, never what a
+    card or finger held (an internal test reads none)."""
+    from devices.base import DeviceError, SelfTestLevel, call_with_timeout
+    from kiosk.hardware import build_devices
+
+    devices = build_devices(config)
+    devices.open_all()
+    results = []
+    try:
+        for device in devices.all():
+            test = functools.partial(device.self_test, SelfTestLevel.INTERNAL)
+            try:
+                result = call_with_timeout(test, 15.0, f"{device.name} self-test")
+                passed, detail = result.passed, result.detail
+            except DeviceError as exc:
+                passed, detail = False, str(exc)
+            results.append({"name": device.name, "kind": device.kind, "driver": device.driver, "passed": passed,
+                            "detail": detail})
+    finally:
+        devices.close_all()
+    return results
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     configured: list[tuple[str, str, Any]] = []
     server = port = None
+    config = None
     path = config_path(args)
     if args.config or Path(path).exists():
         try:
@@ -43,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     sections = discover(server, port)
     claim(sections, configured)
     out: dict[str, Any] = {source: {"items": found.items, "error": found.error} for source, found in sections.items()}
+    tests = self_tests(config) if getattr(args, "self_test", False) and config is not None else None
     if args.json:
+        if tests is not None:
+            out["self_tests"] = tests
         print(json.dumps(out, indent=2))
         return 0
     for source, section in out.items():
@@ -54,4 +86,9 @@ def run(args: argparse.Namespace) -> int:
             print("  " + " ".join(f"{k}={v}" for k, v in item.items() if v) + owner)
         if not section["items"] and not section["error"]:
             print("  none found")
+    if tests is not None:
+        print("self-tests (internal):")
+        for test in tests:
+            verdict = "passed" if test["passed"] else "FAILED"
+            print(f"  {test['name']} ({test['kind']}, {test['driver']}): {verdict}: {test['detail']}")
     return 0

@@ -8,6 +8,7 @@ be pressed by a script either.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from kivy.base import EventLoop
 from kivy.core.window import Window
@@ -19,6 +20,15 @@ from kivy.uix.widget import Widget
 from PIL import Image
 
 from kiosk.ui.widgets.tree import visible, walk
+
+D = TypeVar("D")
+
+
+def simulated(device: object, driver: type[D]) -> D:
+    """A device of the demo's config as its simulated driver, whose faults and records the script uses."""
+    if not isinstance(device, driver):
+        raise TypeError(f"the demo needs {driver.__name__}, not {type(device).__name__}")
+    return device
 
 
 class Touch(MotionEvent):

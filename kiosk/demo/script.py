@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kivy.uix.label import Label
 
@@ -23,9 +23,10 @@ from devices.simulated import (
 )
 from kiosk.assembly import Kiosk
 from kiosk.demo import DEMO_TECHNICIAN_PIN
+from kiosk.demo.card_steps import run_card_steps, technician_readers
 from kiosk.demo.fleet_steps import central_gone, run_fleet_steps
 from kiosk.demo.officer_steps import run_officer_steps
-from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, tap, wait_until, walk
+from kiosk.demo.robot import Touch, find_button, frames, key, screenshot, simulated, tap, wait_until, walk
 from kiosk.flow import Phase, Screen
 from kiosk.logs import event as log_event
 from kiosk.ui.navigator import Navigator
@@ -35,16 +36,6 @@ if TYPE_CHECKING:
     from central.testing import RunningCentral
 
 log = logging.getLogger(__name__)
-
-D = TypeVar("D")
-
-
-def simulated(device: object, driver: type[D]) -> D:
-    """A device of the demo's config as its simulated driver, whose faults and records the script uses."""
-    if not isinstance(device, driver):
-        raise TypeError(f"the demo needs {driver.__name__}, not {type(device).__name__}")
-    return device
-
 
 class Script:
     """A resident (and a technician) at the assembled kiosk: touches through the window, checks in a report."""
@@ -202,6 +193,8 @@ class Script:
         self.shot("documents-after-qr-login")
         self.press("common.cancel")
         self.wait_screen(Screen.ATTRACT)
+
+        run_card_steps(self)  # the KTP-el + finger login
 
         # Types beyond the first five, shown by the titles of the central service's catalogue.
         family = self.central.resident("ready_family")
@@ -385,6 +378,7 @@ class Script:
         self.shot("technician-spoiled-card")
         month = store.audit.entries()[-1].at[:7]
         self.report["checks"]["technician_spoiled"] = store.audit.summary(month).get("card_spoiled.damaged", 0)
+        technician_readers(self)
         usb = self.runtime.config.technician.export_dir
         self.press("tech.export")  # no stick yet
         wait_until(lambda: not screen.busy and screen.message == self.tr("tech.no_usb", path=usb), 30, "no stick")

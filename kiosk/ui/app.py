@@ -39,6 +39,7 @@ from kiosk.ui.closed import ClosedScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.documents import DocumentsScreen
 from kiosk.ui.done import DoneScreen
+from kiosk.ui.finger import FingerScreen
 from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
 from kiosk.ui.navigator import Navigator
@@ -78,6 +79,7 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.OFFICER_LOGIN: OfficerLoginScreen,
     Screen.OFFICER_REQUESTS: OfficerRequestsScreen,
     Screen.OFFICER_CHECK: OfficerCheckScreen,
+    Screen.FINGER: FingerScreen,
 }
 #: The accessibility mode's header band, in px at 1080 lines: it pushes every control below the top quarter.
 ACCESSIBLE_REACH_BAND = 110

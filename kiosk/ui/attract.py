@@ -27,7 +27,7 @@ def availability_text(state: FlowState, kind: Media, ctx: ViewContext) -> str:
 
 class AttractScreen(KioskScreen):
     KEYS = ("attract.welcome", "attract.subtitle", "attract.today", "attract.start", "attract.scan_hint",
-            "attract.queue", "attract.verify", "a11y.button", "a11y.off", "attract.officer")
+            "attract.queue", "attract.verify", "a11y.button", "a11y.off", "attract.officer", "attract.card_login")
     location = StringProperty("")
     a4_text = StringProperty("")
     a4_status = StringProperty("")
@@ -36,9 +36,12 @@ class AttractScreen(KioskScreen):
     notice = StringProperty("")
     a4_ok = BooleanProperty(True)
     card_ok = BooleanProperty(True)
+    #: The kiosk has both readers: 'Tempelkan KTP-el Anda' shows.
+    card_login = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
         self.location = ctx.location
+        self.card_login = ctx.settings.card_login
         self.a4_text = ctx.tr("attract.a4")
         self.card_text = ctx.tr("attract.cards")
         self.a4_status = availability_text(state, Media.A4, ctx)

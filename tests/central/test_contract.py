@@ -20,7 +20,8 @@ def test_committed_openapi_matches_the_contract():
 def test_openapi_names_every_endpoint_of_the_design():
     paths = json.loads(OPENAPI_FILE.read_text())["paths"]
     assert set(paths) == {
-        "/v1/sessions", "/v1/sessions/qr", "/v1/sessions/current", "/v1/pin-requests", "/v1/documents",
+        "/v1/sessions", "/v1/sessions/qr", "/v1/sessions/finger/challenge", "/v1/sessions/finger",
+        "/v1/sessions/current", "/v1/pin-requests", "/v1/documents",
         "/v1/documents/{document_id}/content", "/v1/documents/{document_id}/print-events",
         "/v1/kiosks/{kiosk_id}/heartbeat", "/v1/kiosks/{kiosk_id}/diagnostics", "/v1/verify/{code}",
         "/v1/queue/check-in", "/v1/document-types", "/v1/kiosks/{kiosk_id}/ratings",

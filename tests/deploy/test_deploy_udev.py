@@ -133,9 +133,22 @@ def test_every_device_class_goes_to_the_kiosk_group_and_no_further():
         "serial readers (CDC-ACM)": 'KERNEL=="ttyACM[0-9]*"',
         "serial readers (USB-serial)": 'KERNEL=="ttyUSB[0-9]*"',
         "HID barcode readers": 'SUBSYSTEM=="input"',
+        "fingerprint readers (raw USB, vendor-specific interface)": 'ENV{ID_USB_INTERFACES}=="*:ff????:*"',
     }
     assert [name for name, needle in covered.items() if needle not in text] == []
     for line in text.splitlines():
         if "GROUP=" in line:
             assert 'GROUP="adm-kiosk"' in line and 'MODE="0660"' in line, line
         assert 'MODE="0666"' not in line and "uaccess" not in line, line
+
+
+def test_fingerprint_readers_libfprint_knows_are_given_to_the_kiosk_by_vendor():
+    """Every vendor of a rule's fingerprint lines is one libfprint's own hwdb lists (where it is installed)."""
+    hwdb = Path("/lib/udev/hwdb.d/60-autosuspend-libfprint-2.hwdb")
+    text = (ROOT / "deploy" / "70-adm-kiosk.rules").read_text()
+    vendors = set(re.findall(r'ATTR\{idVendor\}=="([0-9a-f]{4})", ENV\{ID_USB_INTERFACES\}=="\*:ff', text))
+    assert {"27c6", "04f3", "08ff", "06cb", "138a"} <= vendors  # Goodix, Elan, AuthenTec, Synaptics, Validity
+    if not hwdb.exists():
+        pytest.skip("libfprint's hwdb is not installed here")
+    known = {v.lower() for v in re.findall(r"^usb:v([0-9A-F]{4})p", hwdb.read_text(), re.M)}
+    assert vendors <= known

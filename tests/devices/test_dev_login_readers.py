@@ -133,3 +133,27 @@ def test_the_ktp_el_profile_is_the_seam_for_the_security_module(monkeypatch, tmp
     profile = card_profile("ktp-el", "acme_sam:security_module")
     assert profile.read_nik(lambda apdu: NIK.encode() + b"\x90\x00") == NIK
     assert "cannot be loaded" in card_profile("ktp-el", "no_such_sam").problem()
+
+
+def test_adm_kiosk_devices_self_tests_both_readers(config_data, tmp_path, capsys):
+    """``adm-kiosk devices --self-test``: each configured reader with its internal self-test; a reader that is
+    not there (no pcscd, no libfprint device here) fails with why, the simulated ones pass."""
+    import json
+
+    import yaml
+
+    from kiosk.cli import main
+
+    config_data["devices"]["card_reader"] = {"driver": "pcsc", "profile": "adm-demo"}
+    config_data["devices"]["fingerprint_reader"] = {"driver": "simulated"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config_data))
+    assert main(["devices", "--config", str(path), "--self-test", "--json"]) == 0
+    tests = {t["kind"]: t for t in json.loads(capsys.readouterr().out)["self_tests"]}
+    assert tests["fingerprint_reader"]["passed"] is True
+    # whether pcscd answers here or not, the reader is tested and says how it went
+    assert tests["card_reader"]["driver"] == "pcsc" and tests["card_reader"]["detail"]
+    assert main(["devices", "--config", str(path), "--self-test"]) == 0
+    text = capsys.readouterr().out
+    assert "self-tests (internal):" in text and "card_reader (card_reader, pcsc): " in text
+    assert "fingerprint_reader (fingerprint_reader, simulated): passed" in text

@@ -134,6 +134,12 @@ STATES = {
     "verify_superseded": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(
         VerifyOutcome.SUPERSEDED, "kk", "2025-09-30", 1, "", "Kartu Keluarga", "Family Card (KK)")),
     "verify_unknown": replace(base, screen=Screen.VERIFY, verification=VerifyInfo(VerifyOutcome.UNKNOWN)),
+    "finger_reading": replace(base, screen=Screen.FINGER, busy=True),
+    "finger": replace(session, screen=Screen.FINGER, session=None, busy=True),
+    "finger_no_match": replace(session, screen=Screen.FINGER, session=None, busy=True, finger_failures=1,
+                               message=Message("finger.no_match", {"tries_left": 3})),
+    "finger_timeout": replace(session, screen=Screen.FINGER, session=None,
+                              message=Message("finger.timeout", severity="warning")),
     "pin_reset": replace(session, screen=Screen.PIN_RESET, reset_from=Screen.PIN_ENTRY,
                          message=Message("central.protocol")),
     "pin_reset_sent": replace(session, screen=Screen.PIN_RESET, pin_request_sent=True,
@@ -146,7 +152,8 @@ STATES = {
                              message=Message("officer.check_invalid", {"attempts_left": 4})),
 }
 
-controller = Controller(Flow(FlowSettings()), STATES["attract"], perform=lambda effect: None)
+# With both readers: the attract screen shows the KTP-el login too.
+controller = Controller(Flow(FlowSettings(card_login=True)), STATES["attract"], perform=lambda effect: None)
 app = KioskApp(controller, location="Mal Pelayanan Publik Kabupaten Contoh, Lantai 2",
                help_location="petugas Disdukcapil di loket pelayanan nomor 3")
 app._run_prepare()

@@ -63,6 +63,20 @@ def test_what_the_resident_saw_at_each_step(demo: Path):
     assert checks["garbage_scan_message"] == "scan.unknown"
 
 
+def test_the_ktp_el_and_finger_logins(demo: Path):
+    checks = json.loads((demo / "screens" / "report.json").read_text())["checks"]
+    assert checks["card_login_documents"] == ["ktp_el"]
+    assert checks["finger_no_match_message"] == "finger.no_match"
+    assert checks["finger_fallback"] == ["finger.fallback", True]  # the PIN screen with the card's NIK
+    assert checks["card_unreadable_message"] == "card.unreadable"
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    shots = {entry["file"].split("-", 1)[1]: entry["screen"] for entry in report["screens"]}
+    assert shots["finger-prompt.png"] == "finger" and shots["documents-after-card-login.png"] == "documents"
+    assert shots["pin-after-four-fingers.png"] == "pin_entry" and shots["card-unreadable.png"] == "nik_entry"
+    assert shots["technician-readers.png"] == "technician"
+    assert "simulated: read a NIK" in checks["technician_card_test"]  # whether, never which
+
+
 def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
     report = json.loads((demo / "screens" / "report.json").read_text())
     shots = {entry["file"].split("-", 1)[1]: entry["screen"] for entry in report["screens"]}
@@ -143,7 +157,8 @@ def test_the_card_images_went_to_the_card_printer(demo: Path):
 def test_no_nik_pin_or_token_in_the_log_or_state(demo: Path):
     secrets = []
     for resident in summary(demo)["residents"]:
-        secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"]) if s]
+        secrets += [resident["nik"], resident["name"]] + [s for s in (resident["pin"], resident["qr_token"],
+                                                                    resident["finger"]) if s]
     secrets += [o["card_qr"].split(":", 1)[1] for o in summary(demo)["officers"]]  # officer cards: credentials
     log = (demo / "demo.log").read_text()
     assert "kiosk.start" in log and "login.ok" in log  # the log is real and covers the session
