@@ -131,6 +131,7 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
             if controller.state.accessible:
                 voice.say([line], controller.state.language)
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
+                   help_location_en=config.kiosk.help_location_en,
                    on_first_frame=lambda: _ready(config_path, runtime),
                    on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime),
                    announce=announce)

@@ -93,7 +93,18 @@ class KioskSection(_Section):
     help_location: str = Field(
         "petugas di loket pelayanan",
         max_length=200,
-        description="Where the nearest help is; shown when the kiosk is out of service.",
+        description="Where the nearest help is, in Bahasa Indonesia; shown when a resident calls for help, when "
+        "the kiosk is out of service or closed, and when the central service cannot be reached.",
+    )
+    help_location_en: str = Field(
+        "",
+        max_length=200,
+        description="The same in English, e.g. 'the officer at the service counter' (empty: help_location).",
+    )
+    help_call_interval_s: float = Field(
+        120, ge=10, le=3600,
+        description="Least seconds between two calls for help from this kiosk ('Panggil petugas'); a press sooner "
+        "tells the resident the call is already on its way.",
     )
     default_language: Literal["id", "en"] = Field(
         "id", description="Language of the attract screen and of every new session: 'id' or 'en'."

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from central.vocabulary import PIN_DIGITS
+from kiosk.flow_help import HELP
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
     HOME_SCREENS,
@@ -400,5 +401,5 @@ def technician_closed(state: FlowState, event: TechnicianClosed, settings: FlowS
 # --------------------------------------------------------------------------- the whole table
 #: Every event type of the vocabulary -> its one handler. Built and checked at import: an event without a
 #: handler (or a handler for an event that no longer exists) stops this module from importing.
-HANDLERS = RESIDENT | SERVICES
+HANDLERS = RESIDENT | SERVICES | HELP
 HANDLERS.check_complete(vocabulary_events())

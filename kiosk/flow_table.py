@@ -134,7 +134,9 @@ def home(state: FlowState) -> Screen:
 
 
 def logout(state: FlowState, settings: FlowSettings) -> Transition:
-    """Every way out of a session: end it and keep nothing of the resident (no NIK, session, names, documents)."""
+    """Every way out of a session: end it and keep nothing of the resident (no NIK, session, names, documents).
+
+    The time of the kiosk's last help call stays: the limit of one call per interval is the kiosk's."""
     effects: list[Effect] = [EndSession(state.session)]
     fresh = FlowState(
         language=settings.default_language,
@@ -142,6 +144,7 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
         notice=state.notice,
         last_activity=state.last_activity,
         login_attempt=state.login_attempt,
+        help_called_at=state.help_called_at,
     )
     return replace(fresh, screen=home(fresh)), effects
 

@@ -244,7 +244,8 @@ class KioskRuntime:
         k = self.config.kiosk
         return FlowSettings(idle_warning_s=k.idle_warning_s, idle_logout_s=k.idle_logout_s,
                             done_logout_s=k.done_logout_s, default_language=k.default_language,
-                            technician_idle_s=self.config.technician.idle_exit_s)
+                            technician_idle_s=self.config.technician.idle_exit_s,
+                            help_call_interval_s=k.help_call_interval_s)
 
     def _on_scan(self, text: str) -> None:
         self._last_scan = text

@@ -17,6 +17,7 @@ from kiosk import flow_model
 from kiosk.controller import Controller
 from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
 from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
+from kiosk.flow_help import HELP
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import FlowTableError, Transitions, UnhandledEvent, vocabulary_events
 
@@ -42,8 +43,9 @@ def test_every_event_of_the_vocabulary_has_exactly_one_handler():
     assert {event_type for event_type, _ in HANDLERS.items()} == vocabulary_events()
     resident = {event_type for event_type, _ in RESIDENT.items()}
     services = {event_type for event_type, _ in SERVICES.items()}
-    assert not resident & services
-    assert resident | services == vocabulary_events()
+    help_calls = {event_type for event_type, _ in HELP.items()}
+    assert not resident & services and not (resident | services) & help_calls
+    assert resident | services | help_calls == vocabulary_events()
 
 
 def test_each_handler_is_annotated_with_the_event_it_is_registered_for():
