@@ -16,8 +16,8 @@ import pytest
 from kiosk import flow_model
 from kiosk.controller import Controller
 from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
-from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_help import HELP
+from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_services import SERVICES
 from kiosk.flow_table import FlowTableError, Transitions, UnhandledEvent, vocabulary_events
 

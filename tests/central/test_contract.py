@@ -24,6 +24,7 @@ def test_openapi_names_every_endpoint_of_the_design():
         "/v1/documents/{document_id}/content", "/v1/documents/{document_id}/print-events",
         "/v1/kiosks/{kiosk_id}/heartbeat", "/v1/kiosks/{kiosk_id}/diagnostics", "/v1/verify/{code}",
         "/v1/queue/check-in", "/v1/document-types", "/v1/kiosks/{kiosk_id}/ratings",
+        "/v1/kiosks/{kiosk_id}/help-calls",
     }
 
 
