@@ -202,7 +202,8 @@ class KioskApp(App):
             root, screen=lambda: self.screens[self.controller.state.screen],
             overlay=lambda: overlay if overlay.active else (help_panel if help_panel.active else None),
             on_activity=lambda: self._emit(Touched),
-            on_accessibility=lambda: self._emit(AccessibilityToggled), on_language=lambda: self._emit(LanguageToggled),
+            on_accessibility=self._star_key, on_language=lambda: self._emit(LanguageToggled),
+            extra=lambda: [help_button] if not help_button.disabled else [],
             scale=lambda: self.u, colours=lambda: (self.c.INK, self.c.MARK))
         Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
@@ -266,6 +267,10 @@ class KioskApp(App):
         return key in BLOCKED_KEYS  # True = handled: Kivy takes no further action
 
     # ----- events
+    def _star_key(self) -> None:
+        """The keypad's '*': the accessibility mode on the attract screen, 'Panggil petugas' everywhere else."""
+        self._emit(AccessibilityToggled if self.controller.state.screen is Screen.ATTRACT else HelpPressed)
+
     def _emit(self, event_type: Callable[..., Event]) -> None:
         self.controller.dispatch(event_type(now=time.monotonic()))
 

@@ -122,8 +122,8 @@ class HelpButton(Button):
 
     shown = BooleanProperty(False)
 
-    def on_touch_down(self, touch):  # hidden (the technician's area): the header beneath keeps its touches
-        return self.shown and super().on_touch_down(touch)
+    def on_touch_down(self, touch):  # hidden (technician, accessibility mode): the header keeps its touches
+        return not self.disabled and super().on_touch_down(touch)
 
 
 class DocumentRow(BoxLayout):
