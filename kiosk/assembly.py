@@ -100,7 +100,7 @@ class Kiosk:
         log_event(log, "kiosk.stop")
 
 
-def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
+def assemble(config: Config, config_path: Path | None = None, push_root: Path | None = None) -> Kiosk:
     """Build everything from ``config`` and hand the UI what it needs; nothing runs yet.
 
     Kivy is configured here (:func:`kiosk.ui.prepare_kivy`), before anything creates its window."""
@@ -114,7 +114,7 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     holder: dict[str, KioskApp] = {}
     metrics = kiosk_metrics.get_metrics()
     runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics,
-                           config_path=config_path, restart=lambda: holder["app"].post_stop())
+                           config_path=config_path, push_root=push_root, restart=lambda: holder["app"].post_stop())
     flow = Flow(runtime.flow_settings())
     # The notice kept from before a restart (out of service, closed, capped) shows from the first frame.
     notice = runtime.fleet.notice()
@@ -145,11 +145,12 @@ def _ready(config_path: Path | None, runtime: KioskRuntime) -> None:
     if config_path is not None:
         from kiosk import config_push
 
-        config_push.reached_ready(config_path)
+        config_push.reached_ready(runtime.fleet.push_root)
         runtime.fleet.collect_config_push()
 
 
-def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None) -> int:
+def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None,
+        push_root: Path | None = None) -> int:
     """Assemble the kiosk from ``config``, start it and run the UI until it stops; returns an exit code.
 
     Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
@@ -160,7 +161,7 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_p
     import signal
 
     faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
-    kiosk = assemble(config, config_path)
+    kiosk = assemble(config, config_path, push_root)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
     try:
         kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped

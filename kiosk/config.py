@@ -405,11 +405,13 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
-def load_config(path: str | Path) -> Config:
-    """Load and validate ``config.yaml``; relative paths resolve against its directory."""
+def load_config(path: str | Path, base_dir: Path | None = None) -> Config:
+    """Load and validate ``config.yaml``; relative paths resolve against its directory (or ``base_dir``: a
+    config the operator pushed, kept in the state directory, names its files as /etc's file does)."""
     path = Path(path)
     data = read_yaml(path)
-    return parse_config(data, base_dir=path.resolve().parent, source=str(path))
+    return parse_config(data, base_dir=Path(base_dir).resolve() if base_dir else path.resolve().parent,
+                        source=str(path))
 
 
 def parse_config(data: dict, base_dir: Path, source: str = "config") -> Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -28,12 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk import config_push
 
-    path = Path(config_path(args))
-    pushed = config_push.begin_start(path)  # a pushed config that never reached READY is rolled back here
-    config, problems = _load(path, args.demo)
-    if problems and pushed == "trying":  # the operator's new config cannot even be read: the old one, now
-        config_push.begin_start(path)
-        config, problems = _load(path, args.demo)
+    base = Path(config_path(args))
+    # A config the operator pushed lives in the state directory that /etc's file names (/etc is read-only
+    # under the unit); that file is the base and the fallback.
+    root = config_push.base_root(base)
+    pushed = config_push.begin_start(root) if root is not None else None  # rolls back a push that never
+    path = config_push.in_use(base, root) if root is not None else base  # reached READY
+    config, problems = _load(path, base, args.demo)
+    if problems and pushed == "trying":  # the operator's new config cannot even be used: the old one, now
+        config_push.begin_start(root)  # type: ignore[arg-type]  # pushed is set only with a root
+        path = config_push.in_use(base, root)  # type: ignore[arg-type]
+        config, problems = _load(path, base, args.demo)
     if problems:
         # On the screen, not only in a log: a technician at the cabinet sees what to fix (no secrets in
         # these lines: key paths, file names, what is wrong).
@@ -43,17 +49,21 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
         return show_config_problems(problems)
     setup_command_logging(args, config)
+    if path != base:
+        from kiosk.logs import event as log_event
+
+        log_event(logging.getLogger(__name__), "config.pushed_in_use", path=str(path), base=str(base))
     from kiosk.assembly import run
 
-    return run(config, config_path=path)
+    return run(config, config_path=base, push_root=root)
 
 
-def _load(path: Path, demo: bool):
+def _load(path: Path, base: Path, demo: bool):
     from kiosk.config import ConfigError, certificate_problems, load_config, missing_files
     from kiosk.production import production_problems
 
     try:
-        config = load_config(path)
+        config = load_config(path, base_dir=base.resolve().parent)
         problems = [str(p) for p in missing_files(config) + certificate_problems(config)[0]]
         if not demo:
             problems += [str(p) for p in production_problems(config)]
