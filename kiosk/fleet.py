@@ -192,8 +192,11 @@ class FleetAgent:
 
             # A kiosk run with --demo takes demo configs (its own is one); a production kiosk refuses them.
             demo = bool(production_problems(self.config))
-            problem = config_push.stage(self.push_root, self.config_path, args.config_yaml or "", command.id,
-                                        command.seq, demo=demo)
+            try:
+                problem = config_push.stage(self.push_root, self.config_path, args.config_yaml or "", command.id,
+                                            command.seq, demo=demo)
+            except OSError as exc:  # the state directory cannot be written: say so, never retry it silently
+                raise CommandRefused(f"cannot keep the pushed config: {type(exc).__name__}") from None
             if problem is not None:
                 raise CommandRefused(problem[:200])
             self.restart()  # the outcome is acknowledged after the restart (applied, or rolled back)
