@@ -76,6 +76,7 @@ def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
     fleet = (demo / "screens" / "fleet.txt").read_text()
     assert fleet.startswith("KIOSK") and "ADM-DEMO-01" in fleet and "0 pending" in fleet
     assert "1 (last " in fleet and " on documents)" in fleet  # the resident's call for help
+    assert "(1 failed or refused)" in fleet  # the config push that was rolled back
 
 
 def test_a_call_for_help_in_the_middle_of_a_session(demo: Path):
