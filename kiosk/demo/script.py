@@ -281,6 +281,14 @@ class Script:
         self.wait_screen(Screen.CONFIRM)
         self.shot("a11y-confirm")
         listen()
+        key(k.ACCESSIBILITY)  # '*' off the attract screen: 'Panggil petugas' (the header holds no button here)
+        wait_until(lambda: self.state.help is not None and self.state.help.value != "sending", 30,
+                   "the keypad's help call")
+        checks["keypad_help"] = [self.state.screen.value, self.state.help.value]
+        listen()
+        key(13)  # Enter: 'Tutup' on the help panel, back to the confirm screen as it was
+        frames(2)
+        checks["keypad_help_closed"] = [self.state.screen.value, self.state.help]
         key(13)  # 'Ya, cetak'
         self.wait_screen(Screen.PRINTING)
         self.wait_screen(Screen.DONE, timeout=120)

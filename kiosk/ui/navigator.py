@@ -59,7 +59,10 @@ class Navigator:
                 each.wipe()
         ctx = self.context(state)
         if self._on_look is not None:
-            self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN, ctx.tr("a11y.on"))
+            # In the mode the header holds no control: it says which key calls for help instead.
+            hint = state.screen in HELP_SCREENS and state.screen is not Screen.ATTRACT
+            self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN,
+                          ctx.tr("a11y.on") + (f" · {ctx.tr('help.keypad')}" if hint else ""))
         screen = self.screens.get(state.screen)
         if screen is not None:
             screen.translate(ctx)
