@@ -47,14 +47,15 @@ def session_metrics(metrics: kiosk_metrics.KioskMetrics) -> Callable[[FlowState,
     return count
 
 
-def voice_listener(voice: VoiceGuide, help_location: str) -> Callable[[FlowState, FlowState], None]:
+def voice_listener(voice: VoiceGuide, help_location: str,
+                   help_location_en: str = "") -> Callable[[FlowState, FlowState], None]:
     """A controller listener that speaks each change in the accessibility mode (:mod:`kiosk.voice_script`);
     it only queues lines for the voice's own thread, so the UI thread never waits for speech."""
 
     def speak(old: FlowState, new: FlowState) -> None:
         if new.accessible and (not old.accessible or old.language != new.language):
             voice.prepare(lines_to_prepare(), (new.language,))  # while the resident listens to the first words
-        lines = lines_for(old, new, help_location)
+        lines = lines_for(old, new, help_location_en if new.language == "en" and help_location_en else help_location)
         if lines:
             # A new screen or message cuts short what was being said; printing progress waits its turn.
             cut = old.screen is not new.screen or old.message != new.message or old.accessible != new.accessible
@@ -125,7 +126,7 @@ def assemble(config: Config, config_path: Path | None = None, push_root: Path | 
     voice = runtime.voice
     announce: Callable[[SpeechLine], None] | None = None
     if voice is not None:
-        controller.subscribe(voice_listener(voice, config.kiosk.help_location))
+        controller.subscribe(voice_listener(voice, config.kiosk.help_location, config.kiosk.help_location_en))
 
         def announce(line: SpeechLine) -> None:  # a keypad's digit count, a focused control: only in the mode
             if controller.state.accessible:
