@@ -27,19 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from kiosk import config_push
-
     base = Path(config_path(args))
-    # A config the operator pushed lives in the state directory that /etc's file names (/etc is read-only
-    # under the unit); that file is the base and the fallback.
-    root = config_push.base_root(base)
-    pushed = config_push.begin_start(root) if root is not None else None  # rolls back a push that never
-    path = config_push.in_use(base, root) if root is not None else base  # reached READY
-    config, problems = _load(path, base, args.demo)
-    if problems and pushed == "trying":  # the operator's new config cannot even be used: the old one, now
-        config_push.begin_start(root)  # type: ignore[arg-type]  # pushed is set only with a root
-        path = config_push.in_use(base, root)  # type: ignore[arg-type]
-        config, problems = _load(path, base, args.demo)
+    config, path, problems, root = choose_config(base, args.demo)
     if problems:
         # On the screen, not only in a log: a technician at the cabinet sees what to fix (no secrets in
         # these lines: key paths, file names, what is wrong).
@@ -56,6 +45,35 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.assembly import run
 
     return run(config, config_path=base, push_root=root)
+
+
+def choose_config(base: Path, demo: bool):
+    """The config to run on, its file, its problems and the state directory a push lives in.
+
+    A config the operator pushed lives in the state directory that /etc's file (``base``) names (/etc is
+    read-only under the unit); ``base`` is the fallback: after a roll-back, and whenever this release
+    cannot use the pushed file."""
+    from kiosk import config_push
+
+    root = config_push.base_root(base)
+    if root is None:  # /etc's file itself cannot be read: its problems go on the screen
+        config, problems = _load(base, base, demo)
+        return config, base, problems, None
+    pushed = config_push.begin_start(root)  # rolls back a push that never reached READY
+    path = config_push.in_use(base, root)
+    config, problems = _load(path, base, demo)
+    if problems and pushed == "trying":  # the operator's new config cannot even be used: the one before, now
+        config_push.begin_start(root)
+        path = config_push.in_use(base, root)
+        config, problems = _load(path, base, demo)
+    if problems and path != base:
+        # A pushed config this release cannot use (an upgrade that refuses it): /etc's file, not a dead kiosk.
+        print(f"warning: the pushed config {path} cannot be used; running on {base}", file=sys.stderr)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        path = base
+        config, problems = _load(path, base, demo)
+    return config, path, problems, root
 
 
 def _load(path: Path, base: Path, demo: bool):
