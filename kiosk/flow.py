@@ -162,7 +162,7 @@ def activity(state: FlowState, event: Touched | ExtendTime, settings: FlowSettin
 
 @RESIDENT.on(Tick)
 def tick(state: FlowState, event: Tick, settings: FlowSettings) -> Transition:
-    s = settings.for_resident(state.accessible)
+    s = settings.for_resident(state.longer_timeouts)  # the mode, or waiting for the officer called
     if state.screen is Screen.TECHNICIAN:
         if event.now - state.last_activity >= s.technician_idle_s:
             return replace(state, screen=home(state)), []

@@ -193,6 +193,11 @@ class FlowState:
     help_called_at: float | None = None
 
     @property
+    def longer_timeouts(self) -> bool:
+        """The accessibility mode, or a resident waiting for the officer they called: the timeouts doubled."""
+        return self.accessible or self.help in (HelpStatus.SENT, HelpStatus.ALREADY)
+
+    @property
     def in_session(self) -> bool:
         return self.nik is not None or self.session is not None
 

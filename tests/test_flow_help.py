@@ -88,3 +88,16 @@ def test_the_technician_corner_still_opens_under_a_call():
     state, _ = flow.handle(on(Screen.ATTRACT), HelpPressed(now=10.0))
     state, _ = flow.handle(state, TechnicianOpened(now=11.0))
     assert state.screen is Screen.TECHNICIAN
+
+
+def test_waiting_for_an_officer_doubles_the_idle_timeouts_and_a_logout_still_ends_the_session():
+    from kiosk.flow import Tick
+
+    state, _ = flow.handle(on(Screen.DOCUMENTS), HelpPressed(now=0.0))
+    state, _ = flow.handle(state, HelpAnswered(now=1.0, status=HelpStatus.SENT))
+    state, _ = flow.handle(state, Tick(now=61.0))  # the plain warning would show after 60 s
+    assert state.idle_warning_since is None and state.screen is Screen.DOCUMENTS
+    state, _ = flow.handle(state, Tick(now=121.0))
+    assert state.idle_warning_since == 121.0
+    state, _ = flow.handle(state, Tick(now=121.0 + 41))
+    assert state.screen is Screen.ATTRACT and state.nik is None and state.help is None

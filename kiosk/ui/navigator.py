@@ -47,7 +47,7 @@ class Navigator:
         return ViewContext(
             tr=self._translators.get(state.language, self._translators["id"]),
             now=time.monotonic(),
-            settings=self.settings.for_resident(state.accessible),
+            settings=self.settings.for_resident(state.longer_timeouts),
             location=self.location,
             help_location=self.help_location_en if state.language == "en" and self.help_location_en
             else self.help_location,
