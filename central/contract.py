@@ -98,6 +98,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: the body is over the service's size limit
     CLIENT_CERT_REFUSED = "client_cert_refused"  # 403: the TLS client certificate is not a kiosk's
     KIOSK_MISMATCH = "kiosk_mismatch"  # 403: the kiosk id in the request is not the certificate's
+    TOO_MANY_REQUESTS = "too_many_requests"  # 429: this kiosk called for help moments ago (retry_after_s)
     INTERNAL = "internal"  # 500
     # officer role (issue 19)
     NOT_YOUR_REQUEST = "not_your_request"  # 403: the request was not filed by this officer
@@ -121,6 +122,7 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.CLIENT_CERT_REFUSED: 403,
     ErrorCode.KIOSK_MISMATCH: 403,
+    ErrorCode.TOO_MANY_REQUESTS: 429,
     ErrorCode.INTERNAL: 500,
     ErrorCode.NOT_YOUR_REQUEST: 403,
 }
@@ -144,7 +146,8 @@ class ErrorBody(_Reply):
     message: str = Field(..., description="Short English text for logs; kiosks show their own words.")
     attempts_left: int | None = Field(None, description="With invalid_credentials: PINs left before a lockout.")
     retry_after_s: int | None = Field(
-        None, description="With locked: seconds until the NIK may try again; with booking_early: until check-in opens."
+        None, description="With locked: seconds until the NIK may try again; with booking_early: until check-in opens;"
+        " with too_many_requests: until this kiosk may call for help again."
     )
 
 
@@ -449,6 +452,27 @@ class CommandAck(_Model):
 class HeartbeatAck(_Reply):
     received_at: datetime
     commands: list[SignedCommand] = Field(default_factory=list, description="Commands for this kiosk, by seq.")
+
+
+#: Screen names a help call may carry: the kiosk's screen words, nothing a resident typed.
+SCREEN_PATTERN = r"^[a-z][a-z_]{0,31}$"
+
+
+class HelpCall(_Model):
+    """``POST /v1/kiosks/{id}/help-calls`` with ``Idempotency-Key`` = ``call_id``: a resident pressed "Panggil
+    petugas". The kiosk is the client certificate's; the call says on which screen and when, and nothing of
+    the resident (no NIK, no name, no session)."""
+
+    call_id: str = Field(..., pattern=JOB_ID_PATTERN, description="A random id the kiosk made for this call.")
+    screen: str = Field(..., pattern=SCREEN_PATTERN, description="The screen shown, e.g. documents, printing.")
+    called_at: datetime = Field(..., description="When the button was pressed (the kiosk's clock).")
+
+
+class HelpCallAck(_Reply):
+    """The call is recorded (once per id; a replay gets the same answer)."""
+
+    call_id: str
+    received_at: datetime
 
 
 class DiagnosticsUpload(_Model):

@@ -112,6 +112,21 @@ def run_fleet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _commands(kiosk: dict) -> str:
+    """Pending and acknowledged commands, and how many of those did not work (a push rolled back, a refusal)."""
+    text = f"{kiosk['pending_commands']} pending, {kiosk['acknowledged_commands']} acked"
+    failed = sum(1 for cmd in kiosk.get("commands", []) if cmd["status"] in ("failed", "refused"))
+    return f"{text} ({failed} failed or refused)" if failed else text
+
+
+def _help(kiosk: dict) -> str:
+    """The kiosk's help calls: how many, and the latest one's time and screen."""
+    count, calls = kiosk.get("help_requests", 0), kiosk.get("help_calls") or []
+    if not calls:
+        return str(count)
+    return f"{count} (last {calls[0]['received_at']} on {calls[0]['screen']})"
+
+
 def table(kiosks: list[dict]) -> str:
     """One line per kiosk, for a terminal."""
     head = ("KIOSK", "LAST HEARTBEAT", "VERSION", "SERVICE", "DEVICES", "CONSUMABLES", "OUTBOX", "UNCERTAIN",
@@ -123,7 +138,7 @@ def table(kiosks: list[dict]) -> str:
         consumables = ",".join(f"{name}={n}" for name, n in sorted((k.get("consumables") or {}).items())) or "-"
         rows.append((k["kiosk_id"], k.get("last_heartbeat") or "never", k.get("version") or "-", service,
                      devices, consumables, str(k.get("outbox_backlog", 0)), str(k.get("uncertain_jobs", 0)),
-                     f"{k['pending_commands']} pending, {k['acknowledged_commands']} acked",
-                     str(k.get("help_requests", 0))))
+                     _commands(k),
+                     _help(k)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

@@ -363,6 +363,23 @@ def _router() -> APIRouter:
         _same_kiosk(kiosk, kiosk_id, "rating")
         return store.rating(kiosk_id, idempotency_key, body)
 
+    @api.post("/kiosks/{kiosk_id}/help-calls", response_model=c.HelpCallAck, status_code=202, tags=["kiosk"],
+              responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.KIOSK_MISMATCH,
+                                c.ErrorCode.TOO_MANY_REQUESTS))
+    def help_call(
+        kiosk_id: _ID, body: c.HelpCall, store: StoreDep, kiosk: KioskDep,
+        idempotency_key: Annotated[str, Header(pattern=c.JOB_ID_PATTERN, description="The call id.")],
+    ) -> c.HelpCallAck:
+        """A resident pressed "Panggil petugas" at this kiosk (the client certificate's): the screen and the
+        time, nothing of the resident. Once per call id; a kiosk calling again too soon gets 429 and
+        ``retry_after_s``."""
+        _same_kiosk(kiosk, kiosk_id, "help_call")
+        if idempotency_key != body.call_id:
+            raise StoreError(c.ErrorCode.INVALID_REQUEST, "Idempotency-Key must be the call id")
+        ack = store.help_call(kiosk_id, body)
+        log.info("central.help_call", extra={"fields": {"kiosk": kiosk_id, "screen": body.screen}})
+        return ack
+
     @api.post("/kiosks/{kiosk_id}/diagnostics", response_model=c.DiagnosticsReceipt, status_code=202,
               tags=["kiosk"], responses=_errors(c.ErrorCode.INVALID_REQUEST, c.ErrorCode.KIOSK_MISMATCH,
                                                 c.ErrorCode.PAYLOAD_TOO_LARGE))

@@ -42,6 +42,8 @@ from central.documents import Holder, render, sign
 from central.errors import StoreError
 from central.fleet import DEFAULT_TTL_S as DEFAULT_COMMAND_TTL_S
 from central.fleet import CommandBook
+from central.help_calls import MIN_INTERVAL_S as HELP_CALL_INTERVAL_S
+from central.help_calls import HelpDesk, TooSoon
 from central.officers import OFFICER_SCHEMA, OfficerDesk
 from central.pins import DUMMY_HASH, hash_pin, mask_name, match_pin, new_pin
 from central.private import create_private, private_dir, tighten
@@ -191,6 +193,7 @@ class Store(OfficerDesk):
                              [(t.code, t.model_dump_json()) for t in DEFAULT_CATALOGUE])
         self.gateway = WhatsAppGateway(self.data_dir)
         self.commands = CommandBook(self._db, self.data_dir, self.clock)
+        self.help_desk = HelpDesk(self._db, self.clock)
         # PIN requests are answered at once and handled by one worker thread (see request_pin).
         self._pin_requests: queue.SimpleQueue[tuple[str, threading.Event | None] | None] = queue.SimpleQueue()
         self._queued = 0
@@ -688,6 +691,17 @@ class Store(OfficerDesk):
         with self._tx():
             return self.commands.queue(kiosk_id, kind, args, ttl_s=ttl_s)
 
+    def help_call(self, kiosk_id: str, call: c.HelpCall) -> c.HelpCallAck:
+        """A resident at ``kiosk_id`` called for help; refused (429) when the kiosk called moments ago.
+
+        The least interval is the setting ``help_call_interval_s`` (seconds; 60 by default)."""
+        interval = float(self.get_setting("help_call_interval_s", str(HELP_CALL_INTERVAL_S)))
+        try:
+            with self._tx():
+                return self.help_desk.record(kiosk_id, call, interval)
+        except TooSoon as exc:
+            raise StoreError(c.ErrorCode.TOO_MANY_REQUESTS, str(exc), retry_after_s=exc.retry_after_s) from None
+
     def diagnostics_upload(self, kiosk_id: str, upload: c.DiagnosticsUpload) -> c.DiagnosticsReceipt:
         with self._tx():
             return self.commands.store_diagnostics(kiosk_id, upload)
@@ -700,6 +714,7 @@ class Store(OfficerDesk):
             commands = self.commands.commands()
             uploads = {r[0]: r[1] for r in self._db.execute(
                 "SELECT kiosk_id, COUNT(*) FROM diagnostics GROUP BY kiosk_id").fetchall()}
+            help_calls = self.help_desk.summary()
         kiosks: dict[str, dict] = {}
         for row in rows:
             beat = c.Heartbeat.model_validate_json(row["body"])
@@ -710,7 +725,6 @@ class Store(OfficerDesk):
                 "consumables": dict(beat.consumables),
                 "outbox_backlog": beat.counters.get("outbox_backlog", 0),
                 "uncertain_jobs": beat.counters.get("UNCERTAIN", 0),
-                "help_requests": beat.counters.get("help_requests", 0),
             }
         for command in commands:
             entry = kiosks.setdefault(command["kiosk_id"], {"kiosk_id": command["kiosk_id"], "last_heartbeat": None})
@@ -721,7 +735,14 @@ class Store(OfficerDesk):
             entry["acknowledged_commands"] = sum(1 for cmd in entry["commands"]
                                                  if cmd["status"] not in ("pending", "expired"))
             entry["diagnostics_uploads"] = uploads.get(kiosk_id, 0)
-        return list(kiosks.values())
+        for kiosk_id, calls in help_calls.items():
+            kiosks.setdefault(kiosk_id, {"kiosk_id": kiosk_id, "last_heartbeat": None, "commands": [],
+                                         "pending_commands": 0, "acknowledged_commands": 0,
+                                         "diagnostics_uploads": uploads.get(kiosk_id, 0)}).update(calls)
+        for entry in kiosks.values():
+            entry.setdefault("help_requests", 0)
+            entry.setdefault("help_calls", [])
+        return sorted(kiosks.values(), key=lambda entry: entry["kiosk_id"])
 
     def heartbeats(self, kiosk_id: str) -> list[c.Heartbeat]:
         with self._lock:

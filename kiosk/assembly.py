@@ -47,14 +47,15 @@ def session_metrics(metrics: kiosk_metrics.KioskMetrics) -> Callable[[FlowState,
     return count
 
 
-def voice_listener(voice: VoiceGuide, help_location: str) -> Callable[[FlowState, FlowState], None]:
+def voice_listener(voice: VoiceGuide, help_location: str,
+                   help_location_en: str = "") -> Callable[[FlowState, FlowState], None]:
     """A controller listener that speaks each change in the accessibility mode (:mod:`kiosk.voice_script`);
     it only queues lines for the voice's own thread, so the UI thread never waits for speech."""
 
     def speak(old: FlowState, new: FlowState) -> None:
         if new.accessible and (not old.accessible or old.language != new.language):
             voice.prepare(lines_to_prepare(), (new.language,))  # while the resident listens to the first words
-        lines = lines_for(old, new, help_location)
+        lines = lines_for(old, new, help_location_en if new.language == "en" and help_location_en else help_location)
         if lines:
             # A new screen or message cuts short what was being said; printing progress waits its turn.
             cut = old.screen is not new.screen or old.message != new.message or old.accessible != new.accessible
@@ -100,7 +101,7 @@ class Kiosk:
         log_event(log, "kiosk.stop")
 
 
-def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
+def assemble(config: Config, config_path: Path | None = None, push_root: Path | None = None) -> Kiosk:
     """Build everything from ``config`` and hand the UI what it needs; nothing runs yet.
 
     Kivy is configured here (:func:`kiosk.ui.prepare_kivy`), before anything creates its window."""
@@ -114,7 +115,7 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     holder: dict[str, KioskApp] = {}
     metrics = kiosk_metrics.get_metrics()
     runtime = KioskRuntime(config, post=lambda event: holder["app"].post(event), metrics=metrics,
-                           config_path=config_path, restart=lambda: holder["app"].post_stop())
+                           config_path=config_path, push_root=push_root, restart=lambda: holder["app"].post_stop())
     flow = Flow(runtime.flow_settings())
     # The notice kept from before a restart (out of service, closed, capped) shows from the first frame.
     notice = runtime.fleet.notice()
@@ -127,12 +128,13 @@ def assemble(config: Config, config_path: Path | None = None) -> Kiosk:
     voice = runtime.voice
     announce: Callable[[SpeechLine], None] | None = None
     if voice is not None:
-        controller.subscribe(voice_listener(voice, config.kiosk.help_location))
+        controller.subscribe(voice_listener(voice, config.kiosk.help_location, config.kiosk.help_location_en))
 
         def announce(line: SpeechLine) -> None:  # a keypad's digit count, a focused control: only in the mode
             if controller.state.accessible:
                 voice.say([line], controller.state.language)
     app = KioskApp(controller, location=config.kiosk.location, help_location=config.kiosk.help_location,
+                   help_location_en=config.kiosk.help_location_en,
                    on_first_frame=lambda: _ready(config_path, runtime),
                    on_tick=sdnotify.watchdog_pinger(), technician=technician_services(config, runtime),
                    announce=announce)
@@ -146,11 +148,12 @@ def _ready(config_path: Path | None, runtime: KioskRuntime) -> None:
     if config_path is not None:
         from kiosk import config_push
 
-        config_push.reached_ready(config_path)
+        config_push.reached_ready(runtime.fleet.push_root)
         runtime.fleet.collect_config_push()
 
 
-def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None) -> int:
+def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_path: Path | None = None,
+        push_root: Path | None = None) -> int:
     """Assemble the kiosk from ``config``, start it and run the UI until it stops; returns an exit code.
 
     Tells systemd READY once the attract screen has drawn, pings the watchdog from the UI clock (a hung
@@ -161,7 +164,7 @@ def run(config: Config, *, drive: Callable[[Kiosk], int] | None = None, config_p
     import signal
 
     faulthandler.enable()  # the watchdog's SIGABRT then leaves the main thread's stack in the journal
-    kiosk = assemble(config, config_path)
+    kiosk = assemble(config, config_path, push_root)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.app.post_stop())
     try:
         kiosk.start()  # inside: what started before a failure (say, the metrics port taken) is stopped

@@ -110,6 +110,14 @@ class QueueRefused(CentralError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(CentralError):
+    """The service refused a call that came too soon after the last (a help call); ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int | None = None):
+        super().__init__("too many requests")
+        self.retry_after = retry_after
+
+
 class Unreachable(CentralError):
     """No connection: network down, DNS, refused, TLS handshake refused."""
 
@@ -408,6 +416,16 @@ class CentralClient:
         return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/diagnostics", json=upload.model_dump(mode="json"),
                           model=c.DiagnosticsReceipt, expect=(202,), retry=True)
 
+    def call_help(self, call_id: str, screen: str, called_at: datetime) -> c.HelpCallAck:
+        """A resident called for help: the kiosk (the certificate), the screen and the time, nothing personal.
+        Safe to repeat (Idempotency-Key = ``call_id``); TooManyRequests when this kiosk called moments ago."""
+        try:
+            body = c.HelpCall(call_id=call_id, screen=screen, called_at=called_at)
+        except ValidationError as exc:
+            raise Rejected(f"help call outside the contract ({exc.error_count()} errors)") from None
+        return self._call("POST", f"/v1/kiosks/{self.kiosk_id}/help-calls", json=body.model_dump(mode="json"),
+                          model=c.HelpCallAck, expect=(202,), headers={c.H_IDEMPOTENCY_KEY: call_id})
+
     def verify_code(self, code: str) -> c.VerifyResult:
         """Whether the document behind a printed QR code is active, superseded or unknown."""
         return self._call("GET", f"/v1/verify/{code}", model=c.VerifyResult)
@@ -495,6 +513,8 @@ class CentralClient:
             raise InvalidCredentials(body.attempts_left)
         if body.code == c.ErrorCode.LOCKED:
             raise Locked(body.retry_after_s)
+        if body.code == c.ErrorCode.TOO_MANY_REQUESTS:
+            raise TooManyRequests(body.retry_after_s)
         if body.code in _QUEUE_CODES:
             raise QueueRefused(str(body.code), body.retry_after_s)
         if body.code in (c.ErrorCode.KIOSK_MISMATCH, c.ErrorCode.CLIENT_CERT_REFUSED):

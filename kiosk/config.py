@@ -93,7 +93,18 @@ class KioskSection(_Section):
     help_location: str = Field(
         "petugas di loket pelayanan",
         max_length=200,
-        description="Where the nearest help is; shown when the kiosk is out of service.",
+        description="Where the nearest help is, in Bahasa Indonesia; shown when a resident calls for help, when "
+        "the kiosk is out of service or closed, and when the central service cannot be reached.",
+    )
+    help_location_en: str = Field(
+        "",
+        max_length=200,
+        description="The same in English, e.g. 'the officer at the service counter' (empty: help_location).",
+    )
+    help_call_interval_s: float = Field(
+        120, ge=10, le=3600,
+        description="Least seconds between two calls for help from this kiosk ('Panggil petugas'); a press sooner "
+        "tells the resident the call is already on its way.",
     )
     default_language: Literal["id", "en"] = Field(
         "id", description="Language of the attract screen and of every new session: 'id' or 'en'."
@@ -407,11 +418,13 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
-def load_config(path: str | Path) -> Config:
-    """Load and validate ``config.yaml``; relative paths resolve against its directory."""
+def load_config(path: str | Path, base_dir: Path | None = None) -> Config:
+    """Load and validate ``config.yaml``; relative paths resolve against its directory (or ``base_dir``: a
+    config the operator pushed, kept in the state directory, names its files as /etc's file does)."""
     path = Path(path)
     data = read_yaml(path)
-    return parse_config(data, base_dir=path.resolve().parent, source=str(path))
+    return parse_config(data, base_dir=Path(base_dir).resolve() if base_dir else path.resolve().parent,
+                        source=str(path))
 
 
 def parse_config(data: dict, base_dir: Path, source: str = "config") -> Config:

@@ -18,7 +18,7 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import kiosk.central_client as cc
@@ -35,6 +35,7 @@ from devices.base import (
     ScanTooPoor,
 )
 from kiosk.flow import (
+    CallHelp,
     CardProblem,
     CardRead,
     CardReadFailed,
@@ -47,6 +48,8 @@ from kiosk.flow import (
     Event,
     FingerNotRead,
     FingerProblem,
+    HelpAnswered,
+    HelpStatus,
     Login,
     LoginFailed,
     LoginProblem,
@@ -281,6 +284,23 @@ class EffectRunner:
             self._readers.submit(self._guard, self._read_card, effect)
         elif isinstance(effect, VerifyFinger):
             self._readers.submit(self._guard, self._verify_finger, effect)
+        elif isinstance(effect, CallHelp):
+            self._calls.submit(self._guard, self._call_help, effect)
+
+    def _call_help(self, effect: CallHelp) -> None:
+        """Tell the central service a resident needs an officer here: a random call id, the screen, the time."""
+        try:
+            self.central.call_help(uuid.uuid4().hex, effect.screen, datetime.now(UTC))
+        except cc.TooManyRequests:  # the service had a call from this kiosk moments ago: it is on its way
+            status, outcome = HelpStatus.ALREADY, "refused"
+        except cc.CentralError as exc:
+            log_event(log, "help.call_failed", logging.WARNING, screen=effect.screen, reason=type(exc).__name__)
+            status, outcome = HelpStatus.FAILED, "failed"
+        else:
+            status, outcome = HelpStatus.SENT, "sent"
+        self.metrics.help_requested(outcome)
+        log_event(log, "help.call", screen=effect.screen, outcome=outcome)
+        self.post(HelpAnswered(now=time.monotonic(), status=status))
 
     def _rate(self, effect: SendRating) -> None:
         """Into the outbox, anonymous: a random id, the month (its created_at is the month's start, never the
@@ -319,6 +339,7 @@ class EffectRunner:
                 RequestPin: PinRequestAnswered(now=now, problem="central.protocol"),
                 PrintTicket: TicketPrinted(now=now, ok=False),
                 PrintSlip: SlipPrinted(now=now, ok=False),
+                CallHelp: HelpAnswered(now=now, status=HelpStatus.FAILED),
             }.get(type(effect))
             if fallback is not None:
                 self.post(fallback)

@@ -82,14 +82,16 @@ class FleetAgent:
     def __init__(self, config: Config, store: PrintStore | None, central: cc.CentralClient,
                  post: Callable[[Any], None], *, bundle: Callable[[], dict[str, str]] | None = None,
                  restart: Callable[[], None] | None = None, config_path: Path | None = None,
-                 clock: Callable[[], float] = time.time):
+                 push_root: Path | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self.store = store
         self.central = central
         self.post = post
         self.bundle = bundle
         self.restart = restart
+        #: /etc's file (the base); a pushed config goes to ``push_root``/config-push (the base's state directory).
         self.config_path = config_path
+        self.push_root = Path(push_root) if push_root is not None else Path(config.storage.state_dir)
         self.clock = clock
         self.keys = load_operator_keys(config)
         self.path = Path(config.storage.state_dir) / POLICY_FILE
@@ -162,7 +164,7 @@ class FleetAgent:
             return
         from kiosk import config_push
 
-        finished = config_push.take_outcome(self.config_path)
+        finished = config_push.take_outcome(self.push_root)
         if finished is not None:
             self.record(*finished)
 
@@ -190,7 +192,11 @@ class FleetAgent:
 
             # A kiosk run with --demo takes demo configs (its own is one); a production kiosk refuses them.
             demo = bool(production_problems(self.config))
-            problem = config_push.stage(self.config_path, args.config_yaml or "", command.id, command.seq, demo=demo)
+            try:
+                problem = config_push.stage(self.push_root, self.config_path, args.config_yaml or "", command.id,
+                                            command.seq, demo=demo)
+            except OSError as exc:  # the state directory cannot be written: say so, never retry it silently
+                raise CommandRefused(f"cannot keep the pushed config: {type(exc).__name__}") from None
             if problem is not None:
                 raise CommandRefused(problem[:200])
             self.restart()  # the outcome is acknowledged after the restart (applied, or rolled back)

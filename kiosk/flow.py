@@ -24,6 +24,7 @@ from typing import Any
 
 from central.vocabulary import PIN_DIGITS
 from kiosk.flow_card import CARD_LOGIN, finger_refused
+from kiosk.flow_help import HELP
 from kiosk.flow_model import *  # noqa: F403 - the flow's vocabulary is part of its interface
 from kiosk.flow_model import (
     HOME_SCREENS,
@@ -146,10 +147,11 @@ def activity(state: FlowState, event: Touched | ExtendTime, settings: FlowSettin
 
 @RESIDENT.on(Tick)
 def tick(state: FlowState, event: Tick, settings: FlowSettings) -> Transition:
-    ended = officer_tick(state, event, settings)  # the officer role's session end (issue 19)
+    ended = officer_tick(state, event, settings)  # the officer role's session end
     if ended is not None:
         return ended
-    s = officer_settings(state, settings.for_resident(state.accessible))
+    # the accessibility mode, or waiting for the officer called: longer timeouts (an officer's are shorter)
+    s = officer_settings(state, settings.for_resident(state.longer_timeouts))
     if state.screen is Screen.TECHNICIAN:
         if event.now - state.last_activity >= s.technician_idle_s:
             return replace(state, screen=home(state)), []
@@ -400,5 +402,5 @@ def technician_closed(state: FlowState, event: TechnicianClosed, settings: FlowS
 # --------------------------------------------------------------------------- the whole table
 #: Every event type of the vocabulary -> its one handler. Built and checked at import: an event without a
 #: handler (or a handler for an event that no longer exists) stops this module from importing.
-HANDLERS = RESIDENT | SERVICES | OFFICER | CARD_LOGIN
+HANDLERS = RESIDENT | SERVICES | OFFICER | CARD_LOGIN | HELP
 HANDLERS.check_complete(vocabulary_events())

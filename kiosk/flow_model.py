@@ -55,6 +55,15 @@ _WRONG_SCAN = {Screen.QUEUE: N_("queue.scan_wrong"), Screen.VERIFY: N_("verify.s
 UNPRINTED_TICKET_FACTOR = 3
 
 
+class HelpStatus(Enum):
+    """Where a resident's call for help stands ("Panggil petugas"); each has its words, ``help.<value>``."""
+
+    SENDING = "sending"
+    SENT = "sent"  # the central service has it: an officer is told
+    ALREADY = "already"  # a call from this kiosk went out moments ago: it is on its way
+    FAILED = "failed"  # the central service could not be reached: go to the help location
+
+
 class DocStatus(Enum):
     READY = "ready"
     PRINTED = "printed"  # already printed with this PIN
@@ -168,6 +177,8 @@ class FlowSettings:
     officer_session_s: float = 240
     #: The kiosk has both a card reader and a fingerprint reader: the attract screen offers the KTP-el login.
     card_login: bool = False
+    #: The least time between two help calls from this kiosk; a press sooner says the call is on its way.
+    help_call_interval_s: float = 120
 
     def for_resident(self, accessible: bool) -> FlowSettings:
         """The timeouts a resident gets: doubled in the accessibility mode (the technician's stay)."""
@@ -212,6 +223,15 @@ class FlowState:
     officer: OfficerVisit | None = None
     #: Wrong fingers (the central service's refusals) since this card was placed; at FINGER_TRIES: NIK + PIN.
     finger_failures: int = 0
+    #: The call for help shown over the screen (None: no panel); the screen and session stay as they are.
+    help: HelpStatus | None = None
+    #: When this kiosk's last help call went out (monotonic); it outlives sessions: the limit is the kiosk's.
+    help_called_at: float | None = None
+
+    @property
+    def longer_timeouts(self) -> bool:
+        """The accessibility mode, or a resident waiting for the officer they called: the timeouts doubled."""
+        return self.accessible or self.help in (HelpStatus.SENT, HelpStatus.ALREADY)
 
     @property
     def in_session(self) -> bool:
@@ -607,13 +627,29 @@ class OfficerResidentOpened(Event):
     session: Any = None
     masked_name: str = ""
     documents: tuple[DocumentItem, ...] = ()
+# ----- a call for help, from any resident screen
+@dataclass(frozen=True)
+class HelpPressed(Event):
+    """'Panggil petugas': call an officer to this kiosk; the screen and the session stay as they are."""
+
+
+@dataclass(frozen=True)
+class HelpAnswered(Event):
+    """What became of the call: sent, already on its way (the service had one moments ago) or failed."""
+
+    status: HelpStatus = HelpStatus.SENT
+
+
+@dataclass(frozen=True)
+class HelpDismissed(Event):
+    """'Tutup' on the help panel: back to the screen as it was."""
 
 
 #: Answers from work done elsewhere: they are not the resident's activity.
 RESULT_EVENTS = (Tick, DevicesChanged, NoticeChanged, LoginSucceeded, LoginFailed, PrintUpdate, SessionLost,
                  TicketIssued, CheckInRefused, TicketPrinted, VerifyAnswered, VerifyFailed, PinRequestAnswered,
                  SlipPrinted, OfficerSignedIn, OfficerLoginFailed, OfficerResidentOpened,
-                 CardRead, CardReadFailed, FingerNotRead)
+                 CardRead, CardReadFailed, FingerNotRead, HelpAnswered)
 
 
 # --------------------------------------------------------------------------- effects
@@ -757,3 +793,8 @@ class AuditOfficer(Effect):
     officer_id: str
     action: str
     fields: tuple[tuple[str, str], ...] = ()
+@dataclass(frozen=True)
+class CallHelp(Effect):
+    """Tell the central service a resident needs an officer here: the screen's name only, nothing personal."""
+
+    screen: str

@@ -138,7 +138,9 @@ def home(state: FlowState) -> Screen:
 
 def logout(state: FlowState, settings: FlowSettings) -> Transition:
     """Every way out of a session: end it and keep nothing of the resident (no NIK, session, names, documents),
-    nor of an officer's visit (their session ends with it)."""
+    nor of an officer's visit (their session ends with it).
+
+    The time of the kiosk's last help call stays: the limit of one call per interval is the kiosk's."""
     effects: list[Effect] = [EndSession(state.session)]
     officer = state.officer
     if officer is not None and officer.session is not None:  # the officer role (issue 19): the visit ends too
@@ -149,6 +151,7 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
         notice=state.notice,
         last_activity=state.last_activity,
         login_attempt=state.login_attempt,
+        help_called_at=state.help_called_at,
     )
     return replace(fresh, screen=home(fresh)), effects
 

@@ -53,3 +53,8 @@ CONSUMABLES = (N_("consumable.blanko"), N_("consumable.paper"), N_("consumable.r
 WEEKDAYS = (N_("weekday.0"), N_("weekday.1"), N_("weekday.2"), N_("weekday.3"), N_("weekday.4"), N_("weekday.5"),
             N_("weekday.6"))
 SPOIL_CAUSES = (N_("spoil.failed_encode"), N_("spoil.damaged"), N_("spoil.failed_print"), N_("spoil.data_changed"))
+#: The call for help: the panel's words for each HelpStatus value (the button's are read from the source).
+HELP_PANEL = (
+    N_("help.sending.title"), N_("help.sending.body"), N_("help.sent.title"), N_("help.sent.body"),
+    N_("help.already.title"), N_("help.already.body"), N_("help.failed.title"), N_("help.failed.body"),
+)

@@ -52,6 +52,8 @@ SESSION_OUTCOMES = ("completed", "logged_out", "idle_logout", "login_failed", "l
 SPOIL_CAUSES = ("failed_encode", "damaged", "failed_print", "data_changed")
 CONSUMABLES = ("blanko", "ribbon", "paper", "receipt")
 CENTRAL_OUTCOMES = ("ok", "http_error", "network_error", "timeout")
+#: What became of a resident's call for help: the service has it, it refused one too soon, or it was not reached.
+HELP_OUTCOMES = ("sent", "refused", "failed")
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # a letter first: no NIK or number can pass
 # Central round trips over village networks: from loopback-fast to the 20 s read timeout.
@@ -153,6 +155,10 @@ class KioskMetrics:
             "Unix time of the last heartbeat the central service accepted (0: none yet).",
             registry=r,
         )
+        self._help = Counter(
+            f"{PREFIX}_help_requests", "Residents' calls for help ('Panggil petugas'), by outcome.", ["outcome"],
+            registry=r,
+        )
         for outcome in SESSION_OUTCOMES:  # export zeros, so rate() works from the first scrape
             self._sessions.labels(outcome)
 
@@ -181,6 +187,10 @@ class KioskMetrics:
     def card_spoiled(self, cause: str | Enum, count: int = 1) -> None:
         """``count`` blank cards were spoiled: one of :data:`SPOIL_CAUSES` (0 exports the series)."""
         self._spoiled.labels(_one_of("cause", cause, SPOIL_CAUSES)).inc(count)
+
+    def help_requested(self, outcome: str | Enum, count: int = 1) -> None:
+        """A resident called for help: one of :data:`HELP_OUTCOMES` (0 exports the series)."""
+        self._help.labels(_one_of("outcome", outcome, HELP_OUTCOMES)).inc(count)
 
     # -- devices
     def set_device_state(self, device: str, state: str | Enum) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from devices.base import DeviceStatus
 from kiosk.logs import event as log_event
-from kiosk.metrics import CONSUMABLES, SPOIL_CAUSES, KioskMetrics
+from kiosk.metrics import CONSUMABLES, HELP_OUTCOMES, SPOIL_CAUSES, KioskMetrics
 from printjobs.journal import JobState
 from printjobs.store import PrintStore, Recovery
 
@@ -33,6 +33,8 @@ class MetricsFeed:
         self._audit_seq = 0
         for cause in SPOIL_CAUSES:  # zeros from the first scrape, so increase() sees the first spoiled card
             metrics.card_spoiled(cause, 0)
+        for outcome in HELP_OUTCOMES:  # and the first call for help
+            metrics.help_requested(outcome, 0)
 
     def devices(self, statuses: Mapping[str, DeviceStatus | None]) -> None:
         """Each polled device's state, and what it reports of its consumables where the journal counts none."""

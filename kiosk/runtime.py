@@ -185,6 +185,7 @@ class KioskRuntime:
 
     def __init__(self, config: Config, post: Callable[[Event], None], *, monitor_interval_s: float = 2.0,
                  metrics: KioskMetrics | None = None, config_path: Path | None = None,
+                 push_root: Path | None = None,
                  restart: Callable[[], None] | None = None):
         self.config = config
         self.metrics = metrics or get_metrics()
@@ -228,7 +229,7 @@ class KioskRuntime:
         self.diagnostics = Diagnostics(config, self.devices, self.store, self.central)
         self.fleet = FleetAgent(config, self.store, self.central, post,
                                 bundle=lambda: self.diagnostics.bundle(journal_limit=50),
-                                config_path=config_path, restart=restart)
+                                config_path=config_path, push_root=push_root, restart=restart)
         self.monitor = DeviceMonitor(self.devices, self.store, post, monitor_interval_s, blocked=self.blocked,
                                      metrics=self.metrics, feed=self.feed, fleet=self.fleet)
         self._post = post
@@ -255,7 +256,8 @@ class KioskRuntime:
                             technician_idle_s=self.config.technician.idle_exit_s,
                             officer_idle_s=self.config.officer.idle_warning_s,
                             officer_session_s=self.config.officer.session_s,
-                            card_login=self.card_login)
+                            card_login=self.card_login,
+                            help_call_interval_s=k.help_call_interval_s)
 
     def _on_scan(self, text: str) -> None:
         self._last_scan = text

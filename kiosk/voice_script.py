@@ -60,6 +60,8 @@ def lines_for(old: FlowState | None, new: FlowState, help_location: str = "") ->
         lines.append(SpeechLine(N_("speech.take_documents")))  # the printed-documents slip came out later
     if new.idle_warning_since is not None and (old is None or old.idle_warning_since is None):
         lines.append(SpeechLine(N_("speech.idle")))
+    if new.help is not None and (old is None or old.help is not new.help):  # the help panel, read out
+        lines.append(SpeechLine(f"help.{new.help.value}.body", {"help": help_location}))
     return lines
 
 

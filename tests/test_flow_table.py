@@ -17,6 +17,7 @@ from kiosk import flow_model
 from kiosk.controller import Controller
 from kiosk.flow import HANDLERS, RESIDENT, Flow, FlowSettings, Media, PrinterAvailability, Screen
 from kiosk.flow_card import CARD_LOGIN
+from kiosk.flow_help import HELP
 from kiosk.flow_model import Event, ExtendTime, PinSubmitted, StartPressed, Tick, Touched
 from kiosk.flow_officer import OFFICER
 from kiosk.flow_services import SERVICES
@@ -46,9 +47,10 @@ def test_every_event_of_the_vocabulary_has_exactly_one_handler():
     services = {event_type for event_type, _ in SERVICES.items()}
     officer = {event_type for event_type, _ in OFFICER.items()}
     card = {event_type for event_type, _ in CARD_LOGIN.items()}
-    tables = [resident, services, officer, card]
+    help_calls = {event_type for event_type, _ in HELP.items()}
+    tables = [resident, services, officer, card, help_calls]
     assert all(not a & b for i, a in enumerate(tables) for b in tables[i + 1:])
-    assert resident | services | officer | card == vocabulary_events()
+    assert resident | services | officer | card | help_calls == vocabulary_events()
 
 
 def test_each_handler_is_annotated_with_the_event_it_is_registered_for():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,10 +55,12 @@ def load_config_or_report(args: argparse.Namespace) -> Config | None:
 
     With the config read, logging is set up from it and the command line (:func:`setup_command_logging`).
     """
-    from kiosk.config import ConfigError, load_config
+    from kiosk.config import ConfigError
+    from kiosk.config_push import load_effective
 
     try:
-        config = load_config(config_path(args))
+        # The file the kiosk runs on: a config the operator pushed (in the state directory), else this one.
+        config, args.config_in_use = load_effective(Path(config_path(args)))
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import re
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -64,7 +65,18 @@ def run(args: argparse.Namespace) -> int:
     if args.show:
         print(yaml.safe_dump(masked_dump(config), sort_keys=False, allow_unicode=True), end="")
     print(f"{args.path}: OK", file=sys.stderr)
+    _say_which_file_runs(Path(args.path), config)
     return 0
+
+
+def _say_which_file_runs(path: Path, config) -> None:
+    """When the operator pushed a config, the kiosk runs on it (in the state directory), not on ``path``."""
+    from kiosk.config_push import in_use
+
+    running = in_use(path, config.storage.state_dir)
+    if running != path:
+        print(f"note: the kiosk runs on the config the operator pushed, {running}; {path} is its fallback "
+              "(used again when a push is rolled back, or once that file is removed)", file=sys.stderr)
 
 
 def run_hash_pin(args: argparse.Namespace) -> int:

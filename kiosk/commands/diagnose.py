@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kiosk.commands import CONFIG_HELP, add_logging_arguments, load_config_or_report
+from kiosk.commands import CONFIG_HELP, add_logging_arguments, config_path, load_config_or_report
 
 ORDER = 30
 
@@ -55,8 +55,13 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         if central is not None:
             central.close()
+    in_use = str(args.config_in_use)
+    pushed = in_use != config_path(args)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({"config": {"file": in_use, "pushed": pushed}, **report.to_dict()}, ensure_ascii=False,
+                         indent=2))
     else:
+        print(f"config: {in_use}" + (f" (pushed by the operator; {config_path(args)} is the fallback)"
+                                      if pushed else ""))
         print(report.to_text())
     return 0 if all(d.ok for d in report.devices) else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -26,14 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from kiosk import config_push
-
-    path = Path(config_path(args))
-    pushed = config_push.begin_start(path)  # a pushed config that never reached READY is rolled back here
-    config, problems = _load(path, args.demo)
-    if problems and pushed == "trying":  # the operator's new config cannot even be read: the old one, now
-        config_push.begin_start(path)
-        config, problems = _load(path, args.demo)
+    base = Path(config_path(args))
+    config, path, problems, root = choose_config(base, args.demo)
     if problems:
         # On the screen, not only in a log: a technician at the cabinet sees what to fix (no secrets in
         # these lines: key paths, file names, what is wrong).
@@ -43,17 +38,50 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
         return show_config_problems(problems)
     setup_command_logging(args, config)
+    if path != base:
+        from kiosk.logs import event as log_event
+
+        log_event(logging.getLogger(__name__), "config.pushed_in_use", path=str(path), base=str(base))
     from kiosk.assembly import run
 
-    return run(config, config_path=path)
+    return run(config, config_path=base, push_root=root)
 
 
-def _load(path: Path, demo: bool):
+def choose_config(base: Path, demo: bool):
+    """The config to run on, its file, its problems and the state directory a push lives in.
+
+    A config the operator pushed lives in the state directory that /etc's file (``base``) names (/etc is
+    read-only under the unit); ``base`` is the fallback: after a roll-back, and whenever this release
+    cannot use the pushed file."""
+    from kiosk import config_push
+
+    root = config_push.base_root(base)
+    if root is None:  # /etc's file itself cannot be read: its problems go on the screen
+        config, problems = _load(base, base, demo)
+        return config, base, problems, None
+    pushed = config_push.begin_start(root)  # rolls back a push that never reached READY
+    path = config_push.in_use(base, root)
+    config, problems = _load(path, base, demo)
+    if problems and pushed == "trying":  # the operator's new config cannot even be used: the one before, now
+        config_push.begin_start(root)
+        path = config_push.in_use(base, root)
+        config, problems = _load(path, base, demo)
+    if problems and path != base:
+        # A pushed config this release cannot use (an upgrade that refuses it): /etc's file, not a dead kiosk.
+        print(f"warning: the pushed config {path} cannot be used; running on {base}", file=sys.stderr)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        path = base
+        config, problems = _load(path, base, demo)
+    return config, path, problems, root
+
+
+def _load(path: Path, base: Path, demo: bool):
     from kiosk.config import ConfigError, certificate_problems, load_config, missing_files
     from kiosk.production import production_problems
 
     try:
-        config = load_config(path)
+        config = load_config(path, base_dir=base.resolve().parent)
         problems = [str(p) for p in missing_files(config) + certificate_problems(config)[0]]
         if not demo:
             problems += [str(p) for p in production_problems(config)]

@@ -109,33 +109,36 @@ def central_gone(script: Script) -> None:
 
 
 def config_push_rolled_back(script: Script, out: Path) -> str:
-    """Push a config that passes check-config but cannot start (its state directory cannot be written)."""
+    """Push a config that passes check-config but cannot start (its state directory cannot be written).
+
+    As on an installed kiosk, the base config file is never written: the push goes to the state directory."""
     fleet = script.runtime.fleet
     path = out / "kiosk-config.yaml"
     path.write_text(yaml.safe_dump(script.runtime.config.model_dump(mode="json")), encoding="utf-8")
     before = path.read_bytes()
     restarts: list[str] = []
     fleet.config_path, fleet.restart = path, lambda: restarts.append("restart")
+    root = fleet.push_root
     broken = yaml.safe_load(before)
     broken["storage"]["state_dir"] = "/proc/adm-kiosk-state"
     pushed = out / "pushed-config.yaml"
     pushed.write_text(yaml.safe_dump(broken), encoding="utf-8")
     queued = operator(script, "config", "--file", str(pushed))
     heartbeat(script, wait=True)
-    if restarts != ["restart"]:
+    if restarts != ["restart"] or config_push.in_use(path, root) == path:
         raise LookupError("the pushed config was not staged")
     # The restart systemd makes: the new config is tried and the kiosk does not come up...
-    config_push.begin_start(path)
+    config_push.begin_start(root)
     from kiosk.runtime import KioskRuntime
 
     try:
-        KioskRuntime(load_config(path), post=lambda event: None).stop()
+        KioskRuntime(load_config(config_push.in_use(path, root), base_dir=out), post=lambda event: None).stop()
         raise LookupError("the broken config started")
     except OSError:
         pass
-    # ...so the next start restores the previous file, and the outcome goes back in the heartbeat.
-    outcome = config_push.begin_start(path)
-    if outcome != "rolled_back" or path.read_bytes() != before:
+    # ...so the next start goes back to the base file, and the outcome goes back in the heartbeat.
+    outcome = config_push.begin_start(root)
+    if outcome != "rolled_back" or config_push.in_use(path, root) != path or path.read_bytes() != before:
         raise LookupError("the broken config was not rolled back")
     fleet.collect_config_push()
     heartbeat(script, wait=True)

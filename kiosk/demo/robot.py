@@ -149,7 +149,7 @@ def _inside(widget: Widget, outer: Widget) -> bool:
 def _on_overlay(widget: Widget) -> bool:
     node = widget
     while node is not None and node is not node.parent:
-        if type(node).__name__ == "IdleOverlay":
+        if type(node).__name__ in ("IdleOverlay", "HelpPanel"):
             return True
         node = node.parent
     return False
@@ -165,7 +165,7 @@ def overlapping(root: Widget, slack: float = 2.0) -> list[str]:
             if _inside(a, b) or _inside(b, a):
                 continue  # one inside the other (a button's own label)
             if _on_overlay(a) != _on_overlay(b):
-                continue  # the idle warning covers the screen on purpose
+                continue  # the idle warning and the help panel cover the screen on purpose
             width = min(ra[2], rb[2]) - max(ra[0], rb[0])
             height = min(ra[3], rb[3]) - max(ra[1], rb[1])
             if width > slack and height > slack:

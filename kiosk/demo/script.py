@@ -140,6 +140,7 @@ class Script:
         self.press("common.next")
         self.wait_screen(Screen.DOCUMENTS)
         self.shot("documents")
+        self.call_for_help()
 
         # Print everything: KK and akta on A4, the KTP-el on the card printer.
         self.print_all_and_wait()
@@ -275,6 +276,14 @@ class Script:
         self.wait_screen(Screen.CONFIRM)
         self.shot("a11y-confirm")
         listen()
+        key(k.ACCESSIBILITY)  # '*' off the attract screen: 'Panggil petugas' (the header holds no button here)
+        wait_until(lambda: self.state.help is not None and self.state.help.value != "sending", 30,
+                   "the keypad's help call")
+        checks["keypad_help"] = [self.state.screen.value, self.state.help.value]
+        listen()
+        key(13)  # Enter: 'Tutup' on the help panel, back to the confirm screen as it was
+        frames(2)
+        checks["keypad_help_closed"] = [self.state.screen.value, self.state.help]
         key(13)  # 'Ya, cetak'
         self.wait_screen(Screen.PRINTING)
         self.wait_screen(Screen.DONE, timeout=120)
@@ -296,6 +305,22 @@ class Script:
         checks["keypad_accessible_after"] = self.state.accessible
         audio = self.runtime.devices.audio_output()
         checks["spoken"] = [label for label, _ in getattr(audio, "played", [])]
+
+    def call_for_help(self) -> None:
+        """'Panggil petugas' in the middle of a session: the call goes out, the documents stay as they were;
+        a second press says the call is on its way; 'Tutup' and the resident carries on."""
+        checks = self.report["checks"]
+        before = (self.state.screen, self.state.documents, self.state.selected)
+        self.press("help.call")
+        wait_until(lambda: self.state.help is not None and self.state.help.value != "sending", 30,
+                   "the help call's answer")
+        checks["help_call"] = self.state.help.value
+        self.shot("help-called")
+        self.press("help.close")
+        self.press("help.on_its_way")
+        checks["help_call_again"] = self.state.help.value if self.state.help else None
+        self.press("help.close")
+        checks["help_session_kept"] = (self.state.screen, self.state.documents, self.state.selected) == before
 
     def switched_off_printer(self, resident: dict) -> None:
         """The A4 printer loses its power between two residents: the next one sees its documents marked

@@ -26,6 +26,8 @@ from kiosk.flow import (
     Event,
     ExtendTime,
     FlowState,
+    HelpDismissed,
+    HelpPressed,
     LanguageToggled,
     Screen,
     TechnicianOpened,
@@ -57,7 +59,7 @@ from kiosk.ui.technician import TechnicianScreen
 from kiosk.ui.theme import ACCESSIBLE_TEXT_SCALE, HIGH_CONTRAST, STANDARD
 from kiosk.ui.verify import VerifyScreen
 from kiosk.ui.warmup import SAMPLE_NIK, sample_states
-from kiosk.ui.widgets.common import IdleOverlay, StartCover
+from kiosk.ui.widgets.common import HelpButton, HelpPanel, IdleOverlay, StartCover
 from kiosk.voice import SpeechLine
 
 UI_DIR = Path(__file__).resolve().parent
@@ -152,6 +154,7 @@ class KioskApp(App):
         *,
         location: str,
         help_location: str,
+        help_location_en: str = "",
         on_first_frame: Callable[[], object] | None = None,
         on_tick: Callable[[], object] | None = None,
         technician: TechnicianServices | None = None,
@@ -162,6 +165,7 @@ class KioskApp(App):
         self.controller = controller
         self.location = location
         self.help_location = help_location
+        self.help_location_en = help_location_en
         self._on_first_frame = on_first_frame
         self._on_tick = on_tick
         self.technician = technician
@@ -187,19 +191,28 @@ class KioskApp(App):
             self.screens[state_screen] = screen
         overlay = IdleOverlay(more_action=lambda: self._emit(ExtendTime), end_action=lambda: self._emit(CancelPressed))
         root = KioskRoot(on_touch=lambda: self._emit(Touched), on_corner_hold=lambda: self._emit(TechnicianOpened))
+        # The call for help lies over every resident screen, under the idle warning (which stays on top).
+        help_button = HelpButton(on_release=lambda *_a: self._emit(HelpPressed))
+        help_panel = HelpPanel(close_action=lambda: self._emit(HelpDismissed))
         root.add_widget(manager)
+        root.add_widget(help_button)
+        root.add_widget(help_panel)
         root.add_widget(overlay)
+        self.help_button, self.help_panel = help_button, help_panel
         self.navigator = Navigator(
             manager, self.screens, overlay, self.controller.flow.settings, self.location, self.help_location,
-            on_look=self.set_look,
+            on_look=self.set_look, help_location_en=self.help_location_en, help_button=help_button,
+            help_panel=help_panel,
         )
         self._cover = StartCover(title=self.navigator.context(self.controller.state).tr("app.title"))
         root.add_widget(self._cover)
         Window.bind(on_request_close=lambda *_a, **_k: True, on_keyboard=self._on_keyboard)
         self.keys = KeypadInput(
             root, screen=lambda: self.screens[self.controller.state.screen],
-            overlay=lambda: overlay if overlay.active else None, on_activity=lambda: self._emit(Touched),
-            on_accessibility=lambda: self._emit(AccessibilityToggled), on_language=lambda: self._emit(LanguageToggled),
+            overlay=lambda: overlay if overlay.active else (help_panel if help_panel.active else None),
+            on_activity=lambda: self._emit(Touched),
+            on_accessibility=self._star_key, on_language=lambda: self._emit(LanguageToggled),
+            extra=lambda: [help_button] if not help_button.disabled else [],
             scale=lambda: self.u, colours=lambda: (self.c.INK, self.c.MARK))
         Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
@@ -263,6 +276,10 @@ class KioskApp(App):
         return key in BLOCKED_KEYS  # True = handled: Kivy takes no further action
 
     # ----- events
+    def _star_key(self) -> None:
+        """The keypad's '*': the accessibility mode on the attract screen, 'Panggil petugas' everywhere else."""
+        self._emit(AccessibilityToggled if self.controller.state.screen is Screen.ATTRACT else HelpPressed)
+
     def _emit(self, event_type: Callable[..., Event]) -> None:
         self.controller.dispatch(event_type(now=time.monotonic()))
 
@@ -279,5 +296,7 @@ class KioskApp(App):
         state = self.controller.state
         if self.navigator and (state.idle_warning_since is not None or state.screen is Screen.DONE):
             self.navigator.show(None, state)  # countdowns move without a state change
+        elif self.navigator and state.help_called_at is not None:
+            self.navigator.show_help(state)  # 'already called' turns back into 'Panggil petugas' in time
         if self._on_tick:
             self._on_tick()

@@ -8,7 +8,8 @@ The keys (README, "Physical keypad"):
   (the blue one: Mulai, Lanjut, Cetak, Ya, cetak, Selesai, Tambah waktu).
 - The keypad's ``+``, Tab, arrow down or right: the focus to the next control; ``-``, Shift+Tab, arrow up or
   left: to the previous one. The focused control has a thick outline, in reading order.
-- The keypad's ``*``: the accessibility mode on or off (attract screen). The keypad's ``/``: the language.
+- The keypad's ``*``: the accessibility mode on or off on the attract screen; on every other resident screen
+  'Panggil petugas' (the call for help). The keypad's ``/``: the language.
 - Escape, F1 and Alt+F4 stay blocked (:data:`kiosk.ui.app.BLOCKED_KEYS`).
 
 Every key counts as activity (the idle timer starts again), like a touch.
@@ -52,7 +53,7 @@ class KeypadInput:
     def __init__(self, root: Widget, screen: Callable[[], Widget], overlay: Callable[[], Widget | None],
                  on_activity: Callable[[], None], on_accessibility: Callable[[], None],
                  on_language: Callable[[], None], scale: Callable[[], float],
-                 colours: Callable[[], tuple[tuple, tuple]]):
+                 colours: Callable[[], tuple[tuple, tuple]], extra: Callable[[], list[Widget]] | None = None):
         self.root = root
         self._screen = screen
         self._overlay = overlay
@@ -61,6 +62,8 @@ class KeypadInput:
         self._on_language = on_language
         self._scale = scale
         self._colours = colours
+        #: Controls laid over the screens that the focus visits too ('Panggil petugas'), when shown.
+        self._extra = extra or (lambda: [])
         self.focused: Widget | None = None
         self._outline = InstructionGroup()
         root.canvas.after.add(self._outline)
@@ -74,7 +77,9 @@ class KeypadInput:
         """Enabled, visible buttons of the area, in reading order (top to bottom, left to right).
 
         The on-screen keypad's digit keys are left out: the physical keys type digits directly."""
-        found = [w for w in walk(self.area()) if isinstance(w, ButtonBehavior) and visible(w)
+        area = self.area()
+        extra = self._extra() if area is self._screen() else []
+        found = [w for top in (area, *extra) for w in walk(top) if isinstance(w, ButtonBehavior) and visible(w)
                  and not getattr(w, "disabled", False) and not _is_digit_key(w)]
         return sorted(found, key=lambda w: (-round(w.to_window(w.x, w.top)[1]), round(w.to_window(w.x, w.y)[0])))
 

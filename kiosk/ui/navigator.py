@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from kivy.uix.screenmanager import ScreenManager
 
-from kiosk.flow import FlowSettings, FlowState, Screen
+from kiosk.flow import FlowSettings, FlowState, HelpStatus, Screen
+from kiosk.flow_help import HELP_SCREENS, call_on_its_way
 from kiosk.i18n import Translator
 from kiosk.ui.base import KioskScreen, ViewContext
-from kiosk.ui.widgets.common import IdleOverlay
+from kiosk.ui.widgets.common import HelpButton, HelpPanel, IdleOverlay
 
 
 class Navigator:
@@ -25,6 +26,10 @@ class Navigator:
         location: str,
         help_location: str,
         on_look: Callable[[bool, str], None] | None = None,
+        *,
+        help_location_en: str = "",
+        help_button: HelpButton | None = None,
+        help_panel: HelpPanel | None = None,
     ):
         self.manager = manager
         self.screens = screens
@@ -32,6 +37,9 @@ class Navigator:
         self.settings = settings
         self.location = location
         self.help_location = help_location
+        self.help_location_en = help_location_en
+        self.help_button = help_button
+        self.help_panel = help_panel
         self._translators = {lang: Translator(lang) for lang in ("id", "en")}
         self._on_look = on_look
 
@@ -39,9 +47,10 @@ class Navigator:
         return ViewContext(
             tr=self._translators.get(state.language, self._translators["id"]),
             now=time.monotonic(),
-            settings=self.settings.for_resident(state.accessible),
+            settings=self.settings.for_resident(state.longer_timeouts),
             location=self.location,
-            help_location=self.help_location,
+            help_location=self.help_location_en if state.language == "en" and self.help_location_en
+            else self.help_location,
         )
 
     def show(self, old: FlowState | None, state: FlowState) -> None:
@@ -50,7 +59,10 @@ class Navigator:
                 each.wipe()
         ctx = self.context(state)
         if self._on_look is not None:
-            self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN, ctx.tr("a11y.on"))
+            # In the mode the header holds no control: it says which key calls for help instead.
+            hint = state.screen in HELP_SCREENS and state.screen is not Screen.ATTRACT
+            self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN,
+                          ctx.tr("a11y.on") + (f" · {ctx.tr('help.keypad')}" if hint else ""))
         screen = self.screens.get(state.screen)
         if screen is not None:
             screen.translate(ctx)
@@ -58,6 +70,24 @@ class Navigator:
             if self.manager.current != screen.name:
                 self.manager.current = screen.name
         self._overlay(state, ctx)
+        self.show_help(state, ctx)
+
+    def show_help(self, state: FlowState, ctx: ViewContext | None = None) -> None:
+        """The 'Panggil petugas' button (its words say when a call is on its way) and the help panel."""
+        ctx = ctx or self.context(state)
+        button, panel = self.help_button, self.help_panel
+        if button is not None:
+            button.shown = state.screen in HELP_SCREENS
+            on_its_way = call_on_its_way(state, ctx.settings, ctx.now)
+            button.text = ctx.tr("help.on_its_way" if on_its_way else "help.call")
+        if panel is not None:
+            status = state.help if state.screen in HELP_SCREENS else None
+            panel.active = status is not None
+            if status is not None:
+                panel.title = ctx.tr(f"help.{status.value}.title")
+                panel.body = ctx.tr(f"help.{status.value}.body", help=ctx.help_location)
+                panel.close_text = ctx.tr("help.close")
+                panel.severity = "error" if status is HelpStatus.FAILED else "info"
 
     def _overlay(self, state: FlowState, ctx: ViewContext) -> None:
         since = state.idle_warning_since

@@ -25,9 +25,10 @@ def test_openapi_names_every_endpoint_of_the_design():
         "/v1/documents/{document_id}/content", "/v1/documents/{document_id}/print-events",
         "/v1/kiosks/{kiosk_id}/heartbeat", "/v1/kiosks/{kiosk_id}/diagnostics", "/v1/verify/{code}",
         "/v1/queue/check-in", "/v1/document-types", "/v1/kiosks/{kiosk_id}/ratings",
-        # the officer role (issue 19)
+        # the officer role
         "/v1/officer-sessions", "/v1/officer-sessions/current", "/v1/officer-requests",
         "/v1/officer-requests/{code}/sessions",
+        "/v1/kiosks/{kiosk_id}/help-calls",
     }
 
 

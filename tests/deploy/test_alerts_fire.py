@@ -25,7 +25,7 @@ from tests.deploy.promtool_support import ALERTS, Hold, alert_names, firing, scr
 
 TESTED = {"AdmKioskPrinterDown", "AdmKioskBlankoLow", "AdmKioskBlankoEmpty", "AdmKioskOutboxGrowing",
           "AdmKioskNoHeartbeat", "AdmKioskGone", "AdmKioskOutOfService", "AdmKioskRestarting",
-          "AdmKioskUncertainPrints", "AdmKioskCardsSpoiled"}
+          "AdmKioskUncertainPrints", "AdmKioskCardsSpoiled", "AdmKioskHelpCallNotDelivered"}
 
 
 def test_every_shipped_alert_has_a_test_here_and_the_rules_load():
@@ -126,6 +126,23 @@ def test_no_heartbeat_fires_when_the_central_service_is_out_of_reach(live, tmp_p
     assert not firing("AdmKioskNoHeartbeat", [Hold(healthy, 8)], tmp_path)
     assert firing("AdmKioskNoHeartbeat", [Hold(healthy, 20)], tmp_path)
     assert firing("AdmKioskNoHeartbeat", [Hold(never, 20)], tmp_path)
+
+
+def test_help_call_not_delivered_fires_when_a_resident_calls_and_the_central_service_is_gone(live, tmp_path):
+    from kiosk.flow import CallHelp, HelpAnswered, HelpStatus
+
+    healthy = live().scrape()
+    assert healthy.value("adm_kiosk_help_requests_total", outcome="failed") == 0
+    cut_off = live(reachable=False)
+    cut_off.runtime.effects.perform(CallHelp("documents"))  # the resident's press, through the real client
+    deadline = time.monotonic() + 20
+    while not any(isinstance(e, HelpAnswered) for e in cut_off.posted) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [e.status for e in cut_off.posted if isinstance(e, HelpAnswered)] == [HelpStatus.FAILED]
+    failed = cut_off.scrape()
+    assert failed.value("adm_kiosk_help_requests_total", outcome="failed") == 1
+    assert not firing("AdmKioskHelpCallNotDelivered", [Hold(healthy, 30)], tmp_path)
+    assert firing("AdmKioskHelpCallNotDelivered", [Hold(healthy, 10), Hold(failed, 5)], tmp_path)
 
 
 def test_gone_fires_when_the_kiosk_stops_answering(live, tmp_path):

@@ -189,11 +189,12 @@ def test_the_attract_screen_hears_when_the_central_service_is_gone(live):
 
 
 def pushed_config_kiosk(live, tmp_path):
-    """A kiosk started from a config file (as `adm-kiosk run --config` starts it), so a push has a file to replace."""
+    """A kiosk started from a config file (as `adm-kiosk run --config` starts it): the base a push goes beside."""
     from kiosk.demo import demo_config_text
 
     kiosk = live()
-    path = tmp_path / "config.yaml"
+    path = tmp_path / "etc" / "config.yaml"
+    path.parent.mkdir()
     path.write_text(yaml.safe_dump(kiosk.config.model_dump(mode="json")), encoding="utf-8")
     restarts: list[str] = []
     kiosk.runtime.fleet.config_path = path
@@ -208,13 +209,15 @@ def test_a_pushed_config_that_check_config_refuses_is_never_applied(live, centra
     bad.write_text(before.decode().replace("idle_warning_s:", "idel_warning_s:"), encoding="utf-8")
     command(central, kiosk.config.kiosk.id, "config", "--file", str(bad), capsys=capsys)
     kiosk.runtime.send_heartbeat()
-    assert restarts == [] and path.read_bytes() == before
+    root = kiosk.runtime.fleet.push_root
+    assert restarts == [] and path.read_bytes() == before and config_push.in_use(path, root) == path
     body = audited(kiosk)[-1]
     assert body["outcome"] == "refused" and body["detail"].startswith("kiosk.idel_warning_s: unknown key")
 
 
 def test_a_pushed_config_that_never_reaches_ready_is_rolled_back_and_reported(live, central, tmp_path, capsys):
     kiosk, path, restarts, _ = pushed_config_kiosk(live, tmp_path)
+    root = kiosk.runtime.fleet.push_root
     before = path.read_bytes()
     broken = yaml.safe_load(before)
     broken["storage"]["state_dir"] = "/proc/adm-kiosk-state"  # valid to check-config; no kiosk can start on it
@@ -222,14 +225,16 @@ def test_a_pushed_config_that_never_reaches_ready_is_rolled_back_and_reported(li
     new.write_text(yaml.safe_dump(broken), encoding="utf-8")
     queued = command(central, kiosk.config.kiosk.id, "config", "--file", str(new), capsys=capsys)
     kiosk.runtime.send_heartbeat()
-    assert restarts == ["restart"] and path.read_bytes() != before
+    # Staged in the state directory; the base file (read-only /etc on a kiosk) is never written.
+    assert restarts == ["restart"] and path.read_bytes() == before and sorted(path.parent.iterdir()) == [path]
+    assert config_push.in_use(path, root) == root / "config-push" / "config.yaml"
     kiosk.runtime.stop()
     # systemd starts it again: the new config is tried, the start fails before READY, systemd tries again.
-    assert config_push.begin_start(path) == "trying"
+    assert config_push.begin_start(root) == "trying"
     with pytest.raises(OSError):
-        KioskRuntime(load_config(path), post=lambda event: None)
-    assert config_push.begin_start(path) == "rolled_back"
-    assert path.read_bytes() == before
+        KioskRuntime(load_config(config_push.in_use(path, root), base_dir=path.parent), post=lambda event: None)
+    assert config_push.begin_start(root) == "rolled_back"
+    assert config_push.in_use(path, root) == path and path.read_bytes() == before
     again = LiveKiosk(load_config(path))
     again.runtime.fleet.config_path = path
     again.runtime.fleet.collect_config_push()
@@ -244,20 +249,31 @@ def test_a_pushed_config_that_never_reaches_ready_is_rolled_back_and_reported(li
     assert status[queued["id"]] == "failed"
 
 
-def test_a_pushed_config_that_reaches_ready_is_kept(live, central, tmp_path, capsys):
+def test_a_pushed_config_that_reaches_ready_is_kept_and_a_later_failed_push_goes_back_to_it(
+        live, central, tmp_path, capsys):
     kiosk, path, restarts, _ = pushed_config_kiosk(live, tmp_path)
+    root = kiosk.runtime.fleet.push_root
     changed = yaml.safe_load(path.read_bytes())
     changed["kiosk"]["idle_warning_s"] = 90
     new = tmp_path / "new.yaml"
     new.write_text(yaml.safe_dump(changed), encoding="utf-8")
     queued = command(central, kiosk.config.kiosk.id, "config", "--file", str(new), capsys=capsys)
     kiosk.runtime.send_heartbeat()
-    assert config_push.begin_start(path) == "trying"
-    config_push.reached_ready(path)
-    assert config_push.begin_start(path) is None  # applied: a later restart keeps it
+    assert config_push.begin_start(root) == "trying"
+    config_push.reached_ready(root)
+    assert config_push.begin_start(root) is None  # applied: a later restart keeps it
     kiosk.runtime.fleet.collect_config_push()
-    assert load_config(path).kiosk.idle_warning_s == 90
+    running = config_push.in_use(path, root)
+    assert running != path and load_config(running, base_dir=path.parent).kiosk.idle_warning_s == 90
+    assert load_config(path).kiosk.idle_warning_s != 90  # the base stays as the administrator wrote it
     assert (audited(kiosk)[-1]["command_id"], audited(kiosk)[-1]["outcome"]) == (queued["id"], "done")
+    # A second push that never comes up goes back to the first pushed config, not to the base.
+    changed["kiosk"]["idle_warning_s"] = 100
+    new.write_text(yaml.safe_dump(changed), encoding="utf-8")
+    command(central, kiosk.config.kiosk.id, "config", "--file", str(new), capsys=capsys)
+    kiosk.runtime.send_heartbeat()
+    assert config_push.begin_start(root) == "trying" and config_push.begin_start(root) == "rolled_back"
+    assert load_config(config_push.in_use(path, root), base_dir=path.parent).kiosk.idle_warning_s == 90
 
 
 def test_the_fleet_table_shows_a_kiosk_whose_printers_are_all_down(live, central, capsys):

@@ -29,6 +29,7 @@ from kiosk.flow import (  # noqa: E402
     DocumentItem,
     Flow,
     FlowSettings,
+    HelpStatus,
     Media,
     Message,
     Nik,
@@ -144,18 +145,23 @@ STATES = {
                          message=Message("central.protocol")),
     "pin_reset_sent": replace(session, screen=Screen.PIN_RESET, pin_request_sent=True,
                               message=Message("pin_reset.sent", severity="info")),
-    # the officer role (issue 19)
+    # the officer role
     "officer_login": replace(base, screen=Screen.OFFICER_LOGIN, officer=OfficerVisit(card="c" * 32),
                              message=Message("officer.invalid", {"attempts_left": 3})),
     "officer_requests": replace(base, screen=Screen.OFFICER_REQUESTS, officer=OFFICER),
     "officer_check": replace(base, screen=Screen.OFFICER_CHECK, officer=replace(OFFICER, chosen="SUB-2026-0101"),
                              message=Message("officer.check_invalid", {"attempts_left": 4})),
+    # The call for help over a screen in a session: sent (the button says so), and not sent (where to go).
+    "help_sent": replace(session, screen=Screen.PRINTING, progress=progress, help=HelpStatus.SENT,
+                         help_called_at=now),
+    "help_failed": replace(session, screen=Screen.CONFIRM, help=HelpStatus.FAILED),
 }
 
 # With both readers: the attract screen shows the KTP-el login too.
 controller = Controller(Flow(FlowSettings(card_login=True)), STATES["attract"], perform=lambda effect: None)
 app = KioskApp(controller, location="Mal Pelayanan Publik Kabupaten Contoh, Lantai 2",
-               help_location="petugas Disdukcapil di loket pelayanan nomor 3")
+               help_location="petugas Disdukcapil di loket pelayanan nomor 3",
+               help_location_en="the Disdukcapil officer at service counter number 3")
 app._run_prepare()
 frames(5)
 
@@ -229,6 +235,9 @@ for language in ("id", "en"):
         frames(3)
         report["overflow"][f"{name}.{language}"] = overflowing(app.root) + overlapping(app.root)
         report["small"][f"{name}.{language}"] = too_small(app.root, app.u)
+        report.setdefault("help", {})[f"{name}.{language}"] = {
+            "button": app.help_button.text if visible(app.help_button) and not app.help_button.disabled else None,
+            "panel": [app.help_panel.title, app.help_panel.body] if app.help_panel.active else None}
         screenshot(OUT / f"{name}.{language}.png")
         if name == "documents_catalogue":  # what the resident reads: the service's titles, 'not printable here'
             report.setdefault("catalogue_texts", {})[language] = sorted(

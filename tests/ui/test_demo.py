@@ -89,6 +89,17 @@ def test_the_operator_steers_the_kiosk_through_the_heartbeat(demo: Path):
     assert checks["technician_spoiled"] == 1  # from the technician screen, with its cause
     fleet = (demo / "screens" / "fleet.txt").read_text()
     assert fleet.startswith("KIOSK") and "ADM-DEMO-01" in fleet and "0 pending" in fleet
+    assert "1 (last " in fleet and " on documents)" in fleet  # the resident's call for help
+    assert "(1 failed or refused)" in fleet  # the config push that was rolled back
+
+
+def test_a_call_for_help_in_the_middle_of_a_session(demo: Path):
+    report = json.loads((demo / "screens" / "report.json").read_text())
+    checks = report["checks"]
+    assert checks["help_call"] == "sent" and checks["help_call_again"] == "already"
+    assert checks["help_session_kept"] is True
+    shots = {entry["file"].split("-", 1)[1]: entry["screen"] for entry in report["screens"]}
+    assert shots["help-called.png"] == "documents"
 
 
 def test_the_technician_visit(demo: Path):

@@ -39,6 +39,9 @@ def test_a_whole_session_attract_to_done_by_keys_alone(session):
     screens = [s["screen"] for s in report["screens"]]
     assert screens == ["attract", "nik_entry", "pin_entry", "documents", "confirm", "done", "done"]
     assert checks["keypad_rating"] == 4  # the optional rating, by keys too
+    # '*' off the attract screen calls for help; Enter closes the panel; the confirm screen is as it was.
+    assert checks["keypad_help"][0] == "confirm" and checks["keypad_help"][1] in ("sent", "already")
+    assert checks["keypad_help_closed"] == ["confirm", None]
 
 
 def test_every_screen_and_the_final_reminders_were_spoken_one_file_each(session):

@@ -16,7 +16,7 @@ SCREENS = ["attract", "nik_entry", "pin_entry", "documents", "documents_catalogu
            "idle_warning", "out_of_service", "technician", "done_with_slip", "queue", "queue_ticket", "verify",
            "verify_active", "verify_superseded", "verify_unknown", "pin_reset", "pin_reset_sent",
            "officer_login", "officer_requests", "officer_check", "finger_reading", "finger", "finger_no_match",
-           "finger_timeout"]
+           "finger_timeout", "help_sent", "help_failed"]
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,28 @@ def test_the_documents_screen_shows_the_services_titles_and_what_cannot_be_print
         for title in titles:
             assert title in texts[language]
         assert Translator(language)("documents.not_here") in texts[language]
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_resident_screen_has_the_call_for_help_and_the_technicians_area_none(rendered, language: str):
+    _out, report = rendered
+    shown = report["help"]
+    call, on_its_way = {"id": ("Panggil petugas", "Petugas sudah dipanggil"),
+                        "en": ("Call an officer", "Officer already called")}[language]
+    for screen in RESIDENT_SCREENS:
+        expected = on_its_way if screen == "help_sent" else call
+        assert shown[f"{screen}.{language}"]["button"] == expected, screen
+    assert shown[f"technician.{language}"]["button"] is None
+
+
+@pytest.mark.ui
+def test_the_help_panel_says_whether_the_call_went_out_and_where_help_is(rendered):
+    _out, report = rendered
+    shown = report["help"]
+    assert shown["documents.id"]["panel"] is None
+    title, body = shown["help_sent.id"]["panel"]
+    assert title == "Petugas sudah dipanggil" and "petugas Disdukcapil di loket pelayanan nomor 3" in body
+    title, body = shown["help_failed.en"]["panel"]
+    assert title == "The call could not be sent"
+    assert "the Disdukcapil officer at service counter number 3" in body

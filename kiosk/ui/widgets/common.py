@@ -1,4 +1,4 @@
-"""Shared widgets: the keypad, the PIN dots, the idle overlay and the rows of document lists."""
+"""Shared widgets: the keypad, the PIN dots, the idle overlay, the call for help and the rows of document lists."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from kivy.graphics import Color, Ellipse, Line
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
@@ -73,16 +74,10 @@ class StartCover(FloatLayout):
         return True
 
 
-class IdleOverlay(FloatLayout):
-    """The 'Masih di sana?' warning laid over any screen, with its countdown."""
+class ModalLayer(FloatLayout):
+    """A layer over the screens that, while ``active``, takes every touch (nothing underneath gets one)."""
 
     active = BooleanProperty(False)
-    title = StringProperty("")
-    body = StringProperty("")
-    more_text = StringProperty("")
-    end_text = StringProperty("")
-    more_action = ObjectProperty(None, allownone=True)
-    end_action = ObjectProperty(None, allownone=True)
 
     def on_touch_down(self, touch):  # while shown, nothing underneath takes touches
         if not self.active:
@@ -98,6 +93,37 @@ class IdleOverlay(FloatLayout):
             return False
         super().on_touch_up(touch)
         return True
+
+
+class IdleOverlay(ModalLayer):
+    """The 'Masih di sana?' warning laid over any screen, with its countdown."""
+
+    title = StringProperty("")
+    body = StringProperty("")
+    more_text = StringProperty("")
+    end_text = StringProperty("")
+    more_action = ObjectProperty(None, allownone=True)
+    end_action = ObjectProperty(None, allownone=True)
+
+
+class HelpPanel(ModalLayer):
+    """The call for help over any resident screen: whether the call went out and where help is. 'Tutup' closes
+    it; the screen underneath is as it was."""
+
+    title = StringProperty("")
+    body = StringProperty("")
+    close_text = StringProperty("")
+    severity = StringProperty("info")
+    close_action = ObjectProperty(None, allownone=True)
+
+
+class HelpButton(Button):
+    """'Panggil petugas' in the header band of every resident screen; says so when a call is on its way."""
+
+    shown = BooleanProperty(False)
+
+    def on_touch_down(self, touch):  # hidden (technician, accessibility mode): the header keeps its touches
+        return not self.disabled and super().on_touch_down(touch)
 
 
 class DocumentRow(BoxLayout):
