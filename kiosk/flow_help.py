@@ -34,6 +34,12 @@ HELP_SCREENS = frozenset({
 })
 
 
+def help_offered(state: FlowState) -> bool:
+    """Whether this state shows 'Panggil petugas': a resident's screen, and no officer at the kiosk already (an
+    officer printing for a resident is the help)."""
+    return state.screen in HELP_SCREENS and state.officer is None
+
+
 def call_on_its_way(state: FlowState, settings: FlowSettings, now: float) -> bool:
     """Whether a call from this kiosk went out less than ``help_call_interval_s`` ago."""
     at = state.help_called_at
@@ -42,7 +48,7 @@ def call_on_its_way(state: FlowState, settings: FlowSettings, now: float) -> boo
 
 @HELP.on(HelpPressed)
 def help_pressed(state: FlowState, event: HelpPressed, settings: FlowSettings) -> Transition:
-    if state.screen not in HELP_SCREENS or state.help is HelpStatus.SENDING:
+    if not help_offered(state) or state.help is HelpStatus.SENDING:
         return state, []
     if call_on_its_way(state, settings, event.now):
         return replace(state, help=HelpStatus.ALREADY), []

@@ -50,6 +50,14 @@ def test_the_technician_area_has_no_call_for_help():
     assert effects == [] and new.help is None and new.screen is Screen.TECHNICIAN
 
 
+def test_an_officer_at_the_kiosk_is_the_help_no_call_is_offered():
+    from kiosk.flow_model import OfficerVisit
+
+    state = replace(on(Screen.DOCUMENTS), officer=OfficerVisit(officer_id="OPSI-001"))
+    new, effects = flow.handle(state, HelpPressed(now=1.0))
+    assert effects == [] and new.help is None and new.screen is Screen.DOCUMENTS
+
+
 def test_one_call_per_interval_then_again():
     state, _ = flow.handle(on(Screen.DOCUMENTS), HelpPressed(now=10.0))
     state, _ = flow.handle(state, HelpPressed(now=11.0))  # sending: a second press adds nothing

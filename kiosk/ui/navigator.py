@@ -8,7 +8,7 @@ from collections.abc import Callable
 from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.flow import FlowSettings, FlowState, HelpStatus, Screen
-from kiosk.flow_help import HELP_SCREENS, call_on_its_way
+from kiosk.flow_help import call_on_its_way, help_offered
 from kiosk.i18n import Translator
 from kiosk.ui.base import KioskScreen, ViewContext
 from kiosk.ui.widgets.common import HelpButton, HelpPanel, IdleOverlay
@@ -60,7 +60,7 @@ class Navigator:
         ctx = self.context(state)
         if self._on_look is not None:
             # In the mode the header holds no control: it says which key calls for help instead.
-            hint = state.screen in HELP_SCREENS and state.screen is not Screen.ATTRACT
+            hint = help_offered(state) and state.screen is not Screen.ATTRACT
             self._on_look(state.accessible and state.screen is not Screen.TECHNICIAN,
                           ctx.tr("a11y.on") + (f" · {ctx.tr('help.keypad')}" if hint else ""))
         screen = self.screens.get(state.screen)
@@ -77,11 +77,11 @@ class Navigator:
         ctx = ctx or self.context(state)
         button, panel = self.help_button, self.help_panel
         if button is not None:
-            button.shown = state.screen in HELP_SCREENS
+            button.shown = help_offered(state)
             on_its_way = call_on_its_way(state, ctx.settings, ctx.now)
             button.text = ctx.tr("help.on_its_way" if on_its_way else "help.call")
         if panel is not None:
-            status = state.help if state.screen in HELP_SCREENS else None
+            status = state.help if help_offered(state) else None
             panel.active = status is not None
             if status is not None:
                 panel.title = ctx.tr(f"help.{status.value}.title")
