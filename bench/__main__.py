@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.common import RESULTS, Figure, table, write_results
+from bench.common import RESULTS, Figure, compile_bytecode, table, write_results
 
 
 def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - set(suites)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    compile_bytecode()  # every child process starts as an installed kiosk does, from bytecode
     figures: list[Figure] = []
     seconds: dict[str, float] = {}
     for name in chosen:
