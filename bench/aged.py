@@ -151,21 +151,18 @@ def run(jobs: int = 300_000, days: float = 1095, starts: int = 5) -> list[Figure
             jobs_before, audit_before = _job_bytes(journal)
             file_before = journal.stat().st_size
             store = PrintStore(state, retention_days=RETENTION_DAYS)
-            cutoff = store.retention.cutoff()
-            started, longest, batches, pruned_total, rate = time.monotonic(), 0.0, 0, 0, 0.0
-            while True:
-                t0 = time.perf_counter()
-                pruned, events = store.retention.prune_batch(cutoff)
-                batches, pruned_total = batches + 1, pruned_total + pruned
-                if batches <= LOCK_BATCHES:
-                    longest = max(longest, time.perf_counter() - t0)
-                if batches == LOCK_BATCHES:
-                    # The kiosk's batch size decides the lock; three years of backlog at once (a kiosk's first
-                    # night after the upgrade) take it half an hour, in the background. The bench goes faster.
-                    rate = pruned_total / (time.monotonic() - started)
-                    store.retention.batch_jobs = 5000
-                if pruned < store.retention.batch_jobs and events < store.retention.batch_jobs:
-                    break
+            load_prune = load_average()
+            started = time.monotonic()
+            # The kiosk's own loop and batch size decide the lock: timed over LOCK_BATCHES batches. Three years
+            # of backlog at once (a kiosk's first night after the upgrade) take it a long while, in the
+            # background; the bench prunes the rest in larger batches.
+            timed = store.retention.prune(pause_s=0, max_batches=LOCK_BATCHES)
+            longest, batches, pruned_total = timed.longest_batch_s, timed.batches, timed.jobs
+            rate = pruned_total / (time.monotonic() - started)
+            if timed.batches >= LOCK_BATCHES:
+                store.retention.batch_jobs = 5000
+                rest = store.retention.prune(pause_s=0)
+                batches, pruned_total = batches + rest.batches, pruned_total + rest.jobs
             store.db.release_free_pages(pause_s=0)
             prune_s = time.monotonic() - started
             store.close()
@@ -205,7 +202,8 @@ def run(jobs: int = 300_000, days: float = 1095, starts: int = 5) -> list[Figure
                 "file_mb_after": round(file_after / MB, 1), "budget": "1.25 x the window's share of the unpruned",
                 "prune_s": round(prune_s, 1), "batches": batches}),
         Figure("pruning: longest write lock of one batch", longest * 1000, "ms", 100.0,
-               {"batch_jobs": BATCH_JOBS, "batches_timed": min(batches, LOCK_BATCHES),
-                "jobs_per_s_at_that_size": round(rate, 1) if batches >= LOCK_BATCHES else None}),
+               {"batch_jobs": BATCH_JOBS, "batches_timed": min(batches, LOCK_BATCHES), "load_1m": load_prune,
+                "jobs_per_s_at_that_size": round(rate, 1) if batches >= LOCK_BATCHES else None,
+                "before": "2424 ms with 50 jobs a batch: the delete of the jobs walked every REPORTED job"}),
     ]
     return figures
