@@ -24,7 +24,8 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "crash": lambda: crash.run(runs=50 if quick else 1000),
         "village": lambda: village.run(sessions=1 if quick else 3),
         "speech": lambda: speech.run(sessions=2 if quick else 5),
-        "aged": lambda: aged.run(jobs=30_000 if quick else 300_000, starts=1 if quick else 5),
+        "aged": lambda: aged.run(jobs=30_000 if quick else 300_000, starts=1 if quick else 5,
+                                cold_starts=1 if quick else 3),
         "central": lambda: central_load.run(pins=20_000 if quick else 1_000_000, seconds=2 if quick else 5),
     }
 
