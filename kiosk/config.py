@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 class _Section(BaseModel):
     """Base of every section: unknown keys are errors, never silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a section's validator is built when first used, so a command that reads a few sections
+    # (:class:`StateConfig`) does not build the others'.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BackoffSection(_Section):
