@@ -15,14 +15,21 @@ from tests.robustness.support import Credentials, HeadlessKiosk
 
 
 class _Count(logging.Handler):
+    """Counts the client's calls and retries, and keeps each call's end and length (the session's timeline)."""
+
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.calls = self.retries = 0
+        self.timeline: list[tuple[float, str, int]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         self.calls += message in ("central.call", "central.call_failed")
         self.retries += message == "central.retry"
+        if message in ("central.call", "central.call_failed"):
+            fields = getattr(record, "fields", {})
+            self.timeline.append((time.monotonic(), f"{fields.get('method')} {fields.get('path')}",
+                                  int(fields.get("ms", 0))))
 
 
 def main() -> None:
@@ -61,10 +68,14 @@ def main() -> None:
     kiosk.controller.dispatch = dispatch  # type: ignore[method-assign]
     try:
         for nik, pin in request["residents"]:
-            calls_before, bytes_before = count.calls, document_bytes
+            calls_before, bytes_before, started = count.calls, document_bytes, time.monotonic()
             timing = kiosk.session(Credentials(nik, pin, ()), timeout=600)
+            # Each call as [started, ended] seconds from the Start tap (the session's own clock starts there
+            # too, within a frame), and what it was.
+            calls = [[round(end - ms / 1000 - started, 2), round(end - started, 2), what]
+                     for end, what, ms in count.timeline[calls_before:]]
             sessions.append({"seconds": timing.total, "login_s": logins[-1], "requests": count.calls - calls_before,
-                             "phases": [p.value for p in timing.phases]})
+                             "phases": [p.value for p in timing.phases], "calls": calls})
             if not sessions[0].get("bytes"):
                 sessions[0]["bytes"] = document_bytes - bytes_before
     finally:

@@ -1,8 +1,18 @@
 """The ADM kiosk application: configuration, resident flow, central client, diagnostics, CLI."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("adm-kiosk")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed distribution only when asked: importlib.metadata costs about
+    # 0.15 s, which every technician command would otherwise pay before it does anything.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("adm-kiosk")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0.0.0+source"
+    globals()["__version__"] = value
+    return value

@@ -17,9 +17,22 @@ from typing import NoReturn
 
 import argcomplete
 
-from kiosk import __version__, commands
+from kiosk import commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the installed version only when asked (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object):
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        from kiosk import __version__
+
+        print(f"adm-kiosk {__version__}")
+        parser.exit(0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="adm-kiosk",
         description="Anjungan Dukcapil Mandiri: the self-service kiosk for civil registration documents.",
     )
-    parser.add_argument("--version", action="version", version=f"adm-kiosk {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules = [importlib.import_module(f"kiosk.commands.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):

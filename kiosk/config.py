@@ -33,14 +33,18 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from devices import registry
 from printjobs.backoff import CALL_BACKOFF, OUTBOX_BACKOFF, Backoff
+
+if TYPE_CHECKING:
+    from devices import registry
 
 
 class _Section(BaseModel):
     """Base of every section: unknown keys are errors, never silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a section's validator is built when first used, so a command that reads a few sections
+    # (:class:`StateConfig`) does not build the others'.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BackoffSection(_Section):
@@ -169,7 +173,11 @@ class CentralSection(_Section):
 # kind's drivers' config models told apart by ``driver:``. A driver module that registers itself is a new
 # choice here without any edit to this file.
 def _device_union(kind: registry.DeviceKind) -> Any:
-    models = tuple(spec.config_model for spec in registry.drivers(kind.name))
+    from devices import registry
+
+    # By name: the order of the choices (and of the names in an error) must not hang on which module a
+    # process happened to import first.
+    models = tuple(spec.config_model for spec in sorted(registry.drivers(kind.name), key=lambda s: s.name))
     if not models:
         return None
     if len(models) == 1:
@@ -187,6 +195,8 @@ def _unique_names(cls: type, readers: list) -> list:
 
 def devices_section_model() -> type[BaseModel]:
     """The ``devices`` section as the registry has it now."""
+    from devices import registry
+
     fields: dict[str, Any] = {}
     many: list[str] = []
     for kind in registry.kinds():
@@ -204,10 +214,10 @@ def devices_section_model() -> type[BaseModel]:
                         __validators__=validators, **fields)
 
 
-if TYPE_CHECKING:  # built from the registry at run time; its keys are read by device kind (getattr)
-    DevicesSection = _Section
-else:
-    DevicesSection = devices_section_model()
+# Built from the registry by :func:`config_model`, on the first load, not at import: the registry imports every
+# driver module to know them, which commands that read only the kiosk's state (:class:`StateConfig`) skip.
+# Its keys are read by device kind (getattr).
+DevicesSection = _Section
 
 
 # --------------------------------------------------------------------------- the rest
@@ -329,12 +339,15 @@ class Config(_Section):
         return files
 
 
-_schema: tuple[int, type[Config]] = (registry.generation(), Config)
+_schema: tuple[int, type[Config]] = (-1, Config)
 
 
 def config_model() -> type[Config]:
-    """The schema for the drivers registered now: :class:`Config` itself, or (once a driver registered
-    after this module was imported, e.g. a test's own) a subclass whose devices section knows it too."""
+    """The schema for the drivers registered now: a subclass of :class:`Config` whose devices section knows
+    every registered driver, built on the first call and again once a driver registered after it (a test's
+    own)."""
+    from devices import registry
+
     global _schema
     generation, model = _schema
     if generation != registry.generation():
@@ -343,6 +356,24 @@ def config_model() -> type[Config]:
                              devices=(section, Field(..., description=Config.model_fields["devices"].description)))
         _schema = (registry.generation(), model)
     return model
+
+
+class StateConfig(BaseModel):
+    """The sections of ``config.yaml`` that the commands reading the kiosk's state use (``journal``, ``audit``).
+
+    They open the journal of a kiosk whose devices section may be wrong (the technician is there to fix it),
+    and so load neither the drivers nor the other sections; the other keys are left to ``check-config``.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    consumables: ConsumablesSection = Field(default_factory=ConsumablesSection,
+                                            description=Config.model_fields["consumables"].description)
+    storage: StorageSection = Field(..., description=Config.model_fields["storage"].description)
+    technician: TechnicianSection = Field(default_factory=TechnicianSection,
+                                          description=Config.model_fields["technician"].description)
+    logging: LoggingSection = Field(default_factory=LoggingSection,
+                                    description=Config.model_fields["logging"].description)
 
 
 #: Keys whose values are never printed (``check-config --show`` masks them).
@@ -427,6 +458,18 @@ def load_config(path: str | Path, base_dir: Path | None = None) -> Config:
                         source=str(path))
 
 
+def load_state_config(path: str | Path) -> StateConfig:
+    """Load and validate only the sections of :class:`StateConfig`; relative paths resolve as in
+    :func:`load_config`."""
+    path = Path(path)
+    data = read_yaml(path)
+    try:
+        config = StateConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(str(path), describe_errors(exc, StateConfig)) from None
+    return _resolve_paths(config, path.resolve().parent)
+
+
 def parse_config(data: dict, base_dir: Path, source: str = "config") -> Config:
     """Validate a mapping already read from YAML."""
     schema = config_model()
@@ -497,6 +540,8 @@ def _message(error: ErrorDetails, parent: type[BaseModel] | None) -> str:
 
 
 def _driver_names(loc: tuple) -> str:
+    from devices import registry
+
     keys = {str(part) for part in loc}
     names = [spec.name for kind in registry.kinds() if kind.key in keys for spec in registry.drivers(kind.name)]
     names = list(dict.fromkeys(names or [spec.name for spec in registry.drivers()]))

@@ -28,9 +28,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from central import contract as c
 from kiosk.logs import event as log_event
+
+if TYPE_CHECKING:  # the contract (pydantic models) only where an outcome is acknowledged: the state commands
+    from central import contract as c  # choose their config here and load no contract
 
 log = logging.getLogger(__name__)
 #: Starts under a pushed config without reaching READY before it is rolled back.
@@ -163,6 +166,8 @@ def reached_ready(root: Path) -> None:
 
 def take_outcome(root: Path) -> tuple[c.CommandAck, str] | None:
     """The finished push's acknowledgement (and the command's kind), once; None while none is finished."""
+    from central import contract as c
+
     files = PushFiles(root)
     marker = _read(files)
     if marker is None or marker["state"] not in ("applied", "rolled_back"):

@@ -16,20 +16,21 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
-import kiosk.central_client as cc
-from central import contract as c
 from devices.base import Device, DeviceError, SelfTestLevel, SelfTestResult, call_with_timeout
-from kiosk import __version__
 from kiosk.config import Config
 from kiosk.hardware import DeviceReport, Devices, device_report
 from kiosk.logs import event
 from printjobs.consumables import ConsumableKind
 from printjobs.journal import JobState
 from printjobs.store import PrintStore
+
+if TYPE_CHECKING:
+    # Imported where used: ``adm-kiosk diagnose --no-central`` (a technician at the kiosk) needs neither the
+    # HTTP client nor the contract's models, which take about a third of its start.
+    import kiosk.central_client as cc
+    from central import contract as c
 
 log = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 120.0
@@ -89,6 +90,8 @@ class DiagnosticsReport:
 
 def certificate_expiry(path: Path) -> datetime | None:
     """When the kiosk's client certificate expires (None when it cannot be read)."""
+    from cryptography import x509
+
     try:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
@@ -105,6 +108,9 @@ def printer_supplies(report: DeviceReport) -> dict[str, int]:
 def heartbeat_body(reports: list[DeviceReport], store: PrintStore | None) -> c.Heartbeat:
     """Device states, counted consumables, the printers' own supply levels and job counts for the central
     service (no personal data)."""
+    from central import contract as c
+    from kiosk import __version__
+
     levels: dict[str, int] = {f"{r.name}.{name}": level for r in reports for name, level in printer_supplies(r).items()}
     counters: dict[str, int] = {}
     if store is not None:
@@ -159,6 +165,8 @@ class Diagnostics:
         backlog = self.store.outbox.pending_count() if self.store is not None else 0
         if self.central is None:
             return CentralHealth(False, None, "no client", expires_on, days, backlog)
+        import kiosk.central_client as cc
+
         started = time.monotonic()
         try:
             self.central.heartbeat(heartbeat_body(devices or [], self.store))

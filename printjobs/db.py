@@ -143,6 +143,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: SQLite's default (2000 KiB) the cache filled as the file grew with finished jobs, and the kiosk's RSS with
 #: it, by about 1 MB per 300 sessions (bench: RSS growth).
 CACHE_KIB = 256
+#: SQLite's default: a commit that leaves the WAL longer than this many pages checkpoints it.
+WAL_AUTOCHECKPOINT_PAGES = 1000
 
 #: How many of the newest rows of each table :meth:`Database.check_at_open` checks against every index.
 OPEN_CHECK_ROWS = 64
@@ -157,6 +159,7 @@ class Database:
 
     def __init__(self, path: Path, *, timeout_s: float = 10.0):
         self.path = Path(path)
+        self.timeout_s = timeout_s
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
         self._depth = 0
@@ -294,6 +297,32 @@ class Database:
         """Run a read-only query and return all rows."""
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def checkpoints_aside(self) -> Iterator[Callable[[], None]]:
+        """Within the block, commits on this connection leave the WAL to grow (no automatic checkpoint); the
+        callable it gives folds the WAL back into the file from a connection of its own.
+
+        An automatic checkpoint runs inside the commit that crosses :data:`WAL_AUTOCHECKPOINT_PAGES` and holds
+        this connection (and so the print worker) while it writes those pages back and syncs the file: the
+        longest waits of a long run of writes (pruning). A passive checkpoint on another connection takes no
+        lock a writer waits for, so the work that writes much checkpoints between its transactions instead.
+        """
+        with self._lock:
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        side = sqlite3.connect(str(self.path), timeout=self.timeout_s, isolation_level=None,
+                               check_same_thread=False)
+
+        def checkpoint() -> None:
+            side.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        try:
+            yield checkpoint
+            checkpoint()
+        finally:
+            side.close()
+            with self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
 
     def close(self) -> None:
         """Close the connection (a checkpoint folds the WAL back into the main file)."""

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from kiosk.config import Config, ConfigError, load_config, masked_dump, parse_config
+from kiosk.config import Config, ConfigError, config_model, load_config, masked_dump, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "kiosk" / "demo" / "config.yaml"
@@ -67,7 +67,7 @@ def test_every_field_has_a_description():
             models_in(arg, found)
 
     models: set = set()
-    models_in(Config, models)
+    models_in(config_model(), models)
     names = {m.__name__ for m in models}
     assert {"CupsCardPrinterConfig", "UsbProbeConfig", "SerialBarcodeReaderConfig", "KioskSection"} <= names
     assert len(models) > 15

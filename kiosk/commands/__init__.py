@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kiosk.config import Config
+    from kiosk.config import Config, StateConfig
 
 DEFAULT_CONFIG = "/etc/adm-kiosk/config.yaml"
 CONFIG_HELP = f"config file (default: $ADM_KIOSK_CONFIG or {DEFAULT_CONFIG})"
@@ -41,7 +41,7 @@ def add_logging_arguments(parser: argparse.ArgumentParser) -> None:
                        help="one JSON object per line (as the kiosk logs) or text")
 
 
-def setup_command_logging(args: argparse.Namespace, config: Config) -> None:
+def setup_command_logging(args: argparse.Namespace, config: Config | StateConfig) -> None:
     """Log as ``adm-kiosk run`` does (:func:`kiosk.logs.setup_logging`: one redacted event per line on
     stderr), at the level and in the format the command line asks for, else the config's."""
     from kiosk.logs import setup_logging
@@ -62,11 +62,29 @@ def load_config_or_report(args: argparse.Namespace) -> Config | None:
         # The file the kiosk runs on: a config the operator pushed (in the state directory), else this one.
         config, args.config_in_use = load_effective(Path(config_path(args)))
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        _report(exc)
         return None
     setup_command_logging(args, config)
     return config
+
+
+def load_state_config_or_report(args: argparse.Namespace) -> StateConfig | None:
+    """As :func:`load_config_or_report`, for a command that reads only the kiosk's state (journal, audit log):
+    only the sections it uses are read, so it works, and starts fast, whatever the devices section says."""
+    from kiosk.config import ConfigError, load_state_config
+
+    try:
+        config = load_state_config(config_path(args))
+    except ConfigError as exc:
+        _report(exc)
+        return None
+    setup_command_logging(args, config)
+    return config
+
+
+def _report(exc: Exception) -> None:
+    for problem in getattr(exc, "problems", ()):
+        print(f"error: {problem}", file=sys.stderr)
 
 
 def month_argument(text: str) -> str:

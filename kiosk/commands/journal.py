@@ -17,10 +17,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from kiosk.commands import CONFIG_HELP, add_logging_arguments
-from kiosk.commands import load_config_or_report as load
+from kiosk.commands import load_state_config_or_report as load
 
 if TYPE_CHECKING:
-    from kiosk.config import Config
+    from kiosk.config import StateConfig
     from printjobs.store import PrintStore
 
 ORDER = 40
@@ -63,13 +63,13 @@ def add_config_argument(parser: argparse.ArgumentParser, suppress: bool = False)
     )
 
 
-def thresholds(config: Config) -> dict[str, int]:
+def thresholds(config: StateConfig) -> dict[str, int]:
     """config.consumables as the plain numbers printjobs takes."""
     c = config.consumables
     return {"blanko": c.blanko_low, "ribbon": c.ribbon_low, "paper": c.paper_low, "receipt": c.receipt_low}
 
 
-def open_store(config: Config) -> PrintStore | None:
+def open_store(config: StateConfig) -> PrintStore | None:
     """The print store of the state directory, or None (message printed) when there is no journal yet.
 
     Never runs recovery: the kiosk may be printing right now, and only it may decide a job was interrupted.

@@ -12,7 +12,7 @@ import json
 import sys
 
 from kiosk.commands import add_logging_arguments, month_argument
-from kiosk.commands import load_config_or_report as load
+from kiosk.commands import load_state_config_or_report as load
 from kiosk.commands.journal import add_config_argument, open_store
 
 ORDER = 42

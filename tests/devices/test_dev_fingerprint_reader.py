@@ -126,6 +126,11 @@ def test_a_device_error_is_a_typed_error_and_the_reader_goes_on(reader, finger, 
     assert reader.verify(template, timeout=10).outcome is FingerOutcome.MATCH
 
 
+# Cancelling libfprint's wait from another thread sometimes makes GLib log "g_source_unref: assertion 'source !=
+# NULL' failed" (a loaded machine makes it likelier); PyGObject turns that into a warning of module 'gobject',
+# which pytest-xdist's controller cannot import, and the worker goes down with the whole run. The reader is
+# READY afterwards (asserted below); the cancellation path itself is worth a look in devices/fingerprint.py.
+@pytest.mark.filterwarnings("ignore:g_source_unref:Warning")
 def test_no_finger_is_a_timeout_within_the_bound(reader, template):
     started = time.monotonic()
     with pytest.raises(DeviceTimeout):

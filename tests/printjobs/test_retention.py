@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -153,6 +154,8 @@ def test_pruning_goes_in_small_batches(state_dir: Path, clock: Clock):
         report = store.retention.prune(pause_s=0)
         assert (report.jobs, report.batches) == (25, 3)
         assert store.journal.counts() == {}
+        # Checkpoints went aside while pruning; the print worker's commits checkpoint again as before.
+        assert store.db.query("PRAGMA wal_autocheckpoint")[0][0] == 1000
     finally:
         store.close()
 
@@ -174,12 +177,12 @@ time.sleep(60)
 """
 
 
-def _old_reported_jobs(state_dir: Path, count: int, at: float) -> None:
+def _old_reported_jobs(state_dir: Path, count: int, at: float, first: int = 0) -> None:
     """``count`` reported jobs with their history and delivered events, written straight into the schema."""
     PrintStore(state_dir).close()
     conn = sqlite3.connect(state_dir / "journal.sqlite")
     with conn:
-        for i in range(count):
+        for i in range(first, first + count):
             job = f"00000000-0000-4000-8000-{i:012d}"
             conn.execute("INSERT INTO jobs (job_id, document_id, document_type, kind, printer, state, nik_hash,"
                          " created_at, updated_at)"
@@ -222,3 +225,68 @@ def test_a_crash_while_pruning_leaves_every_job_whole_or_gone(state_dir: Path, d
         assert store.retention.prune(now=time.time()).jobs == len(left)  # and the rest goes next time
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- pruning beside printing
+def _vm_steps_of_one_batch(state_dir: Path, kept: int) -> int:
+    """SQLite's work (in steps of 100 VM instructions) for one batch of 20 jobs past the window, beside
+    ``kept`` reported jobs still inside it."""
+    now = time.time()
+    _old_reported_jobs(state_dir, 20, now - 400 * DAY_S)
+    _old_reported_jobs(state_dir, kept, now - DAY_S, first=1_000_000)
+    store = PrintStore(state_dir, retention_days=90)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    try:
+        store.db._conn.set_progress_handler(count, 100)
+        assert store.retention.prune_batch(store.retention.cutoff(now)) == (20, 0)
+    finally:
+        store.close()
+    return steps[0]
+
+
+def test_a_batch_costs_the_same_in_a_journal_ten_times_larger(tmp_path: Path):
+    small = _vm_steps_of_one_batch(tmp_path / "small", 300)
+    large = _vm_steps_of_one_batch(tmp_path / "large", 3000)
+    assert large < 1.5 * small, (small, large)  # it finds and deletes its own jobs, and walks no others
+
+
+@pytest.mark.heavy
+def test_a_print_transition_waits_for_at_most_one_batch(state_dir: Path, clock: Clock):
+    _old_reported_jobs(state_dir, 400, clock.now - 400 * DAY_S)
+    store = _store(state_dir, clock)
+    done = [0]
+    batch = store.retention.prune_batch
+
+    def counted(cutoff: float) -> tuple[int, int]:
+        try:
+            return batch(cutoff)
+        finally:
+            done[0] += 1
+
+    store.retention.prune_batch = counted  # type: ignore[method-assign]
+    reports: list = []
+    pruner = threading.Thread(target=lambda: reports.append(store.retention.prune(pause_s=0.05)))
+    waited: list[int] = []
+    try:
+        pruner.start()
+        while done[0] == 0:
+            time.sleep(0.001)
+        for i in range(1000):
+            if not pruner.is_alive():
+                break
+            before = done[0]
+            job = store.create_job(f"doc-{i}", "KK", "a4", "document_printer", NIK)
+            store.fetched(job.job_id, [b"x"])
+            waited.append(done[0] - before)  # batches that ended while the two transitions waited
+            time.sleep(0.013)
+        pruner.join(30)
+    finally:
+        store.close()
+    assert reports and reports[0].jobs == 400 and reports[0].batches >= 20
+    assert len(waited) >= 10  # the kiosk printed while the journal was being pruned...
+    assert max(waited) <= 2, waited  # ...and each step waited for one batch at most (two steps here)
