@@ -16,6 +16,8 @@ from pathlib import Path
 from kiosk.ui import prepare_kivy
 
 OUT = Path(sys.argv[1])
+#: The languages to render (``id,en`` unless the second argument names fewer).
+LANGUAGES = sys.argv[2].split(",") if len(sys.argv) > 2 else ["id", "en"]
 prepare_kivy(width=1280, height=800, fullscreen=False, home=OUT / "kivy-home")
 
 from kivy.base import EventLoop  # noqa: E402
@@ -228,7 +230,7 @@ for _ in range(80):
     heap_peak = max(heap_peak, heap_in_use())
 report["heap_peak_growth_over_80_redraws_mb"] = round((heap_peak - heap_before) / 2**20, 1)
 
-for language in ("id", "en"):
+for language in LANGUAGES:
     for name, state in STATES.items():
         state = replace(state, language=language)
         app.navigator.show(None, state)
@@ -247,7 +249,7 @@ for language in ("id", "en"):
 A11Y_REACH = 0.81  # no control in the top fifth of the screen (the mode's header band)
 for key in ("a11y_overflow", "a11y_small", "a11y_reach"):
     report[key] = {}
-for language in ("id", "en"):
+for language in LANGUAGES:
     for name, state in STATES.items():
         if name == "technician" or name.startswith("officer_"):  # staff screens: the mode is off there (flow)
             continue
