@@ -8,8 +8,11 @@ def __getattr__(name: str) -> str:
     # 0.15 s, which every technician command would otherwise pay before it does anything.
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import central  # one distribution ships both commands; central reads its version (and caches it)
+    from importlib.metadata import PackageNotFoundError, version
 
-    value = central.__version__
+    try:
+        value = version("adm-kiosk")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0.0.0+source"
     globals()["__version__"] = value
     return value
