@@ -82,4 +82,9 @@ def run_officer_steps(script: Script) -> None:
     checks["officer_audit"] = audited()
     checks["officer_audit_ids"] = sorted({e.body["officer"] for e in script.store.audit.entries()
                                           if e.kind == AuditKind.OFFICER})
-    checks["officer_central_records"] = [r["action"] for r in script.central.handle.store.officer_records("OPSI-001")]
+    def recorded() -> list[str]:
+        return [r["action"] for r in script.central.handle.store.officer_records("OPSI-001")]
+
+    # the sign-out reaches the service on the effects' worker, maybe after the kiosk's audit line
+    wait_until(lambda: "logout" in recorded(), 10, "the officer's sign-out in the service's records")
+    checks["officer_central_records"] = recorded()
