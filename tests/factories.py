@@ -6,16 +6,25 @@ is made here.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import json
 import logging
+import shutil
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from hypothesis import settings
 from PIL import Image, ImageDraw
 
+from central.seed import SUMMARY_FILE, seed
+from central.server import KEEP_ALIVE_S, run_in_thread
+from central.testing import RunningCentral
 from central.vocabulary import Media
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from kiosk.hardware import MEDIA_PRINTERS
@@ -96,3 +105,44 @@ def adm_kiosk(*args: str) -> subprocess.CompletedProcess:
         root.handlers[:] = handlers
         root.setLevel(level)
     return subprocess.CompletedProcess(["adm-kiosk", *args], code, out.getvalue(), err.getvalue())
+
+
+#: Seeded worlds this test process made, by seed options: (directory, when). A seed renders every document and
+#: hashes every PIN (half a second of CPU); a copy takes milliseconds.
+_WORLDS: dict[tuple, tuple[Path, float]] = {}
+#: A world's bookings are placed around the time of its seed (one began ten minutes before): copies are made
+#: from a world at most this old, so a booking meant to be open still is.
+WORLD_MAX_AGE_S = 300.0
+
+
+def seeded(data_dir: Path | str, **options: Any) -> dict:
+    """``central.seed.seed(data_dir, **options)``, paid once per test process and options: later calls copy
+    the first world (the same PKI, PINs and documents, each copy private to its test). Its summary, whose
+    ``data_dir`` names the copy. Tests of the seed itself call ``seed``."""
+    key = tuple(sorted(options.items()))
+    template, made = _WORLDS.get(key, (None, 0.0))
+    if template is None or time.monotonic() - made > WORLD_MAX_AGE_S:
+        template = Path(tempfile.mkdtemp(prefix="adm-world-"))
+        atexit.register(shutil.rmtree, template, True)
+        seed(template, **options)
+        _WORLDS[key] = template, time.monotonic()
+    data = Path(data_dir)
+    shutil.copytree(template, data, dirs_exist_ok=True)
+    summary = json.loads((data / SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary["data_dir"] = str(data.resolve())
+    (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+@contextlib.contextmanager
+def running_world(data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S,
+                  **options: Any) -> Iterator[RunningCentral]:
+    """The reference server on a :func:`seeded` world in ``data_dir``, stopped afterwards (what
+    ``central.testing.running_central`` does with a seed of its own)."""
+    summary = seeded(data_dir, **options)
+    central = RunningCentral(Path(data_dir), summary, run_in_thread(data_dir, "127.0.0.1", 0,
+                                                                    keep_alive_s=keep_alive_s))
+    try:
+        yield central
+    finally:
+        central.stop()

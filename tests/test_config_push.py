@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from central.seed import seed
 from kiosk import config_push
 from kiosk.commands.run import choose_config
 from kiosk.config_push import PushFiles
 from kiosk.demo import demo_config_text
+from tests.factories import seeded
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path, kiosk_id="ADM-DEMO-01")
+    seeded(path, kiosk_id="ADM-DEMO-01")
     return path
 
 

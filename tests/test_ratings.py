@@ -13,7 +13,6 @@ import pytest
 from pydantic import ValidationError
 
 from central import contract as c
-from central.seed import seed
 from central.testing import clone_world
 from kiosk import central_client as kc
 from kiosk.commands.ratings import monthly
@@ -32,6 +31,7 @@ from kiosk.runtime import CentralEventSender
 from printjobs.backoff import Backoff
 from printjobs.outbox import RatingReport
 from printjobs.store import PrintStore
+from tests.factories import seeded
 
 KIOSK_ID = "ADM-TEST-01"
 PRINTERS = (PrinterAvailability(Media.A4, True),)
@@ -63,7 +63,7 @@ def test_a_rating_carries_a_month_and_a_score_and_nothing_else():
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path, kiosk_id=KIOSK_ID)
+    seeded(path, kiosk_id=KIOSK_ID)
     return path
 
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from central.testing import running_central
 from kiosk.demo import demo_config
 from kiosk.flow import Media
 from kiosk.runtime import KioskRuntime
 from printjobs.store import store_dir
+from tests.factories import running_world
 
 
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

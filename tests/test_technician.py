@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from central.testing import running_central
 from kiosk.central_client import CentralClient
 from kiosk.config import Technician
 from kiosk.demo import demo_config
@@ -26,6 +25,7 @@ from kiosk.technician import TechnicianGate
 from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.store import PrintStore, store_dir
+from tests.factories import running_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,7 +61,7 @@ def test_gate_tells_technicians_apart():
 
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

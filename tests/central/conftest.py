@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from central.seed import seed
-from central.testing import RunningCentral, clone_world, running_central
+from central.testing import RunningCentral, clone_world
 from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
 from printjobs.backoff import Backoff
+from tests.factories import running_world, seeded
 
 KIOSK_ID = "ADM-TEST-01"
 
@@ -20,7 +20,7 @@ KIOSK_ID = "ADM-TEST-01"
 @pytest.fixture(scope="session")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral]:
     """One server for the whole session; tests on it must not change what others rely on."""
-    with running_central(tmp_path_factory.mktemp("central"), kiosk_id=KIOSK_ID) as running:
+    with running_world(tmp_path_factory.mktemp("central"), kiosk_id=KIOSK_ID) as running:
         yield running
 
 
@@ -28,7 +28,7 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded data directory that is never served; fresh worlds are copies of it."""
     path = tmp_path_factory.mktemp("world-template")
-    seed(path, kiosk_id=KIOSK_ID)
+    seeded(path, kiosk_id=KIOSK_ID)
     return path
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from central.testing import running_central
 from devices.testprint import make_test_page
 from kiosk.config import Config, MetricsSection
 from kiosk.demo import demo_config
@@ -18,6 +17,7 @@ from kiosk.metrics import KioskMetrics
 from kiosk.runtime import KioskRuntime
 from printjobs.pipeline import FetchedDocument
 from tests.deploy.promtool_support import Scrape, scrape
+from tests.factories import running_world
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

@@ -25,10 +25,10 @@ import pytest
 import yaml
 
 from central.cli import main as adm_central
-from central.testing import running_central
 from kiosk.config import load_config
 from kiosk.config_push import PushFiles, in_use
 from tests.deploy.conftest import free_port
+from tests.factories import running_world
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -40,7 +40,7 @@ pytestmark = [
 
 @pytest.fixture
 def central(tmp_path_factory):
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

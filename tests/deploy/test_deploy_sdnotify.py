@@ -180,9 +180,9 @@ def test_the_real_app_started_headless_sends_ready_then_watchdog(abstract_listen
         pytest.skip("`adm-kiosk run` does not call kiosk.sdnotify yet")
     import yaml
 
-    from central.testing import running_central
+    from tests.factories import running_world
 
-    with running_central(tmp_path / "central") as central:
+    with running_world(tmp_path / "central") as central:
         config = yaml.safe_load((ROOT / "kiosk" / "demo" / "config.yaml").read_text())
         config["central"] = {
             **config["central"],

@@ -14,7 +14,6 @@ import yaml
 from central import contract as c
 from central.cli import main as adm_central
 from central.fleet import operator_key, sign
-from central.testing import running_central
 from kiosk import config_push
 from kiosk.config import load_config
 from kiosk.fleet import closed_now
@@ -23,6 +22,7 @@ from kiosk.runtime import KioskRuntime
 from kiosk.service_model import NoticeKind
 from printjobs.audit import AuditKind
 from tests.deploy.conftest import LiveKiosk
+from tests.factories import running_world
 
 NIK = "3273010101900001"
 
@@ -30,7 +30,7 @@ NIK = "3273010101900001"
 @pytest.fixture
 def central(tmp_path_factory):
     """A service of its own per test: commands queued for the kiosk id must not reach the next test's kiosk."""
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

@@ -13,11 +13,11 @@ from dataclasses import replace
 import pytest
 
 from central.cli import main as adm_central
-from central.testing import running_central
 from kiosk.controller import Controller
 from kiosk.flow import Flow, FlowState, HelpAnswered, HelpPressed, HelpStatus, Screen
 from kiosk.flow_model import DocumentItem, Media
 from kiosk.nik import parse_nik
+from tests.factories import running_world
 
 NIK = "3273010101900001"
 
@@ -25,7 +25,7 @@ NIK = "3273010101900001"
 @pytest.fixture
 def central(tmp_path_factory):
     """A service of its own per test: its rate limit must not carry one test's call into the next."""
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running
 
 

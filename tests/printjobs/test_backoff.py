@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from central.testing import running_central
 from kiosk.demo import demo_config
 from kiosk.runtime import KioskRuntime
 from printjobs.backoff import CALL_BACKOFF, OUTBOX_BACKOFF, Backoff
+from tests.factories import running_world
 
 
 @pytest.mark.parametrize("jitter,floor", [(1.0, 0.0), (0.5, 0.5), (0.0, 1.0)])
@@ -32,7 +32,7 @@ def test_a_policy_that_makes_no_sense_is_refused(first: float, most: float, jitt
 
 
 def test_the_config_sets_the_waits_of_the_central_client_and_of_the_outbox(tmp_path: Path):
-    with running_central(tmp_path / "central") as central:
+    with running_world(tmp_path / "central") as central:
         section = {**central.client_config(), "retry_backoff": {"first_s": 0.2, "max_s": 1.5, "jitter": 0.25},
                    "outbox_backoff": {"first_s": 7, "max_s": 70}}
         runtime = KioskRuntime(demo_config(tmp_path / "kiosk", section, headless=True), post=lambda event: None)
@@ -44,7 +44,7 @@ def test_the_config_sets_the_waits_of_the_central_client_and_of_the_outbox(tmp_p
 
 
 def test_without_a_config_the_defaults_hold(tmp_path: Path):
-    with running_central(tmp_path / "central") as central:
+    with running_world(tmp_path / "central") as central:
         runtime = KioskRuntime(demo_config(tmp_path / "kiosk", central.client_config(), headless=True),
                                post=lambda event: None)
         try:

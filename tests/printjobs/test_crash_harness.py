@@ -27,12 +27,13 @@ from pathlib import Path
 import pytest
 
 from central.store import DB_FILE
-from central.testing import RunningCentral, running_central
+from central.testing import RunningCentral
 from kiosk.central_client import CentralClient
 from kiosk.config import CentralSection
 from printjobs.backoff import Backoff
 from printjobs.journal import JobState
 from printjobs.store import PrintStore
+from tests.factories import running_world
 from tests.printjobs.central_sender import CRASH_KIOSK_ID, CentralSender
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -165,7 +166,7 @@ def check_run(state_dir: Path, out_dir: Path, central: RunningCentral, client: C
 @pytest.mark.timeout(240)
 def test_sigkill_anywhere_never_prints_twice_nor_loses_an_event(tmp_path: Path):
     all_runs = list(enumerate(plans(random.Random(SEED))))
-    with running_central(tmp_path / "central", kiosk_id=CRASH_KIOSK_ID) as central:
+    with running_world(tmp_path / "central", kiosk_id=CRASH_KIOSK_ID) as central:
         documents = {d["type"]: d["id"] for d in central.resident("ready")["documents"]}
 
         def worker(runs: list[tuple[int, list[dict]]]) -> tuple[Counter, int, str]:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from central.seed import seed
 from central.testing import clone_world
 from kiosk import central_client as kc
 from kiosk.config import CentralSection
@@ -21,7 +20,7 @@ from printjobs.errors import UnknownJob
 from printjobs.journal import JobState
 from printjobs.pipeline import PrintPipeline
 from printjobs.store import PrintStore
-from tests.factories import simulated_printers
+from tests.factories import seeded, simulated_printers
 from tests.printjobs.central_sender import CentralSender, fetcher
 from tests.printjobs.receiver import free_port
 
@@ -31,7 +30,7 @@ KIOSK_ID = "ADM-TEST-01"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk
+    seeded(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk
     return path
 
 

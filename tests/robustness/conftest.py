@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from central.testing import RunningCentral, running_central
+from central.testing import RunningCentral
+from tests.factories import running_world
 
 
 @pytest.fixture(scope="module")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral]:
     """The reference server over mutual TLS on a free loopback port, seeded once per module."""
-    with running_central(tmp_path_factory.mktemp("central")) as running:
+    with running_world(tmp_path_factory.mktemp("central")) as running:
         yield running

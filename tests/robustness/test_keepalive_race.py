@@ -33,10 +33,11 @@ from contextlib import contextmanager
 import pytest
 
 from central.server import KEEP_ALIVE_S
-from central.testing import RunningCentral, running_central
+from central.testing import RunningCentral
 from kiosk import central_client as kc
 from kiosk.config import DEFAULT_KEEPALIVE_S, CentralSection
 from printjobs.backoff import Backoff
+from tests.factories import running_world
 from tests.robustness.netproxy import Fault, NetProxy
 from tests.robustness.support import new_resident
 
@@ -58,7 +59,7 @@ IDLE_S = SERVER_KEEP_ALIVE_S - ONE_WAY_S
 @pytest.fixture(scope="module")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCentral]:
     """The reference server with the short keep-alive of this module."""
-    with running_central(tmp_path_factory.mktemp("central"), keep_alive_s=SERVER_KEEP_ALIVE_S) as running:
+    with running_world(tmp_path_factory.mktemp("central"), keep_alive_s=SERVER_KEEP_ALIVE_S) as running:
         yield running
 
 

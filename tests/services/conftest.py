@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from central.seed import seed
 from central.store import Store
 from central.testing import RunningCentral, clone_world
 from kiosk.config import parse_config
 from kiosk.controller import Controller
 from kiosk.flow import Event, Flow, FlowState, NikSubmitted, PinSubmitted, Screen, StartPressed
 from kiosk.runtime import KioskRuntime
+from tests.factories import seeded
 
 KIOSK_ID = "ADM-TEST-01"  # the kiosk of kiosk_config(); the seeded client certificate names it
 #: Printers slow enough that fetching the next document visibly overlaps: 2 s per A4 page, 2 s per card.
@@ -35,7 +35,7 @@ SLOW_PRINTERS = {"document_printer": {"driver": "simulated", "seconds_per_page":
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("world")
-    seed(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk of kiosk_config()
+    seeded(path, kiosk_id=KIOSK_ID)  # the client certificate names the kiosk of kiosk_config()
     return path
 
 
