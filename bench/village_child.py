@@ -42,14 +42,17 @@ def main() -> None:
     kiosk = HeadlessKiosk(config)
     sessions = []
     document_bytes = card_bytes = 0
+    sizes: list[list] = []  # [printer, bytes] of each document the kiosk fetched, in order
     fetch = kiosk.runtime.central.fetch_document
 
     def measured(*args, **kw):  # type: ignore[no-untyped-def]
         nonlocal document_bytes, card_bytes
         verified = fetch(*args, **kw)
         document_bytes += len(verified.content)
-        if verified.content[:2] == b"PK":
+        card = verified.content[:2] == b"PK"  # a card's print data is a zip; an A4 document a PDF
+        if card:
             card_bytes = len(verified.content)
+        sizes.append(["card" if card else "a4", len(verified.content)])
         return verified
 
     kiosk.runtime.central.fetch_document = measured  # type: ignore[method-assign]
@@ -78,10 +81,11 @@ def main() -> None:
                              "phases": [p.value for p in timing.phases], "calls": calls})
             if not sessions[0].get("bytes"):
                 sessions[0]["bytes"] = document_bytes - bytes_before
+                sessions[0]["sizes"] = sizes[:]
     finally:
         kiosk.stop()
     print(json.dumps({"sessions": sessions, "document_bytes": sessions[0]["bytes"], "card_bytes": card_bytes,
-                      "retries": count.retries}))
+                      "document_sizes": sessions[0]["sizes"], "retries": count.retries}))
 
 
 if __name__ == "__main__":
