@@ -426,6 +426,10 @@ class FingerprintReader(Device, Protocol):
     def capture(self, timeout: float = 30.0) -> bytes: ...
     def verify(self, template: bytes, timeout: float = 30.0) -> FingerResult: ...
 
+    def cancel(self) -> None:
+        """From another thread: the capture or verify waiting for a finger ends now (DeviceTimeout), so that
+        a finger meant for the next login is not taken by one nobody waits for. Nothing when none waits."""
+
 
 def reader_self_test(device: Device, level: SelfTestLevel | str, ask: str) -> SelfTestResult:
     """A reader's self-test: its status; at the interactive level, ``ask`` the technician to use it."""

@@ -80,6 +80,8 @@ class LibfprintReader:
         self._error = ""
         self._error_reason = OFFLINE_REPORT
         self._busy = threading.Event()
+        #: The Gio.Cancellable of the capture or verify under way (None between them), for :meth:`cancel`.
+        self._current: Any = None
         self.counters = {"verifies": 0, "matches": 0, "no_matches": 0, "retries": 0, "errors": 0, "captures": 0}
 
     # ------------------------------------------------------------------ lifecycle
@@ -109,6 +111,7 @@ class LibfprintReader:
             finally:
                 self._busy.clear()
 
+        self._current = cancellable
         future = self._executor.submit(busy, cancellable)
         try:
             return future.result(timeout)
@@ -120,6 +123,15 @@ class LibfprintReader:
             except concurrent.futures.TimeoutError:
                 pass
             raise DeviceTimeout(f"{self.name} {what}: no answer within {timeout:g} s") from None
+        finally:
+            self._current = None
+
+    def cancel(self) -> None:
+        """End the capture or verify waiting for a finger now: it raises DeviceTimeout (libfprint reports the
+        cancellation as it does a timeout). Nothing when none waits."""
+        current = self._current
+        if current is not None:
+            current.cancel()  # thread-safe: libfprint's call on the worker thread sees it and unwinds
 
     def _opened(self, cancellable: Any) -> Any:
         """The opened device (worker thread only), found again after an unplug."""

@@ -152,6 +152,7 @@ class SimulatedFingerprintReader:
         self._fingers: collections.deque[tuple[bytes, str]] = collections.deque()
         self._arrived = threading.Condition()
         self._fault: str | None = None
+        self._cancels = 0  # how many times cancel() was called: a wait that began before the last one ends
         self.counters = {"verifies": 0, "matches": 0, "no_matches": 0, "retries": 0, "captures": 0}
         self.set_fault(fault)
 
@@ -183,14 +184,24 @@ class SimulatedFingerprintReader:
             self._fingers.append((b"", reason))
             self._arrived.notify_all()
 
+    def cancel(self) -> None:
+        """End the capture or verify waiting for a finger now, with DeviceTimeout; nothing when none waits."""
+        with self._arrived:
+            self._cancels += 1
+            self._arrived.notify_all()
+
     def _next(self, timeout: float) -> tuple[bytes, str]:
         if self._fault:
             raise DeviceOffline("simulated: unplugged")
         with self._arrived:
-            if not self._arrived.wait_for(lambda: bool(self._fingers) or bool(self._fault), timeout):
+            cancels = self._cancels
+            if not self._arrived.wait_for(lambda: bool(self._fingers) or bool(self._fault)
+                                          or self._cancels != cancels, timeout):
                 raise DeviceTimeout(f"{self.name}: no finger within {timeout:g} s")
             if self._fault:
                 raise DeviceOffline("simulated: unplugged")
+            if self._cancels != cancels:
+                raise DeviceTimeout(f"{self.name}: cancelled")
             return self._fingers.popleft()
 
     def capture(self, timeout: float = 30.0) -> bytes:

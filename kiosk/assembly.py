@@ -19,6 +19,7 @@ from kiosk import sdnotify
 from kiosk.config import Config
 from kiosk.controller import Controller
 from kiosk.flow import Flow, FlowState, Screen
+from kiosk.flow_card import awaits_finger
 from kiosk.flow_model import NoticeChanged
 from kiosk.logs import event as log_event
 from kiosk.runtime import KioskRuntime
@@ -122,8 +123,9 @@ def assemble(config: Config, config_path: Path | None = None, push_root: Path | 
     runtime.fleet.shown = notice
     initial, _ = flow.handle(flow.initial(runtime.monitor.check()), NoticeChanged(notice=notice))
     controller = Controller(flow, initial, runtime.effects.perform)
-    # A finger taken for a login the flow no longer waits for is dropped, not sent (see EffectRunner).
-    runtime.effects.awaited = lambda attempt: controller.state.login_attempt == attempt
+    # A finger taken for a login the flow no longer waits for is dropped, not sent, and a capture nobody waits
+    # for is cancelled (see EffectRunner._verify_finger).
+    runtime.effects.awaited = lambda attempt: awaits_finger(controller.state, attempt)
     controller.subscribe(session_metrics(metrics))
     voice = runtime.voice
     announce: Callable[[SpeechLine], None] | None = None

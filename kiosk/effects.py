@@ -214,6 +214,8 @@ def card_parts(content: bytes) -> list[bytes]:
         raise FetchFailed("bad-card-content", type(exc).__name__) from None
 
 
+#: How often a capture under way checks that the flow still waits for it (else it is cancelled).
+FINGER_WATCH_S = 0.25
 #: How long a card's NIK may take to read, and a finger to come to the reader.
 CARD_READ_TIMEOUT_S = 5.0
 FINGER_TIMEOUT_S = 30.0
@@ -389,14 +391,30 @@ class EffectRunner:
             self.post(FingerNotRead(now=time.monotonic(), attempt=effect.attempt, problem=FingerProblem.READER))
             return
         problem: FingerProblem | None = None
+        finished, cancelled = threading.Event(), threading.Event()
+        reader = self.fingerprint_reader
+
+        def watch() -> None:  # the resident left (back, time out, the PIN): free the reader for the next one
+            while not finished.wait(FINGER_WATCH_S):
+                if not self.awaited(effect.attempt):
+                    cancelled.set()
+                    reader.cancel()
+                    return
+
+        threading.Thread(target=watch, name="finger-watch", daemon=True).start()
         try:
-            template = self.fingerprint_reader.capture(timeout=self.finger_timeout_s)
+            template = reader.capture(timeout=self.finger_timeout_s)
         except ScanTooPoor:
             problem = FingerProblem.RETRY
         except DeviceTimeout:
             problem = FingerProblem.TIMEOUT
         except DeviceError:  # offline, unplugged, a libfprint failure
             problem = FingerProblem.READER
+        finally:
+            finished.set()
+        if cancelled.is_set():  # nobody waits for this capture any more: nothing to say, nothing to send
+            log_event(log, "finger.cancelled")
+            return
         if problem is not None:
             log_event(log, "finger.unread", problem=problem.name.lower())
             self.post(FingerNotRead(now=time.monotonic(), attempt=effect.attempt, problem=problem))

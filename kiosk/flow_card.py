@@ -57,6 +57,12 @@ def _answers(state: FlowState, attempt: int) -> bool:
     return state.screen is Screen.FINGER and state.busy and attempt == state.login_attempt
 
 
+def awaits_finger(state: FlowState, attempt: int) -> bool:
+    """The finger screen waits for a finger for this login (the card is read): the effects send a finger only
+    then, and cancel a capture nobody waits for any more (the resident went back, timed out or chose the PIN)."""
+    return _answers(state, attempt) and state.nik is not None
+
+
 @CARD_LOGIN.on(CardRead)
 def card_read(state: FlowState, event: CardRead, settings: FlowSettings) -> Transition:
     if not _answers(state, event.attempt) or state.nik is not None:

@@ -33,6 +33,7 @@ from kiosk.flow import (
     PrinterAvailability,
     Screen,
 )
+from kiosk.flow_card import awaits_finger
 from tests.devices import pcsc_stack
 
 BOTH_UP = (PrinterAvailability(Media.A4, True), PrinterAvailability(Media.CARD, True))
@@ -72,7 +73,7 @@ def _kiosk(client: CentralClient, card, finger, pipeline=None) -> Kiosk:  # noqa
                           finger_timeout_s=5.0)
     flow = Flow(FlowSettings(card_login=True))
     controller = Controller(flow, flow.initial(BOTH_UP), runner.perform, strict=True)
-    runner.awaited = lambda attempt: controller.state.login_attempt == attempt
+    runner.awaited = lambda attempt: awaits_finger(controller.state, attempt)
     kiosk = Kiosk(controller, events, runner)
     controller.subscribe(lambda old, new: kiosk.screens.append(new.screen) if old.screen is not new.screen else None)
     card.start(lambda presence: events.put(CardPlaced(now=time.monotonic()))
@@ -185,22 +186,55 @@ def test_an_unplugged_fingerprint_reader_leads_to_the_pin(fresh_central, kiosk, 
     assert state.message is not None and state.message.key == "finger.reader_down"
 
 
-def test_a_finger_taken_after_the_resident_chose_the_pin_is_not_sent(fresh_central, kiosk, readers):
+def _cancelled(caplog, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(r.getMessage().startswith("finger.cancelled") for r in caplog.records):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_after_the_resident_chose_the_pin_the_capture_is_cancelled_and_no_finger_is_sent(
+        fresh_central, kiosk, readers, caplog):
     from kiosk.flow import UsePinPressed
 
+    caplog.set_level(logging.INFO)
     card, finger = readers
     resident = fresh_central.resident("ready_woman")
     card.place(resident["nik"])
     kiosk.until(lambda s: s.nik is not None)  # the reader now waits for a finger
     kiosk.dispatch(UsePinPressed(now=time.monotonic()))
+    assert _cancelled(caplog), "the capture kept waiting for a finger after the resident chose the PIN"
     finger.touch(b"the next visitor's finger")
-    deadline = time.monotonic() + 5
-    while finger.counters["captures"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
     kiosk.runner.shutdown(wait=True)
-    # not sent: the NIK's finger count at the service is untouched
+    assert finger.counters["captures"] == 0  # the finger stays for whoever asks next
+    # nothing sent: the NIK's finger count at the service is untouched
     store = fresh_central.handle.store
     assert store._one("SELECT 1 FROM login_guard WHERE nik_key=?", _guard_key(resident["nik"])) is None
+
+
+def test_a_resident_who_goes_back_from_the_finger_screen_frees_the_reader_for_the_next_visitor(
+        fresh_central, kiosk, readers, caplog):
+    """Without the cancel, the first resident's capture (5 s here, 30 s at a kiosk) took the next visitor's
+    finger and dropped it, and the next card waited behind it."""
+    from kiosk.flow import BackPressed
+
+    caplog.set_level(logging.INFO)
+    card, finger = readers
+    first, second = fresh_central.resident("ready_woman"), fresh_central.resident("ready")
+    card.place(first["nik"])
+    kiosk.until(lambda s: s.nik is not None)
+    kiosk.dispatch(BackPressed(now=time.monotonic()))
+    card.remove()
+    assert kiosk.state.screen is Screen.ATTRACT
+    assert _cancelled(caplog)
+    card.place(second["nik"])
+    finger.touch(_finger(fresh_central, "ready"))
+    state = kiosk.until(lambda s: s.screen is Screen.DOCUMENTS, timeout=4)
+    assert state.masked_name == "B*** S******"
+    store = fresh_central.handle.store
+    assert store._one("SELECT 1 FROM login_guard WHERE nik_key=?", _guard_key(first["nik"])) is None
 
 
 def _guard_key(nik: str) -> str:

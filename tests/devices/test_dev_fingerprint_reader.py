@@ -139,6 +139,33 @@ def test_no_finger_is_a_timeout_within_the_bound(reader, template):
     assert reader.status().state is DeviceState.READY
 
 
+@pytest.mark.filterwarnings("ignore:g_source_unref:Warning")  # see the test above
+def test_cancel_ends_a_wait_for_a_finger_at_once_and_the_reader_goes_on(reader, finger, template):
+    """The kiosk cancels a capture nobody waits for (the resident left), so the next finger is the next
+    visitor's."""
+    ended: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            reader.verify(template, timeout=30)
+        except DeviceTimeout as exc:
+            ended.append(exc)
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not reader._busy.is_set() and time.monotonic() < deadline:  # libfprint's verify is under way
+        time.sleep(0.01)
+    started = time.monotonic()
+    reader.cancel()
+    thread.join(5)
+    assert ended, "the verify went on waiting for a finger after cancel()"
+    assert time.monotonic() - started < 2.5
+    finger.send("SCAN alice")
+    assert reader.verify(template, timeout=10).outcome is FingerOutcome.MATCH
+    reader.cancel()  # nothing waits: nothing happens
+
+
 def test_unplugged_during_a_verify_is_offline_and_stays_so_until_it_is_back(reader, finger, template, monkeypatch):
     finger.send("UNPLUG", delay=0.3)
     with pytest.raises(DeviceOffline):
