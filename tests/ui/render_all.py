@@ -112,6 +112,7 @@ progress = (DocProgress("d1", Phase.DONE, 1.0), DocProgress("d2", Phase.PRINTING
             DocProgress("d5", Phase.FAILED, 0.0, "device.media-jam"))
 STATES = {
     "attract": replace(base, screen=Screen.ATTRACT),
+    "attract_message": replace(base, screen=Screen.ATTRACT, message=Message("scan.unknown", severity="warning")),
     "nik_entry": replace(base, screen=Screen.NIK_ENTRY, message=Message("nik.birth_date")),
     "pin_entry": replace(session, screen=Screen.PIN_ENTRY, message=Message("login.locked", {"minutes": 15})),
     "documents": replace(session, screen=Screen.DOCUMENTS, message=Message("print.printer_went_down")),
