@@ -4,8 +4,9 @@
 #   deploy/build-wheelhouse.sh DIR        (or ./dev wheelhouse DIR)
 #
 # DIR gets: a wheel of every pinned dependency in deploy/requirements.lock, each download checked against
-# the lock's hashes (pip --require-hashes; pycups has no wheel on PyPI, so its checked sdist is built here:
-# needs gcc, python3-dev and libcups2-dev), this release's own wheel (adm_kiosk-VERSION-py3-none-any.whl,
+# the lock's hashes (pip --require-hashes; pycups, pyscard, PyGObject and pycairo have no wheel on PyPI for
+# Python 3.11, so their checked sdists are built here: needs gcc, python3-dev, libcups2-dev, swig,
+# libpcsclite-dev, libgirepository1.0-dev, libcairo2-dev and pkg-config), this release's own wheel (adm_kiosk-VERSION-py3-none-any.whl,
 # built from a clean copy of the tree), the lock itself, and SHA256SUMS over all of it, which install.sh
 # checks before it installs anything. Run it on a machine like the kiosks (Debian 12, Python 3.11, x86_64)
 # with access to PyPI; copy DIR to a USB stick. DIR must not exist or be empty.

@@ -13,6 +13,7 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -332,25 +333,36 @@ def test_an_offline_install_from_the_wheelhouse_builds_a_working_release(root: P
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stdout + built.stderr
     wheels = {p.name.split("-")[0].lower() for p in wheelhouse.glob("*.whl")}
-    assert {"adm_kiosk", "pycups", "kivy", "pydantic", "fpdf2", "pypdf"} <= wheels
+    # the card login's libraries (built here: no wheels on PyPI) and the evdev reader's, for the extras
+    assert {"adm_kiosk", "pycups", "kivy", "pydantic", "fpdf2", "pypdf", "pyscard", "pygobject", "evdev"} <= wheels
     assert not wheels & {"fastapi", "uvicorn", "segno"}
 
+    # A kiosk with the KTP-el + finger login: its release gets the cardlogin extra, from the wheelhouse too.
+    config = tmp_path / "config.yaml"
+    text = (ROOT / "config.yaml").read_text().replace("https://central-service.invalid", "https://adm-central.example.id")
+    text = re.sub(r"^  card_reader: null", "  card_reader: {driver: pcsc}", text, flags=re.M)
+    text = re.sub(r"^  fingerprint_reader: null", "  fingerprint_reader: {driver: libfprint}", text, flags=re.M)
+    config.write_text(text)
     # Offline: no index at all, only the wheelhouse (pip's configured indexes and find-links are ignored).
     env = {k: v for k, v in os.environ.items() if k != "DESTDIR"}
     env.update(PIP_NO_INDEX="1", PIP_CONFIG_FILE=os.devnull)
-    install = ["bash", str(SCRIPT), "--prefix", str(root), "--wheelhouse", str(wheelhouse), "--no-apt"]
+    install = ["bash", str(SCRIPT), "--prefix", str(root), "--wheelhouse", str(wheelhouse), "--no-apt",
+               "--config", str(config)]
     result = subprocess.run(install, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     release = root / "opt/adm-kiosk/current/venv"
     adm = release / "bin" / "adm-kiosk"
     check = subprocess.run([str(adm), "check-config", str(root / "etc/adm-kiosk/config.yaml")],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert check.returncode == 2 and "central.url" in check.stderr  # the example, checked by the release itself
+    assert check.returncode == 0, check.stderr  # the config given, checked by the release itself
+    assert "driver: pcsc" in (root / "etc/adm-kiosk/config.yaml").read_text()
     probe = subprocess.run([str(release / "bin" / "python"), "-c",
                             "import importlib.util as u; from kiosk.i18n import Translator; "
-                            "print(Translator('id')('attract.start'), u.find_spec('fastapi') is None)"],
+                            "print(Translator('id')('attract.start'), u.find_spec('fastapi') is None, "
+                            "u.find_spec('smartcard') is not None and u.find_spec('gi') is not None)"],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert probe.stdout.split()[-1] == "True" and probe.stdout.startswith("Sentuh di sini"), probe.stderr
+    assert probe.stdout.split()[-2:] == ["True", "True"] and probe.stdout.startswith("Sentuh di sini"), probe.stderr
+    assert "with the cardlogin extra" in result.stdout
 
     # A wheelhouse that does not match its SHA256SUMS is refused before anything is built.
     (wheelhouse / "requirements.lock").write_text("tampered\n")
