@@ -75,6 +75,7 @@ from kiosk.flow import (
     VerifyFinger,
 )
 from kiosk.hardware import MEDIA_PRINTERS
+from kiosk.login_problems import login_failure
 from kiosk.logs import event as log_event
 from kiosk.message_keys import N_
 from kiosk.metrics import KioskMetrics, get_metrics
@@ -173,27 +174,6 @@ def verify_info(result: c.VerifyResult) -> VerifyInfo:
         title=result.title.id if result.title else "",
         title_en=result.title.en if result.title else "",
     )
-
-
-def login_failure(exc: cc.CentralError, attempt: int, qr: bool = False) -> LoginFailed:
-    """The flow event for a refused or failed login."""
-    now = time.monotonic()
-    if isinstance(exc, cc.InvalidCredentials):
-        if qr:
-            return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.QR_EXPIRED)
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.INVALID_CREDENTIALS,
-                           attempts_left=exc.attempts_left)
-    if isinstance(exc, cc.Locked):
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.LOCKED, retry_after_s=exc.retry_after)
-    if isinstance(exc, cc.Timeout):
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.TIMEOUT)
-    if isinstance(exc, cc.Unreachable):
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.UNREACHABLE)
-    if isinstance(exc, cc.ContractMismatch):
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.CONTRACT)
-    if qr and isinstance(exc, (cc.NotFound, cc.SessionExpired)):
-        return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.QR_EXPIRED)
-    return LoginFailed(now=now, attempt=attempt, problem=LoginProblem.PROTOCOL)
 
 
 def fetch_order(documents: tuple[DocumentItem, ...]) -> list[DocumentItem]:

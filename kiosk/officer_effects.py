@@ -27,6 +27,7 @@ from kiosk.flow_model import (
     OfficerSignedIn,
     OpenForRequest,
 )
+from kiosk.login_problems import link_problem
 from kiosk.logs import event as log_event
 from kiosk.message_keys import N_
 from printjobs.audit import AuditLog
@@ -45,16 +46,6 @@ def request_item(request: c.OfficerRequest) -> OfficerRequestItem:
                               titles_en=tuple(t.en for t in request.documents))
 
 
-def _common_problem(exc: cc.CentralError) -> str:
-    if isinstance(exc, cc.Timeout):
-        return "central.timeout"
-    if isinstance(exc, cc.Unreachable):
-        return "central.unreachable"
-    if isinstance(exc, cc.ContractMismatch):
-        return "central.contract"
-    return "central.protocol"
-
-
 def sign_in_failure(exc: cc.CentralError, attempt: int) -> OfficerLoginFailed:
     now = time.monotonic()
     if isinstance(exc, cc.InvalidCredentials):
@@ -62,7 +53,7 @@ def sign_in_failure(exc: cc.CentralError, attempt: int) -> OfficerLoginFailed:
                                   attempts_left=exc.attempts_left)
     if isinstance(exc, cc.Locked):
         return OfficerLoginFailed(now=now, attempt=attempt, problem=N_("officer.locked"), retry_after_s=exc.retry_after)
-    return OfficerLoginFailed(now=now, attempt=attempt, problem=_common_problem(exc))
+    return OfficerLoginFailed(now=now, attempt=attempt, problem=link_problem(exc).value)
 
 
 def check_failure(exc: cc.CentralError, attempt: int) -> OfficerLoginFailed:
@@ -79,7 +70,7 @@ def check_failure(exc: cc.CentralError, attempt: int) -> OfficerLoginFailed:
         return OfficerLoginFailed(now=now, attempt=attempt, problem="session.expired")
     if isinstance(exc, cc.NotFound):
         return OfficerLoginFailed(now=now, attempt=attempt, problem=N_("officer.request_gone"))
-    return OfficerLoginFailed(now=now, attempt=attempt, problem=_common_problem(exc))
+    return OfficerLoginFailed(now=now, attempt=attempt, problem=link_problem(exc).value)
 
 
 class OfficerEffects:

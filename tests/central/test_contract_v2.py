@@ -21,9 +21,10 @@ from central import contract as c
 from central.store import DB_FILE
 from central.testing import RunningCentral
 from kiosk import central_client as kc
-from kiosk.effects import card_parts, fetch_cause, login_failure
+from kiosk.effects import card_parts, fetch_cause
 from kiosk.flow import LoginProblem
 from kiosk.i18n import Translator
+from kiosk.login_problems import login_failure
 from printjobs.errors import FetchFailed
 from printjobs.journal import JobState
 from printjobs.pipeline import FetchedDocument, PrintPipeline
