@@ -323,6 +323,16 @@ check_config() {  # check_config RELEASE FILE
     "$bin" check-config "$2"
 }
 
+# Check the config the operator pushed to this kiosk, if any (in the state directory FILE names).
+check_pushed() {  # check_pushed RELEASE FILE
+    local bin=$1/venv/bin/adm-kiosk
+    if [ ! -x "$bin" ]; then
+        act "/opt/$NAME/releases/$(basename "$1")/venv/bin/adm-kiosk" check-config --pushed "${2#"$ROOT"}"
+        return 0
+    fi
+    "$bin" check-config --pushed "$2"
+}
+
 # Decide the config the new release will run with; refuse to go on if it rejects it.
 install_config() {  # install_config RELEASE
     local release=$1 candidate="$ETC/.config.yaml.new"
@@ -350,6 +360,10 @@ install_config() {  # install_config RELEASE
         echo "install: fix the config (see the errors above) and run install.sh again." >&2
         exit 3
     fi
+    # A config the operator pushed (fleet) is what the kiosk runs on, not /etc's: a release that refuses it
+    # runs on /etc's file instead (see kiosk/config_push.py). Say so before switching; do not refuse.
+    check_pushed "$release" "$checked" ||
+        say "warning: release $(basename "$release") refuses the config the operator pushed (above): the kiosk will run on ${CONFIG#"$ROOT"} until the operator pushes one it takes"
     if [ -f "$candidate" ]; then
         if [ -f "$CONFIG" ] && cmp -s "$candidate" "$CONFIG"; then
             rm -f "$candidate"

@@ -79,3 +79,20 @@ def test_a_pushed_config_this_release_refuses_later_falls_back_to_etcs_file(base
     assert (path, problems) == (base, [])
     assert "cannot be used; running on" in capsys.readouterr().err
     assert pushed.exists()  # kept for the operator to see; the next push replaces it
+
+
+def test_check_config_pushed_checks_the_pushed_file_with_etcs_paths(base):
+    """What install.sh asks the new release before it switches: does it take the config the operator pushed?"""
+    from tests.factories import adm_kiosk
+
+    none = adm_kiosk("check-config", "--demo", "--pushed", str(base))
+    assert none.returncode == 0 and "no config pushed by the operator" in none.stderr
+    root = push(base, lambda d: d["kiosk"].update(idle_warning_s=90))
+    taken = adm_kiosk("check-config", "--demo", "--pushed", str(base))
+    assert taken.returncode == 0, taken.stderr
+    assert f"{PushFiles(root).pushed}: OK" in taken.stderr  # its certificates found beside /etc's file
+    pushed = PushFiles(root).pushed
+    pushed.write_text(pushed.read_text().replace("idle_warning_s:", "idel_warning_s:"), encoding="utf-8")
+    refused = adm_kiosk("check-config", "--demo", "--pushed", str(base))
+    assert refused.returncode == 2
+    assert "kiosk.idel_warning_s: unknown key" in refused.stderr and str(pushed) in refused.stderr

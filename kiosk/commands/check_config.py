@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("path", help="the config file, e.g. /etc/adm-kiosk/config.yaml")
     parser.add_argument("--show", action="store_true", help="print the effective config, secrets masked")
     parser.add_argument("--demo", action="store_true", help=DEMO_HELP)
+    parser.add_argument("--pushed", action="store_true",
+                        help="check the config the operator pushed to this kiosk (which it runs on instead of PATH; "
+                        "its relative paths read as PATH's); exit 0 when there is none")
     parser.set_defaults(handler=run)
 
     pin = sub.add_parser(
@@ -41,14 +44,21 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.config import ConfigError, certificate_problems, load_config, masked_dump, missing_files
     from kiosk.production import production_problems
 
+    path, base_dir = Path(args.path), None
+    if args.pushed:
+        pushed = _pushed_file(path)
+        if pushed is None:
+            print(f"{args.path}: no config pushed by the operator", file=sys.stderr)
+            return 0
+        path, base_dir = pushed, Path(args.path).resolve().parent
     try:
-        config = load_config(args.path)
+        config = load_config(path, base_dir=base_dir)
         refused = production_problems(config)
         if refused and not args.demo:
-            raise ConfigError(args.path, refused)
+            raise ConfigError(str(path), refused)
         certificate_errors, certificate_warnings = certificate_problems(config)
         if certificate_errors:
-            raise ConfigError(args.path, certificate_errors)
+            raise ConfigError(str(path), certificate_errors)
     except ConfigError as exc:
         if len(exc.problems) == 1 and not exc.problems[0].path:  # the file itself: one line is enough
             print(f"error: {exc.problems[0]}", file=sys.stderr)
@@ -56,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         count = len(exc.problems)
-        print(f"{args.path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2
     for problem in missing_files(config) + certificate_warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -64,9 +74,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: not for production (--demo): {problem}", file=sys.stderr)
     if args.show:
         print(yaml.safe_dump(masked_dump(config), sort_keys=False, allow_unicode=True), end="")
-    print(f"{args.path}: OK", file=sys.stderr)
-    _say_which_file_runs(Path(args.path), config)
+    print(f"{path}: OK", file=sys.stderr)
+    if not args.pushed:
+        _say_which_file_runs(path, config)
     return 0
+
+
+def _pushed_file(base: Path) -> Path | None:
+    """The config the operator pushed, in the state directory ``base`` names; None when there is none (or
+    ``base`` names no state directory it can be read from)."""
+    from kiosk.config_push import PushFiles, base_root
+
+    root = base_root(base)
+    pushed = PushFiles(root).pushed if root is not None else None
+    return pushed if pushed is not None and pushed.is_file() else None
 
 
 def _say_which_file_runs(path: Path, config) -> None:

@@ -203,6 +203,27 @@ def test_a_bad_config_keeps_the_old_release_running(root: Path, tmp_path: Path):
     assert os.readlink(root / "opt/adm-kiosk/current") == "releases/1.1"
 
 
+def test_an_upgrade_says_when_the_new_release_refuses_the_config_the_operator_pushed(root: Path, tmp_path: Path):
+    """The kiosk runs on a pushed config (fleet), not /etc's; a release that refuses it falls back to /etc's."""
+    installed(root, "--release", "1.0")
+    config = root / "etc/adm-kiosk/config.yaml"
+    state = root / "var/lib/adm-kiosk"
+    config.write_text(re.sub(r"^  state_dir: .*$", f"  state_dir: {state}", configure(root), flags=re.M))
+    pushed = state / "config-push" / "config.yaml"
+    pushed.parent.mkdir(parents=True)
+    pushed.write_text(config.read_text().replace("idle_warning_s", "idel_warning_s", 1))
+
+    result = installed(root, "--release", "1.1")
+    assert "refuses the config the operator pushed" in result.stdout
+    assert "kiosk.idel_warning_s: unknown key" in result.stderr and str(pushed) in result.stderr
+    assert os.readlink(root / "opt/adm-kiosk/current") == "releases/1.1"  # switched: /etc's file is taken
+
+    pushed.write_text(config.read_text())
+    result = installed(root, "--release", "1.2")
+    assert "refuses the config the operator pushed" not in result.stdout
+    assert f"{pushed}: OK" in result.stderr
+
+
 def test_uninstall_keeps_journal_and_audit_data_unless_purged(root: Path):
     installed(root)
     (root / "var/lib/adm-kiosk/audit.log").write_text("hash-chained audit entries")
