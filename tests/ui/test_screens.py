@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-SCREENS = ["attract", "attract_message", "nik_entry", "pin_entry", "documents", "documents_catalogue", "confirm", "printing", "done",
-           "idle_warning", "out_of_service", "technician", "done_with_slip", "queue", "queue_ticket", "verify",
-           "verify_active", "verify_superseded", "verify_unknown", "pin_reset", "pin_reset_sent",
-           "officer_login", "officer_requests", "officer_check", "finger_reading", "finger", "finger_no_match",
-           "finger_timeout", "help_sent", "help_failed"]
+SCREENS = ["attract", "attract_message", "nik_entry", "pin_entry", "documents", "documents_catalogue", "confirm",
+           "printing", "done", "idle_warning", "out_of_service", "technician", "done_with_slip", "queue",
+           "queue_ticket", "verify", "verify_active", "verify_superseded", "verify_unknown", "pin_reset",
+           "pin_reset_sent", "officer_login", "officer_requests", "officer_check", "finger_reading", "finger",
+           "finger_no_match", "finger_timeout", "help_sent", "help_failed"]
 
 
 #: Both languages in CI; the English renders are heavy, so ./dev test --fast renders Bahasa Indonesia only (the
