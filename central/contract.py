@@ -100,7 +100,7 @@ class ErrorCode(StrEnum):
     KIOSK_MISMATCH = "kiosk_mismatch"  # 403: the kiosk id in the request is not the certificate's
     TOO_MANY_REQUESTS = "too_many_requests"  # 429: this kiosk called for help moments ago (retry_after_s)
     INTERNAL = "internal"  # 500
-    # officer role (issue 19)
+    # officer role
     NOT_YOUR_REQUEST = "not_your_request"  # 403: the request was not filed by this officer
 
 
@@ -562,7 +562,7 @@ def signing_payload(meta: ContentMetadata) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-# --------------------------------------------------------------------------- officer role (issue 19)
+# --------------------------------------------------------------------------- officer role
 # An OPSI desa/kecamatan officer prints for a resident without a phone: card + PIN open an officer session
 # (shorter-lived than a resident's); the officer lists the requests they filed that are verified and not yet
 # printed, and opens a resident-bound session for one after the identity check (the last digits of the NIK,

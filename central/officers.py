@@ -1,4 +1,4 @@
-"""Officers of the reference service (issue 19): OPSI desa/kecamatan accounts that print for residents without
+"""Officers of the reference service: OPSI desa/kecamatan accounts that print for residents without
 a phone.
 
 An officer has an id (for every audit), a name, the kecamatan they serve, a WhatsApp number, a PIN (scrypt, as

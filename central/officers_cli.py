@@ -1,4 +1,4 @@
-"""``adm-central officers add|list|disable|records``: the officer accounts (issue 19).
+"""``adm-central officers add|list|disable|records``: the officer accounts.
 
 ``add`` prints the new officer's PIN and the text of their card's QR once (the store keeps only hashes): print
 the card from it and hand both over in person.

@@ -73,7 +73,7 @@ BOOKINGS = [
     ("ANTRI-0905", "Konsultasi Kartu Keluarga", "3", -24 * 60, "expired"),  # yesterday
     ("ANTRI-0906", "Pengambilan Akta", "4", -20, "used"),  # already served at the counter
 ]
-# Officers (issue 19): id, name, kecamatan, WhatsApp number, PIN. Residents without a phone whose requests an
+# Officers: id, name, kecamatan, WhatsApp number, PIN. Residents without a phone whose requests an
 # officer filed: role, holder, the filing officer, the request id, its documents.
 OFFICERS = [
     ("OPSI-001", "Asep Sunandar", "Coblong", "+6281300000001", "135790"),

@@ -415,7 +415,7 @@ def _router() -> APIRouter:
 
 
 def _officer_routes(api: APIRouter) -> None:
-    """The officer role (issue 19): officer sessions, their requests, the resident session after the check."""
+    """The officer role: officer sessions, their requests, the resident session after the check."""
 
     @api.post("/officer-sessions", response_model=c.OfficerSessionResponse, tags=["officer"],
               responses=_errors(c.ErrorCode.INVALID_CREDENTIALS, c.ErrorCode.LOCKED, c.ErrorCode.INVALID_REQUEST))

@@ -1,6 +1,6 @@
 """The reference service's SQLite store and the rules it enforces.
 
-Rules (issue 5): PINs are 6 digits, kept only as scrypt hashes, valid for the documents they were issued
+Rules: PINs are 6 digits, kept only as scrypt hashes, valid for the documents they were issued
 for, expire (default 7 days); a document printed with a PIN cannot be printed again with it; 5 wrong PINs
 for a NIK lock it for 15 minutes, doubling after each further lockout; unknown NIKs are counted exactly
 like known ones so no answer tells them apart; print events are idempotent by key.
@@ -9,7 +9,7 @@ Print state lives on a *grant* (a PIN x a document): ready -> claimed (a job fet
 back to ready (failed), or uncertain (blocked). A new PIN only covers documents no grant has claimed,
 printed or left uncertain: a reprint needs a new document version from the operator.
 
-'Lupa PIN?' (issue 16): a PIN request is answered before anything is looked up (a worker issues the PIN),
+'Lupa PIN?': a PIN request is answered before anything is looked up (a worker issues the PIN),
 and a PIN it issues leaves the older one valid until the new one is first used, so a stranger who knows a
 NIK can neither tell whether it exists nor lock its resident out.
 """
@@ -124,7 +124,7 @@ _ADDED_COLUMNS = {
     "bookings": {"counter": "TEXT", "starts_at": "REAL", "ends_at": "REAL", "served_at": "REAL"},
     # 1: issued on a resident's request ('Lupa PIN?') and not used yet; the older PIN still works.
     "pins": {"pending": "INTEGER NOT NULL DEFAULT 0"},
-    # The officer who filed a request for a resident (issue 19); NULL: the resident filed it.
+    # The officer who filed a request for a resident; NULL: the resident filed it.
     "submissions": {"filed_by": "TEXT"},
 }
 #: PIN requests waiting for the worker; more are dropped (the answer is the same either way).
@@ -392,7 +392,7 @@ class Store(OfficerDesk):
             db.executemany("INSERT INTO grants VALUES (?, ?, 'ready', NULL, ?)",
                            [(cur.lastrowid, d, now) for d in docs])
         titles = [self.document_type_info(self.document_type(d)).title.id for d in docs]
-        # The resident's WhatsApp; for a resident without a phone, the officer who filed the request (issue 19).
+        # The resident's WhatsApp; for a resident without a phone, the officer who filed the request.
         self._send_pin_notice(nik, pin, qr_token, titles, officer_id=officer_id, request=request)
         return IssuedPin(nik, pin, qr_token, docs)
 
@@ -583,7 +583,7 @@ class Store(OfficerDesk):
                 raise StoreError(code, "another PIN holds this document")
             db.execute("UPDATE grants SET status='claimed', job_id=?, updated_at=? WHERE pin_id=? AND document_id=?",
                        (job_id, self.clock(), pin_id, document_id))
-        self._officer_claimed(token, document_id, job_id)  # officer records (issue 19)
+        self._officer_claimed(token, document_id, job_id)  # officer records
         meta = c.ContentMetadata(document_id=row["id"], type=row["type"], version=row["version"],
                                  content_type=row["content_type"], sha256=row["sha256"], issued_at=row["issued_at"],
                                  holder=c.holder_digest(row["nik"]))
@@ -632,7 +632,7 @@ class Store(OfficerDesk):
             db.execute("INSERT INTO print_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (document_id, idem_key, body_hash, ack.model_dump_json(), event.kiosk_id, str(event.outcome),
                         event.cause, json.dumps(event.counters), now))
-        self._officer_print_event(document_id, event)  # officer records (issue 19)
+        self._officer_print_event(document_id, event)  # officer records
         return ack
 
     def rating(self, kiosk_id: str, idem_key: str, rating: c.SatisfactionRating) -> c.RatingAck:

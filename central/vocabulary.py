@@ -57,7 +57,7 @@ def holder_digest(nik: str) -> str:
     return hashlib.sha256(_HOLDER_DOMAIN + nik.encode("ascii")).hexdigest()[:HOLDER_HEX_DIGITS]
 
 
-# ----- the officer role (issue 19): an OPSI desa/kecamatan officer's card and the identity check
+# ----- the officer role: an OPSI desa/kecamatan officer's card and the identity check
 #: What the QR on an officer's card holds: this prefix and the card's secret token.
 OFFICER_CARD_PREFIX = "ADM-PETUGAS:"
 OFFICER_CARD_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"

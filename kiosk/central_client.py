@@ -183,7 +183,7 @@ class Session:
 
 @dataclass(frozen=True)
 class OfficerSession:
-    """An officer's session (issue 19): opens resident sessions for the officer's own requests; ``repr`` hides
+    """An officer's session: opens resident sessions for the officer's own requests; ``repr`` hides
     the token. The officer's id goes into the kiosk's audit log."""
 
     token: str = field(repr=False)
@@ -352,7 +352,7 @@ class CentralClient:
               key_id=document.key_id)
         return document
 
-    # ------------------------------------------------------------------ officer calls (issue 19)
+    # ------------------------------------------------------------------ officer calls
     def officer_login(self, card: str, pin: str) -> OfficerSession:
         """Open an officer session with the card's token and the PIN; never retried (a wrong PIN counts)."""
         body = self._call("POST", "/v1/officer-sessions", json={"card_token": card, "pin": pin},

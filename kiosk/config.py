@@ -299,7 +299,7 @@ class VoiceSection(_Section):
 
 
 class OfficerSection(_Section):
-    """The officer role (issue 19): officers are accounts of the central service; here only their timeouts."""
+    """The officer role: officers are accounts of the central service; here only their timeouts."""
 
     idle_warning_s: float = Field(
         30, gt=0, le=600, description="Seconds without a touch before the idle warning while an officer is signed in "

@@ -227,7 +227,7 @@ class EffectRunner:
         self._calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="central")
         self._printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printing")
         self._receipts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
-        #: The officer role (issue 19): sign-in, identity check, sign-out, audit.
+        #: The officer role: sign-in, identity check, sign-out, audit.
         self.officer = OfficerEffects(central, post, self._calls,
                                       lambda: self.pipeline.store.audit if self.pipeline is not None else None,
                                       document_item)

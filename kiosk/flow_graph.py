@@ -116,7 +116,7 @@ def _samples(state: FlowState, now: float) -> Iterator[Event]:
         PinRequestAnswered: [PinRequestAnswered(now), PinRequestAnswered(now, problem="central.unreachable")],
         SlipPrinted: [SlipPrinted(now, ok=True)],
         NoticeChanged: [NoticeChanged(now, notice=n) for n in (None, *_NOTICES)],
-        # the officer role (issue 19)
+        # the officer role
         OfficerCardScanned: [OfficerCardScanned(now, card="C" * 32)],
         OfficerPinSubmitted: [OfficerPinSubmitted(now, pin="123456")],
         OfficerSignedIn: [OfficerSignedIn(now, attempt, session="officer", officer_id="OPSI-001",

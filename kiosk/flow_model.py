@@ -32,7 +32,7 @@ class Screen(Enum):
     QUEUE = "queue"  # queue check-in: booking code or walk-in, then the ticket
     VERIFY = "verify"  # document verification: scan the QR on a document, then green/yellow/red
     PIN_RESET = "pin_reset"  # 'Lupa PIN?': the NIK, then the same answer whether it exists or not
-    # the officer role (issue 19): card + PIN, the officer's requests, the identity check; then DOCUMENTS...
+    # the officer role: card + PIN, the officer's requests, the identity check; then DOCUMENTS...
     OFFICER_LOGIN = "officer_login"
     OFFICER_REQUESTS = "officer_requests"
     OFFICER_CHECK = "officer_check"
@@ -45,7 +45,7 @@ SESSION_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.FINGER, 
 LOGIN_SCREENS = frozenset({Screen.NIK_ENTRY, Screen.PIN_ENTRY, Screen.FINGER})
 #: Screens of the paths beyond printing; no session, but the idle timer runs and leaving wipes them.
 SERVICE_SCREENS = frozenset({Screen.QUEUE, Screen.VERIFY, Screen.PIN_RESET})
-#: The officer's own screens (issue 19): the idle timer runs (shorter), 'Batal' ends the officer's visit.
+#: The officer's own screens: the idle timer runs (shorter), 'Batal' ends the officer's visit.
 OFFICER_SCREENS = frozenset({Screen.OFFICER_LOGIN, Screen.OFFICER_REQUESTS, Screen.OFFICER_CHECK})
 IDLE_SCREENS = SESSION_SCREENS | SERVICE_SCREENS | OFFICER_SCREENS
 #: Where a scan that means nothing there gets a plain message (elsewhere it is ignored).
@@ -171,7 +171,7 @@ class FlowSettings:
     done_logout_s: float = 15
     default_language: str = "id"
     technician_idle_s: float = 120
-    #: The officer role (issue 19): the idle warning comes sooner, and the officer session ends this long after
+    #: The officer role: the idle warning comes sooner, and the officer session ends this long after
     #: sign-in whatever happens (a print under way finishes and is recorded first).
     officer_idle_s: float = 30
     officer_session_s: float = 240
@@ -219,7 +219,7 @@ class FlowState:
     accessible: bool = False
     #: The done screen's satisfaction rating, once given (one tap; anonymous, sent through the outbox).
     rated: int | None = None
-    #: An officer printing for a resident without a phone (issue 19); None in a resident's own session.
+    #: An officer printing for a resident without a phone; None in a resident's own session.
     officer: OfficerVisit | None = None
     #: Wrong fingers (the central service's refusals) since this card was placed; at FINGER_TRIES: NIK + PIN.
     finger_failures: int = 0
@@ -536,7 +536,7 @@ class SlipPrinted(Event):
     ok: bool = False
 
 
-# ----- the officer role (issue 19)
+# ----- the officer role
 @dataclass(frozen=True)
 class OfficerRequestItem:
     """One of the officer's requests as the list shows it: the code, the resident's initials, the titles."""
@@ -752,7 +752,7 @@ class PrintSlip(Effect):
     slip: Slip
 
 
-# ----- the officer role (issue 19)
+# ----- the officer role
 @dataclass(frozen=True)
 class OfficerLogin(Effect):
     card: str

@@ -1,4 +1,4 @@
-"""The officer role's handlers (issue 19): an OPSI officer prints for a resident without a phone.
+"""The officer role's handlers: an OPSI officer prints for a resident without a phone.
 
 From the attract screen's discreet 'Petugas' entry: scan the officer card, type the officer's PIN (the
 service locks the card after wrong PINs), pick the request of the resident who is present (initials only),

@@ -143,7 +143,7 @@ def logout(state: FlowState, settings: FlowSettings) -> Transition:
     The time of the kiosk's last help call stays: the limit of one call per interval is the kiosk's."""
     effects: list[Effect] = [EndSession(state.session)]
     officer = state.officer
-    if officer is not None and officer.session is not None:  # the officer role (issue 19): the visit ends too
+    if officer is not None and officer.session is not None:  # the officer role: the visit ends too
         effects.append(EndOfficerSession(officer.session, officer.officer_id))
     fresh = FlowState(
         language=settings.default_language,

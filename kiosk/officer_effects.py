@@ -1,4 +1,4 @@
-"""The officer role's effects (issue 19): sign-in, the identity check, sign-out and the audit, off the main thread.
+"""The officer role's effects: sign-in, the identity check, sign-out and the audit, off the main thread.
 
 Results come back as flow events through ``post``; every officer action goes to the kiosk's audit log with the
 officer's id (never the card, the PIN, the NIK digits or a name). Nothing here touches Kivy.

@@ -17,7 +17,7 @@ class ScanKind(Enum):
     LOGIN = "login"  # the QR in the WhatsApp PIN message: a one-time login token
     VERIFY = "verify"  # the QR printed on an A4 document
     BOOKING = "booking"  # an online queue booking code
-    OFFICER_CARD = "officer_card"  # an OPSI officer's card (issue 19): a secret token, a credential
+    OFFICER_CARD = "officer_card"  # an OPSI officer's card: a secret token, a credential
     UNKNOWN = "unknown"
 
 

@@ -53,7 +53,7 @@ class AuditKind(enum.StrEnum):
     CARD_UNCERTAIN = "card_uncertain"
     TECHNICIAN = "technician"
     FLEET_COMMAND = "fleet_command"  # a command from the operator and what the kiosk did with it
-    OFFICER = "officer"  # an OPSI officer's action at the kiosk (issue 19): sign-in, identity check, print, sign-out
+    OFFICER = "officer"  # an OPSI officer's action at the kiosk: sign-in, identity check, print, sign-out
 
 
 class SpoilCause(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""The demo's officer (issue 19): an OPSI officer prints a KK for a resident without a phone.
+"""The demo's officer: an OPSI officer prints a KK for a resident without a phone.
 
 From the attract screen's 'Petugas' entry: the officer card scanned, a wrong PIN and the card again, the
 officer's requests (the resident by initials), the identity check (the KTP/KK tick and the NIK's last four

@@ -213,7 +213,7 @@ class Script:
 
         self.technician_area()
         self.beyond_printing()
-        run_officer_steps(self)  # an officer prints a KK for a resident without a phone (issue 19)
+        run_officer_steps(self)  # an officer prints a KK for a resident without a phone
         run_fleet_steps(self, self.dir.parent)  # the operator: out of service, closed, capped, a config push
 
         # English, by one button.

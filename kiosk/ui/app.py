@@ -77,7 +77,7 @@ SCREENS: dict[Screen, type[KioskScreen]] = {
     Screen.QUEUE: QueueScreen,
     Screen.VERIFY: VerifyScreen,
     Screen.PIN_RESET: PinResetScreen,
-    # the officer role (issue 19)
+    # the officer role
     Screen.OFFICER_LOGIN: OfficerLoginScreen,
     Screen.OFFICER_REQUESTS: OfficerRequestsScreen,
     Screen.OFFICER_CHECK: OfficerCheckScreen,

@@ -65,5 +65,5 @@ class AttractScreen(KioskScreen):
         self.emit(VerifyPressed)
 
     def officer(self) -> None:
-        """The officer role's discreet entry (issue 19)."""
+        """The officer role's discreet entry."""
         self.emit(OfficerPressed)

@@ -1,4 +1,4 @@
-"""The identity check (issue 19): the officer types the last four digits of the resident's NIK from the KTP-el
+"""The identity check: the officer types the last four digits of the resident's NIK from the KTP-el
 or KK and ticks that the card was checked; the central service compares the digits, never the kiosk."""
 
 from __future__ import annotations

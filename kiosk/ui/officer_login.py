@@ -1,4 +1,4 @@
-"""Officer sign-in (issue 19): the officer card scanned at the reader, then the officer's PIN, masked."""
+"""Officer sign-in: the officer card scanned at the reader, then the officer's PIN, masked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The officer's requests (issue 19): verified, not yet printed, each resident by initials; one tap chooses."""
+"""The officer's requests: verified, not yet printed, each resident by initials; one tap chooses."""
 
 from __future__ import annotations
 
