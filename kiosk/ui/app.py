@@ -44,7 +44,7 @@ from kiosk.ui.done import DoneScreen
 from kiosk.ui.finger import FingerScreen
 from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
-from kiosk.ui.navigator import Navigator
+from kiosk.ui.navigator import OFFICER_SCREENS, TECHNICIAN_SCREENS, Navigator, Screens
 from kiosk.ui.nik_entry import NikEntryScreen
 from kiosk.ui.officer_check import OfficerCheckScreen
 from kiosk.ui.officer_login import OfficerLoginScreen
@@ -171,7 +171,8 @@ class KioskApp(App):
         self.technician = technician
         self.announce = announce
         self.navigator: Navigator | None = None
-        self.screens: dict[Screen, KioskScreen] = {}
+        self.screens = Screens(self._make_screen, self._drop_screen)
+        self._manager: ScreenManager | None = None
 
     # ----- building
     def build(self):
@@ -180,15 +181,10 @@ class KioskApp(App):
         # The screens' paper is the window's clear colour, not a rectangle each screen draws: a software
         # renderer clears a tile at a time, and filling the screen with a rectangle cost 8 ms per frame.
         Window.clearcolor = self.c.PAPER
-        manager = ScreenManager(transition=NoTransition())
-        for state_screen, kind in SCREENS.items():
-            screen = kind(name=state_screen.value)
-            screen.emit_callback = self.controller.dispatch
-            screen.announce_callback = self.announce
-            if isinstance(screen, TechnicianScreen):
-                screen.services = self.technician
-            manager.add_widget(screen)
-            self.screens[state_screen] = screen
+        manager = self._manager = ScreenManager(transition=NoTransition())
+        for state_screen in SCREENS:
+            if state_screen not in TECHNICIAN_SCREENS | OFFICER_SCREENS:  # staff screens: built when shown
+                self.screens[state_screen] = self._make_screen(state_screen)
         overlay = IdleOverlay(more_action=lambda: self._emit(ExtendTime), end_action=lambda: self._emit(CancelPressed))
         root = KioskRoot(on_touch=lambda: self._emit(Touched), on_corner_hold=lambda: self._emit(TechnicianOpened))
         # The call for help lies over every resident screen, under the idle warning (which stays on top).
@@ -217,6 +213,21 @@ class KioskApp(App):
         Window.bind(on_key_down=self.keys.on_key_down)
         flush_each_frame(Window)
         return root
+
+    def _make_screen(self, state_screen: Screen) -> KioskScreen:
+        assert self._manager is not None, "screens are made once the app is built"
+        screen = SCREENS[state_screen](name=state_screen.value)
+        screen.emit_callback = self.controller.dispatch
+        screen.announce_callback = self.announce
+        if isinstance(screen, TechnicianScreen):
+            screen.services = self.technician
+        self._manager.add_widget(screen)
+        return screen
+
+    def _drop_screen(self, screen: KioskScreen) -> None:
+        assert self._manager is not None
+        self._manager.remove_widget(screen)
+        screen.close()
 
     def on_start(self) -> None:
         """Draw every screen once under the cover, then a made-up session (:mod:`kiosk.ui.warmup`), then

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kivy.properties import DictProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from central.vocabulary import PIN_DIGITS
 from kiosk.flow import Event, FlowSettings, FlowState, LanguageToggled
 from kiosk.i18n import Translator
 from kiosk.voice import SpeechLine
+from kiosk.voice_script import digit_count
 
 
 def keyed(value: str, key: str, limit: int) -> str:
@@ -82,3 +84,34 @@ class KioskScreen(Screen):
 
     def wipe(self) -> None:
         """Forget whatever the resident typed or saw; called at every logout."""
+
+    def close(self) -> None:
+        """Let go of what the screen holds beyond its widgets (threads); called when the app drops it."""
+
+
+class PinPadScreen(KioskScreen):
+    """A screen that takes a PIN on the keypad, masked (a resident's, an officer's). ``SUBMITTED`` is the flow
+    event the PIN goes in; the digits live only in ``pin`` and that event, never in a Label's text."""
+
+    SUBMITTED: Callable[..., Event]
+    pin = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def follow_busy(self, state: FlowState) -> None:
+        """Call from render: when an answer came back (busy ends), a new attempt starts empty."""
+        was_busy, self.busy = self.busy, state.busy
+        if was_busy and not state.busy:
+            self.pin = ""
+
+    def on_key(self, key: str) -> None:
+        self.pin = keyed(self.pin, key, PIN_DIGITS)
+        self.message = ""
+        self.announce(digit_count(len(self.pin), PIN_DIGITS))
+
+    def submit(self) -> None:
+        pin, self.pin = self.pin, ""
+        self.emit(self.SUBMITTED, pin=pin)
+
+    def wipe(self) -> None:
+        self.pin = ""
+        self.message = ""

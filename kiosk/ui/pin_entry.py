@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 
-from central.vocabulary import PIN_DIGITS
 from kiosk.flow import BackPressed, FlowState, ForgotPinPressed, PinSubmitted
-from kiosk.ui.base import KioskScreen, ViewContext, keyed
-from kiosk.voice_script import digit_count
+from kiosk.ui.base import PinPadScreen, ViewContext
 
 
-class PinEntryScreen(KioskScreen):
+class PinEntryScreen(PinPadScreen):
     KEYS = ("pin.title", "pin.hint", "pin.forgot", "keypad.delete", "keypad.clear", "common.busy")
+    SUBMITTED = PinSubmitted
 
-    # The digits live only here and in the Login effect; never in a Label's text.
-    pin = StringProperty("")
     for_nik = StringProperty("")
-    busy = BooleanProperty(False)
 
     def render(self, state: FlowState, ctx: ViewContext) -> None:
-        was_busy, self.busy = self.busy, state.busy
-        if was_busy and not state.busy:
-            self.pin = ""  # an answer came back: a new attempt starts empty
+        self.follow_busy(state)
         self.for_nik = ctx.tr("pin.for_nik", nik=state.nik.masked()) if state.nik else ""
         self.show_message(state, ctx)
-
-    def on_key(self, key: str) -> None:
-        self.pin = keyed(self.pin, key, PIN_DIGITS)
-        self.message = ""
-        self.announce(digit_count(len(self.pin), PIN_DIGITS))
-
-    def submit(self) -> None:
-        pin, self.pin = self.pin, ""
-        self.emit(PinSubmitted, pin=pin)
 
     def back(self) -> None:
         self.emit(BackPressed)
@@ -42,6 +27,5 @@ class PinEntryScreen(KioskScreen):
         self.emit(ForgotPinPressed)
 
     def wipe(self) -> None:
-        self.pin = ""
+        super().wipe()
         self.for_nik = ""
-        self.message = ""

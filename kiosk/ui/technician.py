@@ -172,6 +172,10 @@ class TechnicianScreen(KioskScreen):
     def on_leave(self, *args: Any) -> None:
         self.wipe()
 
+    def close(self) -> None:
+        """The app drops this screen when the technician has left: its worker ends after what it runs."""
+        self._pool.shutdown(wait=False)
+
     def wipe(self) -> None:
         self.technician = ""
         self.pin = ""

@@ -194,6 +194,7 @@ def texts_with(parts: list[str]) -> list[str]:
 report["left_after_start"] = texts_with(["W*** U*", "Kartu Keluarga", "Akta Kelahiran", "3171"]) + [
     f"typed {name}" for name, value in (("nik", app.screens[Screen.NIK_ENTRY].digits),
                                         ("pin", app.screens[Screen.PIN_ENTRY].pin)) if value]
+report["built_at_start"] = sorted(name.value for name in app.screens)
 report["start_cover_gone"] = not any(type(w).__name__ == "StartCover" for w in walk(app.root))
 report["warmed_screens"] = sorted(name.value for name, screen in app.screens.items()
                                   if any(w.texture is not None for w in walk(screen) if hasattr(w, "texture_size")))
@@ -291,5 +292,6 @@ frames(2)
 report["lockdown"]["close"] = {"running": EventLoop.status == report["status_before"], "vetoed": bool(closed)}
 report["kivy_logs_disabled"] = not any(h for h in __import__("logging").getLogger("kivy").handlers
                                        if type(h).__name__ == "FileHandler")
+report["built_at_end"] = sorted(name.value for name in app.screens)  # on the attract screen, no officer visit
 (OUT / "report.json").write_text(json.dumps(report, indent=1))
 app.stop()

@@ -171,3 +171,13 @@ def test_the_help_panel_says_whether_the_call_went_out_and_where_help_is(rendere
     for state, (title, where) in zip(("help_sent", "help_failed"), expected[language], strict=True):
         shown_title, body = shown[f"{state}.{language}"]["panel"]
         assert shown_title == title and where in body, (state, shown_title, body)
+
+
+@pytest.mark.ui
+def test_staff_screens_are_built_when_shown_and_let_go_when_the_staff_member_leaves(rendered):
+    """The technician's and the officer's screens (13 MB of widgets and textures) are not built at start; after
+    their visit (every screen was drawn above) only the resident screens remain."""
+    _out, report = rendered
+    staff = {"technician", "officer_login", "officer_requests", "officer_check"}
+    assert not staff & set(report["built_at_start"]) and "attract" in report["built_at_start"]
+    assert report["built_at_end"] == report["built_at_start"]
