@@ -41,17 +41,15 @@ def main() -> None:
     client_log.setLevel(logging.DEBUG)
     kiosk = HeadlessKiosk(config)
     sessions = []
-    document_bytes = card_bytes = 0
+    document_bytes = 0
     sizes: list[list] = []  # [printer, bytes] of each document the kiosk fetched, in order
     fetch = kiosk.runtime.central.fetch_document
 
     def measured(*args, **kw):  # type: ignore[no-untyped-def]
-        nonlocal document_bytes, card_bytes
+        nonlocal document_bytes
         verified = fetch(*args, **kw)
         document_bytes += len(verified.content)
         card = verified.content[:2] == b"PK"  # a card's print data is a zip; an A4 document a PDF
-        if card:
-            card_bytes = len(verified.content)
         sizes.append(["card" if card else "a4", len(verified.content)])
         return verified
 
@@ -84,7 +82,7 @@ def main() -> None:
                 sessions[0]["sizes"] = sizes[:]
     finally:
         kiosk.stop()
-    print(json.dumps({"sessions": sessions, "document_bytes": sessions[0]["bytes"], "card_bytes": card_bytes,
+    print(json.dumps({"sessions": sessions, "document_bytes": sessions[0]["bytes"],
                       "document_sizes": sessions[0]["sizes"], "retries": count.retries}))
 
 

@@ -70,14 +70,22 @@ def start_central(data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S,
     return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0, keep_alive_s=keep_alive_s))
 
 
-def clone_world(template: Path | str, data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S) -> RunningCentral:
-    """Copy a seeded (not running) data directory and start a server on the copy: a fresh world in
-    milliseconds instead of a new seed. PINs are the template's (see its summary)."""
+def copy_world(template: Path | str, data_dir: Path | str) -> dict:
+    """Copy a seeded (not running) data directory: a fresh world in milliseconds instead of a new seed. Its
+    summary (also in its summary file), whose ``data_dir`` names the copy; PINs are the template's."""
     data = Path(data_dir)
     shutil.copytree(template, data, dirs_exist_ok=True)
     summary = json.loads((data / SUMMARY_FILE).read_text(encoding="utf-8"))
     summary["data_dir"] = str(data.resolve())
-    return RunningCentral(data, summary, run_in_thread(data, "127.0.0.1", 0, keep_alive_s=keep_alive_s))
+    (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def clone_world(template: Path | str, data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S) -> RunningCentral:
+    """:func:`copy_world`, and a server started on the copy."""
+    summary = copy_world(template, data_dir)
+    return RunningCentral(Path(data_dir), summary, run_in_thread(data_dir, "127.0.0.1", 0,
+                                                                 keep_alive_s=keep_alive_s))
 
 
 @contextmanager

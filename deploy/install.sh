@@ -312,25 +312,16 @@ make_venv() {  # make_venv VERSION: $RELEASE/venv
     "$venv/bin/python" -m compileall -q "$venv/lib" >/dev/null || say "warning: compileall failed"
 }
 
-# Check a config with the given release's check-config; the output explains any rejection.
-check_config() {  # check_config RELEASE FILE
+# Check a config with the given release's check-config (OPTIONS: --pushed checks the config the operator
+# pushed, in the state directory FILE names); the output explains any rejection.
+check_config() {  # check_config RELEASE FILE [OPTIONS...]
     local bin=$1/venv/bin/adm-kiosk
     if [ ! -x "$bin" ]; then
         [ "$DRY" = 1 ] || die "$bin is missing"
-        act "/opt/$NAME/releases/$(basename "$1")/venv/bin/adm-kiosk" check-config "${2#"$ROOT"}"
+        act "/opt/$NAME/releases/$(basename "$1")/venv/bin/adm-kiosk" check-config "${@:3}" "${2#"$ROOT"}"
         return 0
     fi
-    "$bin" check-config "$2"
-}
-
-# Check the config the operator pushed to this kiosk, if any (in the state directory FILE names).
-check_pushed() {  # check_pushed RELEASE FILE
-    local bin=$1/venv/bin/adm-kiosk
-    if [ ! -x "$bin" ]; then
-        act "/opt/$NAME/releases/$(basename "$1")/venv/bin/adm-kiosk" check-config --pushed "${2#"$ROOT"}"
-        return 0
-    fi
-    "$bin" check-config --pushed "$2"
+    "$bin" check-config "${@:3}" "$2"
 }
 
 # Decide the config the new release will run with; refuse to go on if it rejects it.
@@ -362,7 +353,7 @@ install_config() {  # install_config RELEASE
     fi
     # A config the operator pushed (fleet) is what the kiosk runs on, not /etc's: a release that refuses it
     # runs on /etc's file instead (see kiosk/config_push.py). Say so before switching; do not refuse.
-    check_pushed "$release" "$checked" ||
+    check_config "$release" "$checked" --pushed ||
         say "warning: release $(basename "$release") refuses the config the operator pushed (above): the kiosk will run on ${CONFIG#"$ROOT"} until the operator pushes one it takes"
     if [ -f "$candidate" ]; then
         if [ -f "$CONFIG" ] && cmp -s "$candidate" "$CONFIG"; then

@@ -83,14 +83,21 @@ def base_root(base: Path) -> Path | None:
         return None
 
 
+def pushed_for(base: Path) -> Path | None:
+    """The config the operator pushed, in the state directory ``base`` (/etc's file) names; None when there is
+    none, or ``base`` cannot be read as a config."""
+    root = base_root(base)
+    pushed = PushFiles(root).pushed if root is not None else None
+    return pushed if pushed is not None and pushed.is_file() else None
+
+
 def load_effective(base: Path):
     """The config the kiosk runs on and its file: the pushed config (paths resolved as in ``base``) when
     there is one, else ``base``. Raises ConfigError as :func:`kiosk.config.load_config` does."""
     from kiosk.config import load_config
 
     base = Path(base)
-    root = base_root(base)
-    path = in_use(base, root) if root is not None else base
+    path = pushed_for(base) or base
     return load_config(path, base_dir=base.resolve().parent), path
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
-import json
 import logging
 import shutil
 import subprocess
@@ -22,9 +21,9 @@ from typing import Any
 from hypothesis import settings
 from PIL import Image, ImageDraw
 
-from central.seed import SUMMARY_FILE, seed
-from central.server import KEEP_ALIVE_S, run_in_thread
-from central.testing import RunningCentral
+from central.seed import seed
+from central.server import KEEP_ALIVE_S
+from central.testing import RunningCentral, clone_world, copy_world
 from central.vocabulary import Media
 from devices.simulated import SimulatedCardPrinter, SimulatedDocumentPrinter
 from kiosk.hardware import MEDIA_PRINTERS
@@ -115,10 +114,8 @@ _WORLDS: dict[tuple, tuple[Path, float]] = {}
 WORLD_MAX_AGE_S = 300.0
 
 
-def seeded(data_dir: Path | str, **options: Any) -> dict:
-    """``central.seed.seed(data_dir, **options)``, paid once per test process and options: later calls copy
-    the first world (the same PKI, PINs and documents, each copy private to its test). Its summary, whose
-    ``data_dir`` names the copy. Tests of the seed itself call ``seed``."""
+def _template(**options: Any) -> Path:
+    """This process's seeded world for ``options`` (seeded now when there is none, or it is too old)."""
     key = tuple(sorted(options.items()))
     template, made = _WORLDS.get(key, (None, 0.0))
     if template is None or time.monotonic() - made > WORLD_MAX_AGE_S:
@@ -126,12 +123,14 @@ def seeded(data_dir: Path | str, **options: Any) -> dict:
         atexit.register(shutil.rmtree, template, True)
         seed(template, **options)
         _WORLDS[key] = template, time.monotonic()
-    data = Path(data_dir)
-    shutil.copytree(template, data, dirs_exist_ok=True)
-    summary = json.loads((data / SUMMARY_FILE).read_text(encoding="utf-8"))
-    summary["data_dir"] = str(data.resolve())
-    (data / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return summary
+    return template
+
+
+def seeded(data_dir: Path | str, **options: Any) -> dict:
+    """``central.seed.seed(data_dir, **options)``, paid once per test process and options: later calls copy
+    the first world (the same PKI, PINs and documents, each copy private to its test). Its summary, whose
+    ``data_dir`` names the copy. Tests of the seed itself call ``seed``."""
+    return copy_world(_template(**options), data_dir)
 
 
 @contextlib.contextmanager
@@ -139,9 +138,7 @@ def running_world(data_dir: Path | str, *, keep_alive_s: float = KEEP_ALIVE_S,
                   **options: Any) -> Iterator[RunningCentral]:
     """The reference server on a :func:`seeded` world in ``data_dir``, stopped afterwards (what
     ``central.testing.running_central`` does with a seed of its own)."""
-    summary = seeded(data_dir, **options)
-    central = RunningCentral(Path(data_dir), summary, run_in_thread(data_dir, "127.0.0.1", 0,
-                                                                    keep_alive_s=keep_alive_s))
+    central = clone_world(_template(**options), data_dir, keep_alive_s=keep_alive_s)
     try:
         yield central
     finally:

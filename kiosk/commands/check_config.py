@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
     path, base_dir = Path(args.path), None
     if args.pushed:
-        pushed = _pushed_file(path)
+        from kiosk.config_push import pushed_for
+
+        pushed = pushed_for(path)
         if pushed is None:
             print(f"{args.path}: no config pushed by the operator", file=sys.stderr)
             return 0
@@ -78,16 +80,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.pushed:
         _say_which_file_runs(path, config)
     return 0
-
-
-def _pushed_file(base: Path) -> Path | None:
-    """The config the operator pushed, in the state directory ``base`` names; None when there is none (or
-    ``base`` names no state directory it can be read from)."""
-    from kiosk.config_push import PushFiles, base_root
-
-    root = base_root(base)
-    pushed = PushFiles(root).pushed if root is not None else None
-    return pushed if pushed is not None and pushed.is_file() else None
 
 
 def _say_which_file_runs(path: Path, config) -> None:

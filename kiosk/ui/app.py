@@ -44,7 +44,7 @@ from kiosk.ui.done import DoneScreen
 from kiosk.ui.finger import FingerScreen
 from kiosk.ui.keys import KeypadInput
 from kiosk.ui.labels import fresh_label_textures
-from kiosk.ui.navigator import OFFICER_SCREENS, TECHNICIAN_SCREENS, Navigator, Screens
+from kiosk.ui.navigator import STAFF_SCREENS, Navigator, Screens
 from kiosk.ui.nik_entry import NikEntryScreen
 from kiosk.ui.officer_check import OfficerCheckScreen
 from kiosk.ui.officer_login import OfficerLoginScreen
@@ -183,7 +183,7 @@ class KioskApp(App):
         Window.clearcolor = self.c.PAPER
         manager = self._manager = ScreenManager(transition=NoTransition())
         for state_screen in SCREENS:
-            if state_screen not in TECHNICIAN_SCREENS | OFFICER_SCREENS:  # staff screens: built when shown
+            if state_screen not in STAFF_SCREENS:  # built when shown (kiosk.ui.navigator.Screens)
                 self.screens[state_screen] = self._make_screen(state_screen)
         overlay = IdleOverlay(more_action=lambda: self._emit(ExtendTime), end_action=lambda: self._emit(CancelPressed))
         root = KioskRoot(on_touch=lambda: self._emit(Touched), on_corner_hold=lambda: self._emit(TechnicianOpened))
@@ -230,8 +230,8 @@ class KioskApp(App):
         screen.close()
 
     def on_start(self) -> None:
-        """Draw every screen once under the cover, then a made-up session (:mod:`kiosk.ui.warmup`), then
-        follow the flow. The first resident then waits for no screen's first layout and drawing."""
+        """Draw every resident screen once under the cover, then a made-up session (:mod:`kiosk.ui.warmup`),
+        then follow the flow. The first resident then waits for no screen's first layout and drawing."""
         assert self.navigator is not None
         ctx = self.navigator.context(self.controller.state)
         manager = self.navigator.manager

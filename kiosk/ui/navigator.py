@@ -17,6 +17,7 @@ from kiosk.ui.widgets.common import HelpButton, HelpPanel, IdleOverlay
 #: leaves: their widgets and textures are 13 MB (RSS at READY 239.5 -> 226.2 MB) a resident never needs.
 TECHNICIAN_SCREENS = frozenset({Screen.TECHNICIAN})
 OFFICER_SCREENS = frozenset({Screen.OFFICER_LOGIN, Screen.OFFICER_REQUESTS, Screen.OFFICER_CHECK})
+STAFF_SCREENS = TECHNICIAN_SCREENS | OFFICER_SCREENS
 
 
 class Screens(dict[Screen, KioskScreen]):
@@ -56,7 +57,7 @@ class Navigator:
     def __init__(
         self,
         manager: ScreenManager,
-        screens: dict[Screen, KioskScreen],
+        screens: Screens,
         overlay: IdleOverlay,
         settings: FlowSettings,
         location: str,
@@ -105,8 +106,7 @@ class Navigator:
             screen.render(state, ctx)
             if self.manager.current != screen.name:
                 self.manager.current = screen.name
-        if isinstance(self.screens, Screens):
-            self.screens.release(state)
+        self.screens.release(state)
         self._overlay(state, ctx)
         self.show_help(state, ctx)
 
