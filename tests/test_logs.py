@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,6 +54,20 @@ def test_a_pin_is_masked_even_before_punctuation(pin: str, lead: str, tail: str)
 def test_numbers_that_are_not_secrets_stay_readable():
     for text in ("took 123456.7 ms", "v1.2.3 at 2026-12-02 03:14:10", "job ADM-123456", "port 8443"):
         assert redact(text) == text
+
+
+def test_a_job_id_whose_middle_is_sixteen_digits_stays_whole():
+    job = "295e5554-7436-4802-8506-bdc2e65ff5cd"  # a journal's job id that once came out as 295e<nik>-...
+    assert redact(f"job.resolved job={job} resolution=printed") == f"job.resolved job={job} resolution=printed"
+    # A NIK beside the id is still masked.
+    assert redact(f"job={job} nik=3273-0217-0885-0001") == f"job={job} nik=<nik>"
+
+
+@given(st.uuids(), written_niks())
+def test_ids_stay_readable_and_niks_around_them_do_not(job: uuid.UUID, nik: tuple[str, str]):
+    digits, written = nik
+    out = redact(f"{written} job={job}:{written}")
+    assert str(job) in out and digits not in _digits_only(out.replace(str(job), ""))
 
 
 def test_the_handler_masks_message_and_fields():
