@@ -8,11 +8,7 @@ def __getattr__(name: str) -> str:
     # 0.15 s, which every technician command would otherwise pay before it does anything.
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
+    from central import distribution_version
 
-    try:
-        value = version("adm-kiosk")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        value = "0.0.0+source"
-    globals()["__version__"] = value
+    globals()["__version__"] = value = distribution_version()
     return value
