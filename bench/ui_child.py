@@ -4,12 +4,14 @@ start is timed, to find the longest main-thread stall (the gap between two frame
 Reads a JSON request on stdin (``root``, ``config``, ``residents``; optionally ``settle_s``, how long to keep
 drawing after each logout, 3 s, and ``memory_only``, to keep no frame gaps) and prints one JSON line: per
 session the longest gaps with the screen shown at the time, every gap's length and the RSS at its end; the
-RSS after start and at the end.
+RSS after start and at the end; the longest pause of the garbage collector during the sessions, and how long
+a full collection takes on the main thread after them (what the collector's rare full pass costs a resident).
 """
 
 from __future__ import annotations
 
 import collections
+import gc
 import json
 import os
 import sys
@@ -126,12 +128,24 @@ def main() -> None:
         controller.dispatch(event_type(now=time.monotonic(), **fields))
         frame()
 
+    pauses: list[float] = []
+    started_at: list[float] = []
+
+    def collector(phase: str, _info: dict) -> None:
+        if phase == "start":
+            started_at[:] = [time.perf_counter()]
+        elif started_at:
+            pauses.append(time.perf_counter() - started_at[0])
+
     sessions = []
     settle_s = float(request.get("settle_s", 3.0))
+    full_collection_s, frozen = 0.0, 0
     try:
         for _ in range(WARMUP_FRAMES):
             frame()
         rss_start = rss_bytes()
+        if timing:  # a soak keeps no list of pauses either
+            gc.callbacks.append(collector)
         for nik, pin in request["residents"]:
             gaps.clear()
             started = time.monotonic()
@@ -151,12 +165,20 @@ def main() -> None:
                              "top": [[round(g * 1000, 1), s] for g, s in ordered[:5]],
                              "rss_end": rss_bytes(),
                              "gaps_ms": [round(g * 1000, 2) for g, _ in gaps] if timing else []})
+        if timing:
+            gc.callbacks.remove(collector)
+        frozen = gc.get_freeze_count()
+        t0 = time.perf_counter()
+        gc.collect()  # on the main thread, as the collector's full pass would be
+        full_collection_s = time.perf_counter() - t0
     finally:
         watcher.stop()
         app.stop()
         EventLoop.idle()
         kiosk.stop()
     print(json.dumps({"sessions": sessions, "stall_stacks": watcher.report(), "rss_start": rss_start,
+                      "full_collection_s": full_collection_s, "longest_collection_s": max(pauses, default=0.0),
+                      "frozen_objects": frozen,
                       "rss_end": rss_bytes(),
                       "renderer_libraries_rss": library_rss_bytes("libLLVM", "_dri.so", "libgallium")}))
 

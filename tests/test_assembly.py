@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from types import SimpleNamespace
 
-from kiosk.assembly import session_metrics
+import pytest
+
+from kiosk.assembly import Kiosk, _ready, session_metrics
 from kiosk.flow import Screen
 
 
@@ -48,3 +51,19 @@ def test_the_entry_points_load_neither_kivy_nor_the_ui_nor_the_demo_on_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_what_the_start_made_stays_out_of_the_collectors_full_passes_until_the_kiosk_stops(
+        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    gc.unfreeze()
+    started = [[n] for n in range(50_000)]  # what a start leaves behind: widgets, rules, modules
+    _ready(None, None)  # the first frame is drawn  # type: ignore[arg-type]
+    try:
+        # Kept out: a full pass (generation 2) walks what came after the start only.
+        assert gc.get_freeze_count() >= len(started)
+        assert not any(obj is started for obj in gc.get_objects(generation=2))
+    finally:
+        Kiosk(config=None, runtime=None, controller=None, app=None, metrics=None).stop()  # type: ignore[arg-type]
+    assert gc.get_freeze_count() == 0
+    assert any(obj is started for obj in gc.get_objects(generation=2))
