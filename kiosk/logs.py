@@ -20,9 +20,9 @@ from central.vocabulary import PIN_DIGITS
 # Digits a NIK may be written with: 16 in a row, or grouped by single spaces, dashes or dots
 # ("3273 0217 0885 0001", "32-73-02-170885-0001").
 _NIK = r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d]|[ .-]\d)"
-#: A UUID (a job's, a call's, an event's id): its middle groups can be sixteen digits in a row
-#: ("295e5554-7436-4802-8506-bdc2e65ff5cd", about one id in a thousand); that is not a NIK.
-_UUID = re.compile(r"(?<![\w-])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![\w-])")
+#: A UUID (a job's, a call's, an event's id), grouped or as 32 hex digits: sixteen of its digits can stand in a
+#: row ("295e5554-7436-4802-8506-bdc2e65ff5cd", about one id in a thousand); that is not a NIK.
+_UUID = re.compile(r"(?<![\w-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(?![\w-])")
 
 
 def _nik_outside_uuids(text: str) -> str:
