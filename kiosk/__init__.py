@@ -8,7 +8,7 @@ def __getattr__(name: str) -> str:
     # 0.15 s, which every technician command would otherwise pay before it does anything.
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from central import distribution_version
+    from central.version import distribution_version
 
     globals()["__version__"] = value = distribution_version()
     return value
