@@ -117,7 +117,7 @@ class LibfprintReader:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             if cancellable is not None:
-                cancellable.cancel()
+                self._cancel(cancellable)
             try:
                 return future.result(_CANCEL_GRACE_S)
             except concurrent.futures.TimeoutError:
@@ -131,7 +131,21 @@ class LibfprintReader:
         cancellation as it does a timeout). Nothing when none waits."""
         current = self._current
         if current is not None:
-            current.cancel()  # thread-safe: libfprint's call on the worker thread sees it and unwinds
+            self._cancel(current)
+
+    @staticmethod
+    def _cancel(cancellable: Any) -> None:
+        """Cancel on the worker thread: libfprint's ``*_sync`` calls iterate GLib's default main context there,
+        and a cancellable cancelled from another thread runs libfprint's handler beside that loop (GLib then
+        logged "g_source_unref: assertion 'source != NULL' failed"). An idle source on that context is
+        dispatched by the waiting loop itself; a capture already over leaves it to cancel nothing."""
+        _, GLib, _ = _gi()
+
+        def cancel() -> bool:
+            cancellable.cancel()
+            return GLib.SOURCE_REMOVE
+
+        GLib.idle_add(cancel, priority=GLib.PRIORITY_HIGH)
 
     def _opened(self, cancellable: Any) -> Any:
         """The opened device (worker thread only), found again after an unplug."""
