@@ -113,7 +113,7 @@ def drop_caches() -> None:
     Path(DROP_CACHES).write_text("3\n")
 
 
-def run(jobs: int = 300_000, days: float = 1095, starts: int = 5, cold_starts: int = 3) -> list[Figure]:
+def run(jobs: int = 300_000, days: float = 1095, starts: int = 9, cold_starts: int = 5) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="bench-aged-") as tmp:
         root = Path(tmp)
         central = start_central(root / "central")
