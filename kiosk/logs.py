@@ -19,7 +19,7 @@ from central.vocabulary import PIN_DIGITS
 
 # Digits a NIK may be written with: 16 in a row, or grouped by single spaces, dashes or dots
 # ("3273 0217 0885 0001", "32-73-02-170885-0001").
-_NIK = r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d]|[ .-]\d)"
+_NIK = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d]|[ .-]\d)")
 #: A UUID (a job's, a call's, an event's id), grouped or as 32 hex digits: sixteen of its digits can stand in a
 #: row ("295e5554-7436-4802-8506-bdc2e65ff5cd", about one id in a thousand); that is not a NIK.
 _UUID = re.compile(r"(?<![\w-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(?![\w-])")
@@ -29,13 +29,12 @@ def _nik_outside_uuids(text: str) -> str:
     """Mask NIKs in ``text``, leaving UUIDs whole."""
     out, start = [], 0
     for uuid in _UUID.finditer(text):
-        out += [_NIK_RE.sub("<nik>", text[start:uuid.start()]), uuid.group()]
+        out += [_NIK.sub("<nik>", text[start:uuid.start()]), uuid.group()]
         start = uuid.end()
-    out.append(_NIK_RE.sub("<nik>", text[start:]))
+    out.append(_NIK.sub("<nik>", text[start:]))
     return "".join(out)
 
 
-_NIK_RE = re.compile(_NIK)
 _PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1<token>"),
     (re.compile(r"(?i)((?:token|pin|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s,\"'}]+"), r"\1<redacted>"),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from kivy.uix.screenmanager import ScreenManager
 
-from kiosk.flow import FlowSettings, FlowState, HelpStatus, Screen
+from kiosk.flow import OFFICER_SCREENS, FlowSettings, FlowState, HelpStatus, Screen
 from kiosk.flow_help import call_on_its_way, help_offered
 from kiosk.i18n import Translator
 from kiosk.ui.base import KioskScreen, ViewContext
@@ -16,7 +16,6 @@ from kiosk.ui.widgets.common import HelpButton, HelpPanel, IdleOverlay
 #: Screens only staff see. They are built when first shown, not at start, and let go when the staff member
 #: leaves: their widgets and textures are 13 MB (RSS at READY 239.5 -> 226.2 MB) a resident never needs.
 TECHNICIAN_SCREENS = frozenset({Screen.TECHNICIAN})
-OFFICER_SCREENS = frozenset({Screen.OFFICER_LOGIN, Screen.OFFICER_REQUESTS, Screen.OFFICER_CHECK})
 STAFF_SCREENS = TECHNICIAN_SCREENS | OFFICER_SCREENS
 
 
